@@ -43,7 +43,9 @@ class MLPSpec:
             )
         for name in hidden:
             if name not in HIDDEN_ACTIVATIONS:
-                raise ValueError(f"unknown hidden activation {name!r}; use one of {HIDDEN_ACTIVATIONS}")
+                raise ValueError(
+                    f"unknown hidden activation {name!r}; use one of {HIDDEN_ACTIVATIONS}"
+                )
         object.__setattr__(self, "hidden", hidden)
         if self.output not in OUTPUT_ACTIVATIONS:
             raise ValueError(f"unknown output {self.output!r}; use one of {OUTPUT_ACTIVATIONS}")
