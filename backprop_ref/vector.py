@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_ref.activations import elementwise
+from backprop_ref.activations import elementwise, sigmoid
 from backprop_ref.losses import output_activation, per_example_grad, per_example_loss
 from backprop_ref.spec import MLPSpec
 
@@ -140,5 +140,13 @@ def _output_da(y: np.ndarray, loss_cache: tuple) -> np.ndarray:
     if loss == "squared_error":
         return 2.0 * (y - t)
     if loss == "cross_entropy":
-        return -t / y
-    return (y - t) / (y * (1.0 - y))
+        # -t_k / y_k; 0 where t_k = 0 even if y_k underflowed to 0 (no 0/0 = nan).
+        with np.errstate(divide="ignore"):
+            return np.divide(-t, y, out=np.zeros_like(y), where=t != 0)
+    # BCE: -t / y + (1 - t) / (1 - y) with 1 - y = sigmoid(-z), exact when y rounds to 1.
+    z_out = loss_cache[0]
+    with np.errstate(divide="ignore"):
+        return (
+            np.divide(-t, y, out=np.zeros_like(y), where=t != 0)
+            + np.divide(1.0 - t, sigmoid(-z_out), out=np.zeros_like(y), where=t != 1)
+        )
