@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_ref.activations import elementwise, log_softmax, sigmoid, softmax
+from backprop_ref.activations import as_float, elementwise, log_softmax, sigmoid, softmax
 
 
 def output_activation(z: np.ndarray, output: str, axis: int) -> np.ndarray:
@@ -31,8 +31,8 @@ def per_example_loss(
     z: np.ndarray, t: np.ndarray, output: str, loss: str, axis: int
 ) -> np.ndarray:
     """Loss of each example, the class axis summed out (keepdims): shape (1, 1) or (N, 1)."""
-    z = np.asarray(z, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)
+    z = as_float(z)
+    t = as_float(t)
     if z.shape != t.shape:
         raise ValueError(f"target shape {t.shape} differs from output shape {z.shape}")
     if loss == "cross_entropy":
@@ -52,8 +52,8 @@ def per_example_grad(
     z: np.ndarray, t: np.ndarray, output: str, loss: str, axis: int
 ) -> np.ndarray:
     """dL_n/dz for each example's own loss (no 1/N), shape of ``z``."""
-    z = np.asarray(z, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)
+    z = as_float(z)
+    t = as_float(t)
     if loss == "cross_entropy":
         return softmax(z, axis=axis) - t
     if loss == "binary_cross_entropy":

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_ref.activations import elementwise, sigmoid
+from backprop_ref.activations import as_float, elementwise, sigmoid
 from backprop_ref.losses import output_activation, per_example_grad, per_example_loss
 from backprop_ref.spec import MLPSpec
 
@@ -23,8 +23,8 @@ CLASS_AXIS = 0
 
 
 def _as_data(x: np.ndarray, width: int, what: str) -> np.ndarray:
-    """Check a column (width, 1) and return it as float64."""
-    x = np.asarray(x, dtype=np.float64)
+    """Check a column (width, 1) and return it as a float array (float64 unless given float32)."""
+    x = as_float(x)
     if x.shape != (width, 1):
         raise ValueError(f"{what} must be a column of shape ({width}, 1), got {x.shape}")
     return x
