@@ -56,6 +56,13 @@ MISTAKES: dict[str, str] = {
     "cache_modified": "the backward pass wrote into cached forward values",
     "forward_overwrote_cache": "the forward pass overwrote a cached pre-activation",
     "not_repeatable": "two calls on the same inputs give different gradients",
+    # Networks beyond chains (ps4): named by the task comparisons of the twin and skip networks.
+    "shared_one_branch": "a shared weight got the gradient of one branch only, not the sum",
+    "shared_averaged": "a shared weight got the average of its branches instead of the sum",
+    "product_rule_swapped": "each factor of an elementwise product got its own value as gradient",
+    "skip_path_missing": "the gradient w.r.t. the input misses the skip connection's path",
+    "main_path_missing": "the gradient w.r.t. the input misses the path through the first layer",
+    "skip_through_relu": "the skip connection's gradient was passed through the ReLU mask",
 }
 """Mistake id -> one-line description; every ``Diagnosis.mistake`` is one of these ids."""
 

@@ -1,0 +1,307 @@
+"""Trusted grading of ps1 (computation graphs and the chain rule): one TaskSpec per graded cell.
+
+Runs only in the trusted grader (may import backprop_ref). Grade cells not listed here (the
+SymPy answers of Task 1.5 and the manually graded written answers) are decided by nbgrader:
+the in-notebook hidden tests and the instructor. Shapes follow docs/conventions.md.
+
+Per-student numbers: probes that read a variable carry ``kwargs={"student": id}`` so that
+``reference`` recomputes the expected value for the student being graded (the runner ignores
+kwargs when it only reads a variable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
+from backprop_ref import activations, scalar, vector
+from backprop_ref.diagnose import diagnose
+from backprop_ref.spec import MLPSpec
+from coursekit import seeds
+
+ASSIGNMENT = "ps1"
+NUMBER_TOL = 5e-5
+"""rel_error tolerance for numbers: |a - b| / (|a| + |b|) <= 5e-5, i.e. a relative difference
+of about 1e-4, the notebook's ``check.number`` default (answers need 5 significant digits)."""
+
+Q1_NODES = ("L", "y", "z", "w", "b", "x")
+Q3_NODES = ("m1", "h1", "m2", "h2", "m3", "h3", "m4", "h4", "z", "y", "L")
+Q3_GRADS = (*(f"w{i}" for i in range(1, 11)), *Q3_NODES)
+Q2_KEYS = ("W1", "b1", "W2", "b2", "z2", "a1", "z1")
+Q2_SPEC_NAMES = ("relu", "softmax", "cross_entropy")
+
+
+# ------------------------------------------------------------------ comparison with diagnosis
+
+
+def gradient_compare(
+    context_of: Callable[[Probe], Mapping[str, Any] | None],
+) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
+    """A comparison for gradient dicts that names the mistake with ``backprop_ref.diagnose``.
+
+    ``context_of(probe)`` returns the diagnosis context (``"X"``, ``"T"``, ``"params"``,
+    ``"spec"``, ``"level"``) or None. Full points when every trial is within ``spec.tol``.
+    """
+
+    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+        parts: dict[str, bool] = {}
+        for i, trial in enumerate(trials):
+            label = trial.probe.label or f"case {i + 1}"
+            if trial.error is not None:
+                parts[label] = False
+                return Verdict(
+                    0.0,
+                    spec.points,
+                    f"{label}: {trial.probe.name} failed: {trial.error}",
+                    "error",
+                    parts,
+                )
+            if not isinstance(trial.got, Mapping):
+                parts[label] = False
+                return Verdict(
+                    0.0,
+                    spec.points,
+                    f"{label}: {trial.probe.name} should return a "
+                    f"dict, got {type(trial.got).__name__}",
+                    "not_numeric",
+                    parts,
+                )
+            found = diagnose(trial.got, trial.want, context=context_of(trial.probe), tol=spec.tol)
+            parts[label] = found.ok
+            if not found.ok:
+                return Verdict(0.0, spec.points, f"{label}: {found.message}", found.mistake, parts)
+        return Verdict(spec.points, spec.points, "correct on every case", "", parts)
+
+    return compare
+
+
+# ------------------------------------------------------------------ instances and references
+
+
+def _q1_numbers(student: str) -> dict[str, float]:
+    return seeds.numbers(ASSIGNMENT, student, "t1_1", ["w", "x", "b", "t"])
+
+
+def net3_numbers(student: str) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
+    """Part B's per-student parameters (W1..W3 in conventions' names), x (3, 1) and t."""
+    m = lambda key, shape: seeds.matrix(ASSIGNMENT, student, f"t1_3_{key}", shape)  # noqa: E731
+    params = {
+        "W1": m("W1", (3, 3)),
+        "b1": m("b1", (3, 1)),
+        "W2": m("W2", (2, 3)),
+        "b2": m("b2", (2, 1)),
+        "W3": m("w3", (1, 2)),
+        "b3": m("b3", (1, 1)),
+    }
+    t = seeds.numbers(ASSIGNMENT, student, "t1_3_t", ["t"])["t"]
+    return params, m("x", (3, 1)), t
+
+
+NET3_SPEC = MLPSpec((3, 3, 2, 1), hidden="sigmoid", output="identity", loss="half_squared_error")
+
+
+def _net3_grads(student: str) -> dict[str, np.ndarray]:
+    params, x, t = net3_numbers(student)
+    _, cache = vector.mlp_loss(x, np.array([[t]]), params, NET3_SPEC)
+    return vector.mlp_backward(cache)
+
+
+def _variable_probes(names: Sequence[str], ctx: TaskContext) -> list[Probe]:
+    return [Probe(n, call=False, kwargs={"student": ctx.student_id}, label=n) for n in names]
+
+
+def _q1_value(probe: Probe) -> float:
+    grads = scalar.q1_backward(**_q1_numbers(probe.kwargs["student"]))
+    return float(grads[probe.name.removeprefix("dL_d")])
+
+
+def _net3_value(probe: Probe) -> Any:
+    if probe.name == "n_paths_W1_23":
+        return 2
+    grads = _net3_grads(probe.kwargs["student"])
+    if probe.name == "dC_dW2_12":
+        return float(grads["W2"][0, 1])
+    return float(grads["W1"][1, 2])
+
+
+def _q1_instances(ctx: TaskContext) -> list[Probe]:
+    out = []
+    for i in range(5):
+        w, x, b, t = (float(v) for v in ctx.rng.uniform(-2, 2, size=4))
+        out.append(Probe("q1_backward", args=(w, x, b, t), label=f"case {i + 1}"))
+    return out
+
+
+def _q1_reference(probe: Probe) -> dict[str, float]:
+    return {k: float(v) for k, v in scalar.q1_backward(*probe.args).items() if k in Q1_NODES}
+
+
+def q3_instance(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+    """x (2,), w (10,), t with every ReLU pre-activation at least 1e-2 away from 0."""
+    while True:
+        x, w = rng.uniform(-2, 2, 2), rng.uniform(-1.5, 1.5, 10)
+        t = float(rng.integers(0, 2))
+        fw = scalar.q3_forward(x, w, t)
+        if min(abs(fw[k]) for k in ("m1", "m2", "m3", "m4")) >= 1e-2:
+            return x, w, t
+
+
+def _q3_instances(name: str) -> Callable[[TaskContext], list[Probe]]:
+    def make(ctx: TaskContext) -> list[Probe]:
+        out = []
+        for i in range(6):
+            x, w, t = q3_instance(ctx.rng)
+            loss = scalar.Q3_LOSSES[i % 2]
+            out.append(Probe(name, args=(x, w, t, loss), label=f"case {i + 1} ({loss})"))
+        return out
+
+    return make
+
+
+def _q3_forward_reference(probe: Probe) -> dict[str, float]:
+    return {k: float(v) for k, v in scalar.q3_forward(*probe.args).items() if k in Q3_NODES}
+
+
+def _q3_backward_reference(probe: Probe) -> dict[str, float]:
+    return {k: float(v) for k, v in scalar.q3_backward(*probe.args).items() if k in Q3_GRADS}
+
+
+def _elementwise_instances(ctx: TaskContext) -> list[Probe]:
+    out = []
+    for shape in ((5,), (4, 1), (3, 2)):
+        z = ctx.rng.uniform(-4, 4, size=shape)
+        out.append(Probe("sigmoid_prime", args=(z,), label=f"sigmoid_prime {shape}"))
+        out.append(Probe("tanh_prime", args=(z,), label=f"tanh_prime {shape}"))
+    return out
+
+
+def _elementwise_reference(probe: Probe) -> np.ndarray:
+    fn = activations.sigmoid_prime if probe.name == "sigmoid_prime" else activations.tanh_prime
+    return fn(probe.args[0])
+
+
+def q2_instance(
+    rng: np.random.Generator, D: int, H: int, C: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """x (D, 1), one-hot t (C, 1) and params of the 001 Q2 net, hidden |z1| >= 1e-2."""
+    while True:
+        params = {
+            "W1": rng.normal(0, 1, (H, D)),
+            "b1": rng.normal(0, 0.5, (H, 1)),
+            "W2": rng.normal(0, 1, (C, H)),
+            "b2": rng.normal(0, 0.5, (C, 1)),
+        }
+        x = rng.normal(0, 1, (D, 1))
+        t = np.zeros((C, 1))
+        t[rng.integers(C), 0] = 1.0
+        if np.abs(params["W1"] @ x + params["b1"]).min() >= 1e-2:
+            return x, t, params
+
+
+def q2_spec(params: Mapping[str, np.ndarray]) -> MLPSpec:
+    """The MLPSpec of the 001 Q2 net with the parameters' sizes (ReLU, softmax, CE)."""
+    H, D = params["W1"].shape
+    return MLPSpec((D, H, params["W2"].shape[0]), *Q2_SPEC_NAMES)
+
+
+def _q2_instances(dims: Sequence[tuple[int, int, int]]) -> Callable[[TaskContext], list[Probe]]:
+    def make(ctx: TaskContext) -> list[Probe]:
+        return [
+            Probe("backward_loops", args=q2_instance(ctx.rng, *d), label=f"D, H, C = {d}")
+            for d in dims
+        ]
+
+    return make
+
+
+def q2_reference(probe: Probe) -> dict[str, np.ndarray]:
+    """Reference gradients (backprop_ref.vector) restricted to the keys the task asks for."""
+    x, t, params = probe.args
+    _, cache = vector.mlp_loss(x, t, params, q2_spec(params))
+    grads = vector.mlp_backward(cache)
+    return {k: grads[k] for k in Q2_KEYS}
+
+
+def q2_context(probe: Probe) -> dict[str, Any]:
+    """Diagnosis context of a backward probe (x, t, params) at the vector level."""
+    x, t, params = probe.args
+    return {"X": x, "T": t, "params": params, "spec": q2_spec(params), "level": "vector"}
+
+
+TASKS = [
+    TaskSpec(
+        "t1_1_tests_top",
+        1,
+        ("dL_dL", "dL_dy", "dL_dz"),
+        lambda ctx: _variable_probes(("dL_dL", "dL_dy", "dL_dz"), ctx),
+        _q1_value,
+        tol=NUMBER_TOL,
+    ),
+    TaskSpec(
+        "t1_1_tests_leaves",
+        1,
+        ("dL_dw", "dL_db", "dL_dx"),
+        lambda ctx: _variable_probes(("dL_dw", "dL_db", "dL_dx"), ctx),
+        _q1_value,
+        tol=NUMBER_TOL,
+    ),
+    TaskSpec("t1_2_tests", 2, ("q1_backward",), _q1_instances, _q1_reference),
+    TaskSpec(
+        "t1_3_tests_one_path",
+        1,
+        ("dC_dW2_12",),
+        lambda ctx: _variable_probes(("dC_dW2_12",), ctx),
+        _net3_value,
+        tol=NUMBER_TOL,
+    ),
+    TaskSpec(
+        "t1_3_tests_many_paths",
+        1,
+        ("n_paths_W1_23", "dC_dW1_23"),
+        lambda ctx: _variable_probes(("n_paths_W1_23", "dC_dW1_23"), ctx),
+        _net3_value,
+        tol=NUMBER_TOL,
+    ),
+    TaskSpec(
+        "t1_4_tests_forward",
+        1,
+        ("q3_forward",),
+        _q3_instances("q3_forward"),
+        _q3_forward_reference,
+        tol=1e-9,
+    ),
+    TaskSpec(
+        "t1_4_tests_backward",
+        2,
+        ("q3_backward",),
+        _q3_instances("q3_backward"),
+        _q3_backward_reference,
+    ),
+    TaskSpec(
+        "t1_5_tests_code",
+        1,
+        ("sigmoid_prime", "tanh_prime"),
+        _elementwise_instances,
+        _elementwise_reference,
+    ),
+    TaskSpec(
+        "t1_9_tests_public",
+        1,
+        ("backward_loops",),
+        _q2_instances([(4, 5, 3), (3, 3, 3)]),
+        q2_reference,
+        compare=gradient_compare(q2_context),
+    ),
+    TaskSpec(
+        "t1_9_tests_hidden",
+        2,
+        ("backward_loops",),
+        _q2_instances([(2, 4, 5), (4, 5, 3), (3, 3, 3), (6, 2, 4)]),
+        q2_reference,
+        compare=gradient_compare(q2_context),
+    ),
+]
+"""Every autograded cell of ps1 whose verdict the trusted grader decides."""

@@ -1,0 +1,281 @@
+"""Trusted grading of ps2 (vectorizing one example): one TaskSpec per graded cell.
+
+Runs only in the trusted grader (may import backprop_ref). Not listed here, so decided by
+nbgrader: the SymPy count of Task 2.5a, the timing test (it measures the student's machine) and
+the manually graded written answer. Shapes follow docs/conventions.md (one example: columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograder.registry.ps1 import gradient_compare, q2_context, q2_instance, q2_reference
+from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
+from backprop_ref import activations, vector
+from backprop_ref.spec import MLPSpec
+
+ASSIGNMENT = "ps2"
+MC_ANSWERS = {
+    "mc_weighted_sum": "C",
+    "mc_output_layer": "C",
+    "mc_grad_activations": "A",
+    "mc_grad_preactivations": "C",
+    "mc_grad_weights": "E",
+}
+GRAD_SHAPES = {
+    "z2": (3, 1),
+    "W2": (3, 5),
+    "b2": (3, 1),
+    "a1": (5, 1),
+    "z1": (5, 1),
+    "W1": (5, 4),
+    "b1": (5, 1),
+}
+MLP_CASES = (
+    ((4, 5, 3), ("sigmoid", "tanh")),
+    ((3, 4, 4, 2), ("relu", "relu", "sigmoid")),
+    ((5, 3, 3, 3, 4), ("tanh", "sigmoid", "relu", "identity")),
+    ((2, 2), ("tanh",)),
+)
+
+
+def _choice_compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+    """Full points when the answer string is the right letter (case and spaces ignored)."""
+    trial = trials[0]
+    if trial.error is not None:
+        return Verdict(0.0, spec.points, f"{trial.probe.name}: {trial.error}", "error")
+    got = trial.got.strip().upper() if isinstance(trial.got, str) else None
+    if got == trial.want:
+        return Verdict(spec.points, spec.points, "correct", "")
+    return Verdict(
+        0.0,
+        spec.points,
+        f"{trial.probe.name}: {trial.got!r} is not the right option",
+        "wrong_choice",
+    )
+
+
+def _choice_task(grade_id: str, name: str) -> TaskSpec:
+    return TaskSpec(
+        grade_id,
+        1,
+        (name,),
+        lambda ctx: [Probe(name, call=False)],
+        lambda probe: MC_ANSWERS[probe.name],
+        compare=_choice_compare,
+    )
+
+
+def _softmax_instances(ctx: TaskContext) -> list[Probe]:
+    probes = [
+        Probe("softmax_col", args=(ctx.rng.normal(0, 3, (c, 1)),), label=f"C = {c}")
+        for c in (2, 3, 7)
+    ]
+    probes.append(
+        Probe("softmax_col", args=(np.array([[1000.0], [999.0], [-5.0]]),), label="large entries")
+    )
+    return probes
+
+
+def _ce_instances(ctx: TaskContext) -> list[Probe]:
+    probes = []
+    for c in (2, 4, 6):
+        p = ctx.rng.uniform(0.05, 1.0, (c, 1))
+        p /= p.sum()
+        t = np.zeros((c, 1))
+        t[ctx.rng.integers(c), 0] = 1.0
+        probes.append(Probe("cross_entropy_col", args=(p, t), label=f"C = {c}"))
+    return probes
+
+
+def _ce_reference(probe: Probe) -> float:
+    a, t = probe.args
+    return float(-(t * np.log(a)).sum())
+
+
+def _backward_vec_instances(
+    dims: Sequence[tuple[int, int, int]],
+) -> Callable[[TaskContext], list[Probe]]:
+    def make(ctx: TaskContext) -> list[Probe]:
+        return [
+            Probe("backward_vec", args=q2_instance(ctx.rng, *d), label=f"D, H, C = {d}")
+            for d in dims
+        ]
+
+    return make
+
+
+def _activation_instances(ctx: TaskContext) -> list[Probe]:
+    z = ctx.rng.uniform(-3, 3, (6, 1))
+    z[np.abs(z) < 0.05] = 0.5
+    da = ctx.rng.normal(size=(6, 1))
+    probes = []
+    for name in activations.ELEMENTWISE:
+        probes.append(Probe("activation", args=(z, name), label=f"activation {name}"))
+        probes.append(Probe("activation_grad", args=(da, z, name), label=f"activation_grad {name}"))
+    return probes
+
+
+def _activation_reference(probe: Probe) -> np.ndarray:
+    if probe.name == "activation":
+        z, name = probe.args
+        return activations.elementwise(name)[0](z)
+    da, z, name = probe.args
+    return da * activations.elementwise(name)[1](z)
+
+
+def mlp_spec(sizes: Sequence[int], acts: Sequence[str]) -> MLPSpec:
+    """The MLPSpec whose loss gradient w.r.t. a_L is supplied as dL/da_L (half squared error)."""
+    return MLPSpec(
+        tuple(sizes), hidden=tuple(acts[:-1]), output=acts[-1], loss="half_squared_error"
+    )
+
+
+def mlp_instance(
+    rng: np.random.Generator, sizes: Sequence[int], acts: Sequence[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray], list[str], np.ndarray]:
+    """x (D, 1), params, acts and dL/da_L (D_L, 1), with every ReLU |z| >= 1e-2."""
+    spec = mlp_spec(sizes, acts)
+    while True:
+        params = {}
+        for m in range(1, len(sizes)):
+            params[f"W{m}"] = rng.normal(0, 1.2 / np.sqrt(sizes[m - 1]), (sizes[m], sizes[m - 1]))
+            params[f"b{m}"] = rng.normal(0, 0.5, (sizes[m], 1))
+        x = rng.normal(size=(sizes[0], 1))
+        _, cache = vector.mlp_forward(x, params, spec)
+        zs = [cache[f"z{m}"] for m in range(1, len(sizes)) if acts[m - 1] == "relu"]
+        if all(np.abs(z).min() >= 1e-2 for z in zs):
+            return x, params, list(acts), rng.normal(size=(sizes[-1], 1))
+
+
+def _mlp_instances(name: str) -> Callable[[TaskContext], list[Probe]]:
+    def make(ctx: TaskContext) -> list[Probe]:
+        probes = []
+        for sizes, acts in MLP_CASES:
+            x, params, acts_l, da = mlp_instance(ctx.rng, sizes, acts)
+            args = (x, params, acts_l) if name == "mlp_output" else (x, params, acts_l, da)
+            probes.append(Probe(name, args=args, label=f"sizes {sizes}, {'/'.join(acts)}"))
+        return probes
+
+    return make
+
+
+def _sizes(x: np.ndarray, params: dict[str, np.ndarray], acts: Sequence[str]) -> list[int]:
+    return [x.shape[0], *(params[f"b{m}"].shape[0] for m in range(1, len(acts) + 1))]
+
+
+def _mlp_cache(probe: Probe) -> dict[str, Any]:
+    """Cache of vector.mlp_loss with target y - dL/da_L, so that dL/da_L is the given one."""
+    x, params, acts, da = probe.args
+    spec = mlp_spec(_sizes(x, params, acts), acts)
+    y, _ = vector.mlp_forward(x, params, spec)
+    _, cache = vector.mlp_loss(x, y - da, params, spec)
+    return cache
+
+
+def mlp_reference(probe: Probe) -> dict[str, np.ndarray]:
+    """Reference gradients for mlp_grads(x, params, acts, da_L): W/b/z for m = 1..L, a0..a_{L-1}."""
+    L = len(probe.args[2])
+    grads = vector.mlp_backward(_mlp_cache(probe))
+    keys = [f"{k}{m}" for m in range(1, L + 1) for k in "Wbz"] + [f"a{m}" for m in range(L)]
+    return {k: grads[k] for k in keys}
+
+
+def _mlp_output_reference(probe: Probe) -> np.ndarray:
+    x, params, acts = probe.args
+    return vector.mlp_forward(x, params, mlp_spec(_sizes(x, params, acts), acts))[0]
+
+
+def _step_instances(ctx: TaskContext) -> list[Probe]:
+    probes = []
+    for n_next, n in ((4, 6), (5, 5), (1, 3)):
+        args = (
+            ctx.rng.normal(size=(n_next, n)),
+            ctx.rng.normal(size=(n_next, 1)),
+            ctx.rng.uniform(0, 1, (n, 1)),
+        )
+        probes.append(Probe("backward_step_loops", args=args, label=f"loops {n_next}x{n}"))
+        probes.append(Probe("backward_step_vec", args=args, label=f"vectorized {n_next}x{n}"))
+    return probes
+
+
+def _step_reference(probe: Probe) -> np.ndarray:
+    W, dz_next, fprime = probe.args
+    return fprime * (W.T @ dz_next)
+
+
+TASKS = [
+    _choice_task("t2_1_tests_a1", "mc_weighted_sum"),
+    _choice_task("t2_1_tests_a2", "mc_output_layer"),
+    _choice_task("t2_1_tests_a3", "mc_grad_activations"),
+    _choice_task("t2_1_tests_a4", "mc_grad_preactivations"),
+    _choice_task("t2_1_tests_a5", "mc_grad_weights"),
+    TaskSpec(
+        "t2_2_tests_softmax",
+        1,
+        ("softmax_col",),
+        _softmax_instances,
+        lambda probe: activations.softmax(probe.args[0], 0),
+        tol=1e-9,
+    ),
+    TaskSpec("t2_2_tests_ce", 1, ("cross_entropy_col",), _ce_instances, _ce_reference, tol=1e-9),
+    TaskSpec(
+        "t2_3a_tests",
+        1,
+        ("grad_shapes",),
+        lambda ctx: [Probe("grad_shapes", call=False)],
+        lambda probe: dict(GRAD_SHAPES),
+        tol=0.0,
+    ),
+    TaskSpec(
+        "t2_3b_tests_public",
+        1,
+        ("backward_vec",),
+        _backward_vec_instances([(4, 5, 3), (3, 3, 3)]),
+        q2_reference,
+        compare=gradient_compare(q2_context),
+    ),
+    TaskSpec(
+        "t2_3b_tests_hidden",
+        2,
+        ("backward_vec",),
+        _backward_vec_instances([(4, 5, 3), (3, 3, 3), (6, 2, 4), (2, 7, 5)]),
+        q2_reference,
+        compare=gradient_compare(q2_context),
+    ),
+    TaskSpec(
+        "t2_4_tests_activations",
+        1,
+        ("activation", "activation_grad"),
+        _activation_instances,
+        _activation_reference,
+    ),
+    TaskSpec(
+        "t2_4_tests_forward",
+        1,
+        ("mlp_forward", "mlp_output"),
+        _mlp_instances("mlp_output"),
+        _mlp_output_reference,
+        tol=1e-9,
+    ),
+    TaskSpec(
+        "t2_4_tests_backward",
+        2,
+        ("mlp_forward", "mlp_backward", "mlp_grads"),
+        _mlp_instances("mlp_grads"),
+        mlp_reference,
+        compare=gradient_compare(lambda probe: {"cache": _mlp_cache(probe), "level": "vector"}),
+    ),
+    TaskSpec(
+        "t2_5b_tests",
+        2,
+        ("backward_step_loops", "backward_step_vec"),
+        _step_instances,
+        _step_reference,
+        tol=1e-10,
+    ),
+]
+"""Every autograded cell of ps2 whose verdict the trusted grader decides."""

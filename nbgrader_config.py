@@ -1,0 +1,45 @@
+"""nbgrader configuration of backprop-course (nbgrader 0.9.6).
+
+source/<a>/ is built by scripts/build_course.py from course/<a>/*.py (jupytext percent) plus a
+copy of coursekit/; release/<a>/ is generated from it and committed. See docs/authoring.md.
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 - injected by traitlets when nbgrader loads this file
+
+c.CourseDirectory.course_id = "backprop-course"
+c.CourseDirectory.root = str(Path(__file__).resolve().parent)
+
+# Nothing source-side may reach release/: text sources, the reference, the grader, caches.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "*.pct.py",
+    "*.md.bak",
+    "backprop_ref",
+    "autograder",
+    "course",
+    "tests",
+    "gradebook.db",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+]
+
+# Answer stubs: the body becomes NotImplementedError so that a blank answer fails loudly.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# Rubrics live in locked markdown cells right after written answers (not task cells).
+c.ClearMarkScheme.enforce_metadata = False
+
+# Per-cell time limit when validating and autograding (the timing cell of ps2 is ungraded).
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# A warning on stderr (e.g. a RuntimeWarning from NumPy) must not zero a correct answer: drop
+# stderr outputs that are only warnings before grading. Real errors are 'error' outputs.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"^(?:[^\n]*(?:Warning|warnings\.warn)[^\n]*\n?|\s+[^\n]*\n?)+$"
