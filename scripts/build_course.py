@@ -118,6 +118,18 @@ def assignments(root: Path) -> list[str]:
     return sorted(p.name for p in course.iterdir() if p.is_dir() and any(p.glob("*.py")))
 
 
+NOT_RELEASED = {
+    "lab": "it drives the explorers with the reference (backprop_ref), which never ships to "
+    "students; run it from the instructor's environment (./dev setup installs the reference)",
+}
+"""Assignments built into source/ but never generated into release/, with the reason."""
+
+
+def released(root: Path) -> list[str]:
+    """The assignments that ``--release`` generates: every assignment but ``NOT_RELEASED``."""
+    return [name for name in assignments(root) if name not in NOT_RELEASED]
+
+
 def build_source(root: Path, assignment: str) -> list[Path]:
     """Write ``source/<a>/*.ipynb`` and ``source/<a>/coursekit/``; return the notebook paths."""
     src_dir = root / "course" / assignment
@@ -174,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         paths = build_source(root, name)
         print(f"built {name}: {', '.join(p.name for p in paths)}")
-        if args.release:
+        if args.release and name in NOT_RELEASED:
+            print(f"not released {name}: {NOT_RELEASED[name]}")
+        elif args.release:
             generate_release(root, name)
             print(f"released {name}")
     return 0

@@ -30,42 +30,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from coursekit import check, seeds
-from coursekit import diagnose as _diagnose
 from coursekit.data import make_spirals, one_hot
 
 ME = seeds.student_id(STUDENT_ID)
 print(f"Working as student id {ME!r}.")
-
-
-def check_grads(what: str, got: dict, want: dict, n: int, against: str = "the expected value",
-                mistakes: dict | None = None) -> None:
-    """Assert that got[k] matches want[k] for every key of want (rel_error <= 1e-6).
-
-    On failure the message names the first wrong tensor and the likely mistake: one of
-    ``mistakes`` (a description mapped to the tensors that mistake would give) when got equals
-    it, else what the course's rules recognise with the batch size n (a missing 1/N, a bias not
-    summed over the batch, a transpose, ...).
-    """
-    check.keys(what, got, list(want))
-    found = _diagnose.diagnose({k: got[k] for k in want}, want, n=n)
-    if found.ok:
-        return
-    key = found.tensor if found.tensor in want else next(iter(want))
-    hint = found.message
-    for text, tensors in (mistakes or {}).items():
-        differs = [k for k, v in tensors.items()
-                   if k in want and check.rel_error(v, want[k]) > check.PASS_TOL]
-        if differs and all(k in want and np.shape(got[k]) == np.shape(v)
-                           and check.rel_error(got[k], v) <= 1e-6 for k, v in tensors.items()):
-            key, hint = differs[0], text
-            break
-    name = _diagnose.grad_name(key)
-    if np.shape(got[key]) == np.shape(want[key]):
-        measure = (f"rel_error against {against} = {check.rel_error(got[key], want[key]):.3g}"
-                   f" > tolerance {check.PASS_TOL:g}")
-    else:
-        measure = f"shape {np.shape(got[key])}, expected {np.shape(want[key])}"
-    raise AssertionError(f"{what}: {name} {measure}\n  Likely mistake: {hint}")
 
 
 # %% [markdown]
@@ -368,7 +336,7 @@ for _seed, _dims, _hid in [(31, (4, 3, 3, 3), "sigmoid"), (32, (5, 7, 4, 3), "re
     _X, _T, _p = random_problem(np.random.default_rng(_seed), *_dims, _hid)
     _g = batch_backward(_X.copy(), _T.copy(), {k: v.copy() for k, v in _p.items()}, _hid)
     check.keys("batch_backward(...)", _g, ["W1", "b1", "W2", "b2", "z2", "a1", "z1"])
-    check_grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}",
+    check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}",
                 {k: _g[k] for k in ("W2", "b2", "W1", "b1")}, fd_grads(_X, _T, _p, _hid), n=_dims[0],
                 against="finite differences")
 
@@ -414,7 +382,7 @@ for _dims, _hid in _BATCH_CASES:
     _X, _T, _p = random_problem(_gen, *_dims, _hid)
     _want = _reference_backward(_X, _T, _p, _hid)
     _g = batch_backward(_X.copy(), _T.copy(), {k: v.copy() for k, v in _p.items()}, _hid)
-    check_grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}", _g,
+    check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}", _g,
                 {k: _want[k] for k in ("z2", "W2", "b2")}, n=_dims[0], against="the reference")
 ### END HIDDEN TESTS
 _X, _T, _p = random_problem(np.random.default_rng(34), 5, 2, 4, 3, "relu")
@@ -428,9 +396,9 @@ for _dims, _hid in _BATCH_CASES:
     _X, _T, _p = random_problem(_gen, *_dims, _hid)
     _want = _reference_backward(_X, _T, _p, _hid)
     _g = batch_backward(_X.copy(), _T.copy(), {k: v.copy() for k, v in _p.items()}, _hid)
-    check_grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}", _g, _want, n=_dims[0],
+    check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}", _g, _want, n=_dims[0],
                 against="the reference", mistakes=_batch_mistakes(_X, _T, _p, _hid))
-    check_grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}",
+    check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}",
                 {k: _g[k] for k in ("W2", "b2", "W1", "b1")}, fd_grads(_X, _T, _p, _hid), n=_dims[0],
                 against="finite differences of your batch_loss")
 ### END HIDDEN TESTS
@@ -467,14 +435,14 @@ def grads_loop(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray], hidd
 """Task 3.5: grads_loop loops over the examples and equals the gradient of the mean loss (1 point)."""
 for _seed, _dims, _hid in [(51, (5, 7, 4, 3), "tanh"), (52, (4, 3, 3, 3), "relu")]:
     _X, _T, _p = random_problem(np.random.default_rng(_seed), *_dims, _hid)
-    check_grads(f"grads_loop(...) with N, D, H, C = {_dims}", grads_loop(_X, _T, _p, _hid),
+    check.grads(f"grads_loop(...) with N, D, H, C = {_dims}", grads_loop(_X, _T, _p, _hid),
                 fd_grads(_X, _T, _p, _hid), n=_dims[0], against="finite differences of your batch_loss")
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims, _hid in [((6, 2, 5, 3), "sigmoid"), ((3, 4, 2, 5), "relu")]:
     _X, _T, _p = random_problem(_gen, *_dims, _hid)
     _want = _reference_backward(_X, _T, _p, _hid)
-    check_grads(f"grads_loop(...) with N, D, H, C = {_dims}", grads_loop(_X, _T, _p, _hid),
+    check.grads(f"grads_loop(...) with N, D, H, C = {_dims}", grads_loop(_X, _T, _p, _hid),
                 {k: _want[k] for k in ("W2", "b2", "W1", "b1")}, n=_dims[0], against="the reference")
 ### END HIDDEN TESTS
 

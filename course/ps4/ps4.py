@@ -25,43 +25,17 @@
 STUDENT_ID = ""  # e.g. "jdoe42"; leave empty on JupyterHub
 
 # %% cell="locked" grade_id="setup"
+import functools
+
 import numpy as np
 
 from coursekit import check, seeds
-from coursekit import diagnose as _diagnose
 
 ME = seeds.student_id(STUDENT_ID)
 print(f"Working as student id {ME!r}.")
 
-
-def check_grads(what: str, got: dict, want: dict, against: str = "the expected value",
-                mistakes: dict | None = None) -> None:
-    """Assert that got[k] matches want[k] for every key of want (rel_error <= 1e-6).
-
-    ``mistakes`` maps the description of a known mistake to the tensors it would produce; when
-    ``got`` equals one of them the message names that mistake. Otherwise the course's rules
-    (shapes, transposes, constant factors, which tensor goes wrong first) name it when they can.
-    """
-    check.keys(what, got, list(want))
-    found = _diagnose.diagnose({k: got[k] for k in want}, want, n=1)
-    if found.ok:
-        return
-    key = found.tensor if found.tensor in want else next(iter(want))
-    hint = found.message
-    for text, tensors in (mistakes or {}).items():
-        differs = [k for k, v in tensors.items()
-                   if k in want and check.rel_error(v, want[k]) > check.PASS_TOL]
-        if differs and all(k in want and np.shape(got[k]) == np.shape(v)
-                           and check.rel_error(got[k], v) <= 1e-6 for k, v in tensors.items()):
-            key, hint = differs[0], text
-            break
-    name = f"d{key}"
-    if np.shape(got[key]) == np.shape(want[key]):
-        measure = (f"rel_error against {against} = {check.rel_error(got[key], want[key]):.3g}"
-                   f" > tolerance {check.PASS_TOL:g}")
-    else:
-        measure = f"shape {np.shape(got[key])}, expected {np.shape(want[key])}"
-    raise AssertionError(f"{what}: {name} {measure}\n  Likely mistake: {hint}")
+check_one = functools.partial(check.grads, n=1)
+"""``check.grads`` for one example (N = 1)."""
 
 
 def relu(v: np.ndarray) -> np.ndarray:
@@ -320,7 +294,7 @@ for _seed, _dims in [(41, (3, 3)), (42, (4, 3)), (43, (2, 5))]:
     _xa, _xb, _t, _p = twin_example(np.random.default_rng(_seed), *_dims)
     _g = twin_backward(_xa.copy(), _xb.copy(), _t, {k: v.copy() for k, v in _p.items()})
     check.keys("twin_backward(...)", _g, ["z", "W2", "b2", "h", "h_a", "h_b", "m_a", "m_b", "W1", "b1"])
-    check_grads(f"twin_backward(...) with D, H = {_dims}", _g, twin_fd(_xa, _xb, _t, _p),
+    check_one(f"twin_backward(...) with D, H = {_dims}", _g, twin_fd(_xa, _xb, _t, _p),
                 against="finite differences")
 
 # %% cell="tests" grade_id="t4_3_tests_head" points=1
@@ -360,7 +334,7 @@ for _dims in _TWIN_CASES:
     _ex = twin_example(_gen, *_dims)
     _ref, _mis = _twin_reference(*_ex)
     _g = twin_backward(*_ex)
-    check_grads(f"twin_backward(...) with D, H = {_dims}", _g,
+    check_one(f"twin_backward(...) with D, H = {_dims}", _g,
                 {k: _ref[k] for k in ("z", "W2", "b2", "h", "h_a", "h_b")}, against="the reference",
                 mistakes=_mis)
 ### END HIDDEN TESTS
@@ -375,8 +349,8 @@ for _dims in _TWIN_CASES:
     _ex = twin_example(_gen, *_dims)
     _ref, _mis = _twin_reference(*_ex)
     _g = twin_backward(*_ex)
-    check_grads(f"twin_backward(...) with D, H = {_dims}", _g, _ref, against="the reference", mistakes=_mis)
-    check_grads(f"twin_backward(...) with D, H = {_dims}", _g, twin_fd(*_ex), against="finite differences",
+    check_one(f"twin_backward(...) with D, H = {_dims}", _g, _ref, against="the reference", mistakes=_mis)
+    check_one(f"twin_backward(...) with D, H = {_dims}", _g, twin_fd(*_ex), against="finite differences",
                 mistakes=_mis)
 ### END HIDDEN TESTS
 _g = twin_backward(*twin_example(np.random.default_rng(45), 4, 3))
@@ -555,7 +529,7 @@ for _seed, _dims in [(61, (3, 3, 3, 3)), (62, (4, 5, 3, 2)), (63, (2, 4, 6, 3))]
     _g = skip_backward(_x.copy(), _t.copy(), {k: v.copy() for k, v in _p.items()})
     check.keys("skip_backward(...)", _g, ["W1", "b1", "W2", "b2", "Ws", "W3", "b3", "z3", "h2", "z2",
                                           "zs", "h1", "z1", "x"])
-    check_grads(f"skip_backward(...) with D, H1, H2, C = {_dims}", _g, skip_fd(_x, _t, _p),
+    check_one(f"skip_backward(...) with D, H1, H2, C = {_dims}", _g, skip_fd(_x, _t, _p),
                 against="finite differences")
 
 # %% cell="tests" grade_id="t4_6_tests_upper" points=1
@@ -596,7 +570,7 @@ _gen = np.random.default_rng()
 for _dims in _SKIP_CASES:
     _ex = skip_example(_gen, *_dims)
     _ref, _mis = _skip_reference(*_ex)
-    check_grads(f"skip_backward(...) with D, H1, H2, C = {_dims}", skip_backward(*_ex),
+    check_one(f"skip_backward(...) with D, H1, H2, C = {_dims}", skip_backward(*_ex),
                 {k: _ref[k] for k in _UPPER}, against="the reference", mistakes=_mis)
 ### END HIDDEN TESTS
 _g = skip_backward(*skip_example(np.random.default_rng(64), 4, 5, 3, 2))
@@ -609,7 +583,7 @@ _gen = np.random.default_rng()
 for _dims in _SKIP_CASES:
     _ex = skip_example(_gen, *_dims)
     _ref, _mis = _skip_reference(*_ex)
-    check_grads(f"skip_backward(...) with D, H1, H2, C = {_dims}", skip_backward(*_ex),
+    check_one(f"skip_backward(...) with D, H1, H2, C = {_dims}", skip_backward(*_ex),
                 {k: _ref[k] for k in _UPPER + ("h1", "z1", "W1", "b1")}, against="the reference",
                 mistakes=_mis)
 ### END HIDDEN TESTS
@@ -624,9 +598,9 @@ for _dims in _SKIP_CASES:
     _ex = skip_example(_gen, *_dims)
     _ref, _mis = _skip_reference(*_ex)
     _g = skip_backward(*_ex)
-    check_grads(f"skip_backward(...) with D, H1, H2, C = {_dims}", _g, {"x": _ref["x"]},
+    check_one(f"skip_backward(...) with D, H1, H2, C = {_dims}", _g, {"x": _ref["x"]},
                 against="the reference", mistakes={k: v for k, v in _mis.items() if "x" in v})
-    check_grads(f"skip_backward(...) with D, H1, H2, C = {_dims}", _g, {"x": skip_fd(*_ex)["x"]},
+    check_one(f"skip_backward(...) with D, H1, H2, C = {_dims}", _g, {"x": skip_fd(*_ex)["x"]},
                 against="finite differences of skip_loss",
                 mistakes={k: v for k, v in _mis.items() if "x" in v})
 ### END HIDDEN TESTS

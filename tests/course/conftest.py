@@ -28,6 +28,7 @@ def fresh_course(tmp_path_factory: pytest.TempPathFactory, build: ModuleType) ->
     root = make_course_copy(tmp_path_factory.mktemp("course") / "root")
     for name in build.assignments(root):
         build.build_source(root, name)
+    for name in build.released(root):
         build.generate_release(root, name)
     return root
 

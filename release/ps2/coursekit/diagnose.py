@@ -110,7 +110,7 @@ def layer_sort_key(name: str) -> tuple[float, int]:
 def grad_name(name: str) -> str:
     """'dW2', 'db1', 'dL/dZ2', 'dL/dA1' style names for messages (names starting with d kept)."""
     kind, m = _split(name)
-    if name.startswith("d") and kind != name:
+    if name.startswith("d") and len(name) > 1:  # already a gradient's name: dW2, dx, dL/dz
         return name
     if kind in ("z", "a"):
         return f"dL/d{kind.upper()}{'' if m is None else m}"

@@ -336,3 +336,45 @@ def sympy_equal(
             _fail(
                 name, f"differs from the correct expression (difference {abs(diff):.3g} at {point})"
             )
+
+
+def grads(
+    what: str,
+    got: Mapping[str, Any],
+    want: Mapping[str, Any],
+    n: int | None = None,
+    against: str = "the expected value",
+    mistakes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Assert ``got[k]`` matches ``want[k]`` (rel_error <= PASS_TOL) for every key of ``want``.
+
+    ``n`` is the batch size N (1 for one example; None lets the rules infer it). ``mistakes``
+    maps the description of a known mistake to the tensors that mistake would give; when ``got``
+    equals one of them, the message names it. Otherwise ``coursekit.diagnose`` names what it
+    recognises (a missing 1/N, a bias not summed over the batch, a transpose, ...). The message
+    names the first wrong tensor, the error measure against ``against`` and the tolerance.
+    """
+    from coursekit import diagnose as rules
+
+    keys(what, got, list(want))
+    found = rules.diagnose({k: got[k] for k in want}, want, n=n)
+    if found.ok:
+        return
+    key = found.tensor if found.tensor in want else next(iter(want))
+    hint_text = found.message
+    for text, tensors in (mistakes or {}).items():
+        differs = [k for k, v in tensors.items() if k in want and rel_error(v, want[k]) > PASS_TOL]
+        if differs and all(
+            k in want and np.shape(got[k]) == np.shape(v) and rel_error(got[k], v) <= PASS_TOL
+            for k, v in tensors.items()
+        ):
+            key, hint_text = differs[0], text
+            break
+    if np.shape(got[key]) == np.shape(want[key]):
+        measure = (
+            f"rel_error against {against} = {rel_error(got[key], want[key]):.3g}"
+            f" > tolerance {PASS_TOL:g}"
+        )
+    else:
+        measure = f"shape {np.shape(got[key])}, expected {np.shape(want[key])}"
+    raise AssertionError(f"{what}: {rules.grad_name(key)} {measure}\n  Likely mistake: {hint_text}")

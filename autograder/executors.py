@@ -1,0 +1,77 @@
+"""Where grading jobs run: a local process pool or a Dask distributed cluster.
+
+Both yield ``(job, result)`` pairs as jobs finish; the coordinator consumes them and is the only
+writer of the gradebook. A worker that crashes yields an error result for its job instead of
+stopping the batch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from autograder.worker import Job, failed_result, grade_job
+
+
+def default_workers() -> int:
+    """The number of CPU cores available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _warm() -> None:
+    """Pay the heavy imports once per worker process."""
+    import nbclient  # noqa: F401, PLC0415
+    import nbconvert  # noqa: F401, PLC0415
+
+    import autograder.feedback  # noqa: F401, PLC0415
+
+
+def run_local(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict[str, Any]]]:
+    """Grade ``jobs`` on ``workers`` spawned processes, yielding results as they complete."""
+    if not jobs:
+        return
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
+                               initializer=_warm)
+    try:
+        pending: dict[Future, Job] = {}
+        queue = list(jobs)
+        # keep a bounded number in flight so an interrupt loses little work
+        while queue or pending:
+            while queue and len(pending) < 2 * workers:
+                job = queue.pop(0)
+                pending[pool.submit(grade_job, job)] = job
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                job = pending.pop(fut)
+                yield job, _result_or_error(fut, job)
+    finally:
+        # on an interrupt: drop queued jobs, let running ones end (their workspaces are cleaned)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[Job, dict[str, Any]]]:
+    """Grade ``jobs`` on a Dask distributed cluster reachable at ``scheduler``."""
+    from distributed import Client, as_completed  # noqa: PLC0415 - optional at import time
+
+    if not jobs:
+        return
+    with Client(scheduler, set_as_default=True) as client:
+        futures = {client.submit(grade_job, job, pure=False, retries=1): job for job in jobs}
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            yield job, _result_or_error(fut, job)
+
+
+def _result_or_error(fut: Any, job: Job) -> dict[str, Any]:
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - a lost worker must not stop the batch
+        return failed_result(job, f"the grading worker failed: {type(exc).__name__}: {exc}", "",
+                       flag=True)

@@ -1,0 +1,163 @@
+"""Execute a sanitized notebook in a sandboxed IPython kernel (nbgrader's in-kernel grading).
+
+The kernel is started through :mod:`autograder._launch` in the submission's workspace, so it runs
+with rlimits, Landlock and (as root) an unprivileged uid. A watchdog thread enforces the
+per-submission time limit and a hard per-cell limit for code that ignores interrupts by killing
+every process of the sandbox uid; outputs are capped per cell and per notebook.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from autograder import sandbox
+
+
+@dataclass
+class ExecInfo:
+    """What happened while executing one notebook."""
+
+    executed: set[int] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    died_in: int | None = None
+    timed_out: set[int] = field(default_factory=set)
+    truncated: set[int] = field(default_factory=set)
+    seconds: float = 0.0
+
+
+class _LimitedClient(NotebookClient):
+    """NotebookClient that caps the bytes of output kept per cell and per notebook."""
+
+    def __init__(self, nb: Any, limits: sandbox.Limits, info: ExecInfo, **kw: Any) -> None:
+        super().__init__(nb, **kw)
+        self._limits = limits
+        self._info = info
+        self._cell_bytes: dict[int, int] = {}
+        self._total = 0
+
+    def output(self, outs: list, msg: dict, display_id: str | None,
+               cell_index: int) -> Any:
+        """Keep the output unless the cell or the notebook is over its byte budget."""
+        size = len(str(msg.get("content", "")))
+        used = self._cell_bytes.get(cell_index, 0)
+        if (used + size > self._limits.output_bytes_per_cell
+                or self._total + size > self._limits.output_bytes_total):
+            if cell_index not in self._info.truncated:
+                self._info.truncated.add(cell_index)
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stdout",
+                    text="\n[output truncated by the grader: size limit reached]\n"))
+            return None
+        self._cell_bytes[cell_index] = used + size
+        self._total += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _kernel_manager(ws: sandbox.Workspace, student_id: str,
+                    limits: sandbox.Limits) -> AsyncKernelManager:
+    env = sandbox.clean_env(ws, student_id)
+    boot = (f"import sys; sys.path.insert(0, {str(ws.path)!r}); "
+            "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()")
+    program = [sys.executable, "-I", "-c", boot, "-f", "{connection_file}",
+               "--HistoryManager.enabled=False", "--IPKernelApp.parent_handle=0"]
+    cfg = sandbox.launcher_config(ws, program, env, limits, "kernel")
+    km = AsyncKernelManager(kernel_name="bpc-sandbox")
+    km._kernel_spec = KernelSpec(argv=[*sandbox.launch_argv(cfg), "{connection_file}"],
+                                 display_name="sandbox", language="python", env={})
+    km.connection_file = str(cfg.parent / "connection.json")
+    # Unix sockets in the workspace: the kernel needs no network (see _launch.py)
+    km.transport = "ipc"
+    km.ip = str(ws.path / "k")
+    return km
+
+
+def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Limits) -> ExecInfo:
+    """Run every code cell of ``nb`` in place, recording outputs; never raises for student
+    faults."""
+    info = ExecInfo()
+    start = time.monotonic()
+    state = {"cell": None, "cell_start": start, "done": False, "killed": ""}
+
+    def on_start(cell: Any, cell_index: int, **_: Any) -> None:
+        state["cell"], state["cell_start"] = cell_index, time.monotonic()
+
+    def on_done(cell: Any, cell_index: int, execute_reply: Any = None, **_: Any) -> None:
+        info.executed.add(cell_index)
+        state["cell"] = None
+
+    def on_complete(**_: Any) -> None:
+        # the kernel is not needed any more: end it now instead of a polite shutdown
+        state["done"] = True
+        sandbox.kill_uid(ws.uid)
+
+    def watchdog() -> None:
+        hard = limits.cell_timeout + 6.0
+        while not state["done"]:
+            now = time.monotonic()
+            if now - start > limits.submission_timeout:
+                state["killed"] = (f"the notebook exceeded the time limit of "
+                                   f"{limits.submission_timeout:.0f} s per submission")
+            elif state["cell"] is not None and now - state["cell_start"] > hard:
+                state["killed"] = (f"cell {state['cell'] + 1} ran past the time limit of "
+                                   f"{limits.cell_timeout:.0f} s and ignored the interrupt")
+            elif state["cell"] is not None and now - state["cell_start"] > limits.cell_timeout:
+                info.timed_out.add(state["cell"])
+            if state["killed"]:
+                sandbox.kill_uid(ws.uid)
+                if ws.uid is None and km.has_kernel:
+                    try:
+                        km.provisioner.process.kill()  # type: ignore[union-attr]
+                    except (AttributeError, OSError):
+                        pass
+                return
+            time.sleep(0.2)
+
+    km = _kernel_manager(ws, student_id, limits)
+    cfg_dir = Path(km.connection_file).parent
+    client = _LimitedClient(
+        nb, limits, info, km=km, timeout=int(limits.cell_timeout), interrupt_on_timeout=True,
+        raise_on_iopub_timeout=False, iopub_timeout=4, allow_errors=True,
+        startup_timeout=60, shutdown_kernel="immediate", record_timing=False,
+        on_cell_start=on_start, on_cell_executed=on_done, on_notebook_complete=on_complete,
+        store_widget_state=False,
+        resources={"metadata": {"path": str(ws.path)}})
+    dog = threading.Thread(target=watchdog, daemon=True)
+    dog.start()
+    try:
+        with open(cfg_dir / "kernel.log", "wb") as log:
+            client.execute(cwd=str(ws.path), stdout=log, stderr=log)
+    except DeadKernelError:
+        info.died_in = state["cell"]
+        info.notes.append(state["killed"] or _death_note(state["cell"]))
+    except CellTimeoutError as exc:
+        info.died_in = state["cell"]
+        info.notes.append(f"cell timed out: {str(exc).splitlines()[0][:200]}")
+    except RuntimeError as exc:
+        info.died_in = state["cell"]
+        info.notes.append(state["killed"] or f"the kernel failed: {str(exc)[:200]}")
+    finally:
+        state["done"] = True
+        sandbox.kill_uid(ws.uid)
+    for idx in sorted(info.timed_out):
+        if idx != info.died_in:
+            info.notes.append(f"cell {idx + 1} was interrupted after the time limit of "
+                              f"{limits.cell_timeout:.0f} s")
+    info.seconds = time.monotonic() - start
+    return info
+
+
+def _death_note(cell: int | None) -> str:
+    where = f"while running cell {cell + 1}" if cell is not None else ""
+    return (f"the kernel died {where} (os._exit, a crash or the memory limit); "
+            "the cells after it were not run").replace("  ", " ")

@@ -1,0 +1,274 @@
+"""Task registry: instructor-side descriptions of how each graded code cell is verified.
+
+The verdict on a code task never comes from the student's kernel. For every autograded grade
+cell the instructor writes a :class:`TaskSpec` in a *task file*; the grader calls the student's
+functions (or reads their variables) in a fresh isolated interpreter with inputs it generated, gets
+back plain numbers and arrays, and compares them here, in the trusted process, with the reference.
+
+Writing a task file
+-------------------
+One Python file per assignment, named after it: ``autograder/registry/<assignment>.py`` (or, for a
+course kept elsewhere, ``<course root>/autograder_tasks/<assignment>.py``, which wins). It defines
+``TASKS: list[TaskSpec]``. It runs only in the trusted grader, so it may import ``backprop_ref``.
+Example::
+
+    import numpy as np
+    from autograder.tasks import Probe, TaskSpec, compare_outputs
+    from backprop_ref import batched
+
+    def _instances(ctx):                      # ctx.rng is seeded per student
+        X = ctx.rng.normal(size=(5, 3)); ...
+        return [Probe("two_layer_grad", args=(X, T, W1, b1, W2, b2))]
+
+    def _reference(probe):                    # plain data in, plain data out
+        X, T, W1, b1, W2, b2 = probe.args
+        return {"W1": ..., "b1": ..., "W2": ..., "b2": ...}
+
+    TASKS = [
+        TaskSpec(grade_id="test_grad_hidden", points=3, names=("two_layer_grad",),
+                 instances=_instances, reference=_reference),
+    ]
+
+Fields of :class:`TaskSpec`:
+
+- ``grade_id``: the nbgrader grade cell whose points this task decides; ``points`` must equal the
+  cell's points in the gradebook (checked when grading starts).
+- ``names``: the student's functions or variables the task uses (documentation and a check that
+  they are defined).
+- ``instances(ctx) -> list[Probe]``: what to ask. ``Probe(name, args=(), kwargs={})`` calls a
+  function; ``Probe(name, call=False)`` reads a variable. Arguments are plain data: arrays
+  (float64), numbers, strings, None, and lists/tuples/dicts of those. ``repeat=2`` calls twice
+  (detects accumulation across calls); ``readonly=True`` passes read-only arrays (detects writes
+  into inputs). ``ctx`` has ``rng`` (``numpy.random.Generator``), ``seed``, ``student_id``,
+  ``assignment``, ``course_id``.
+- ``reference(probe) -> value``: the expected value for one probe, computed in the trusted process.
+- ``compare(trials, spec) -> Verdict`` (optional): the default :func:`compare_outputs` gives full
+  points when every tensor of every probe has ``rel_error <= tol`` (``PASS_TOL``, 1e-6) and a
+  mistake diagnosis otherwise; ``partial=True`` gives points in proportion to the tensors right.
+- ``notebook``: which notebook of the assignment holds the cell (default: found automatically).
+
+Each trial carries ``probe``, ``want`` (reference value), ``got`` (student value, decoded, or
+None) and ``error`` (the student's exception text, or None).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from autograder import compare as _cmp
+
+PASS_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What an instance generator may depend on."""
+
+    course_id: str
+    assignment: str
+    student_id: str
+    seed: int
+    rng: np.random.Generator
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One question to the student's namespace: call ``name(*args, **kwargs)`` or read ``name``."""
+
+    name: str
+    args: tuple = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    call: bool = True
+    repeat: int = 1
+    readonly: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A probe together with the reference value and the student's value or error."""
+
+    probe: Probe
+    want: Any
+    got: Any
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The trusted result of one task: score, a one-line message and the per-part details."""
+
+    score: float
+    max_score: float
+    message: str
+    diagnosis: str = ""
+    parts: Mapping[str, bool] = field(default_factory=dict)
+    error_measure: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (for results crossing process boundaries)."""
+        return {"score": self.score, "max_score": self.max_score, "message": self.message,
+                "diagnosis": self.diagnosis, "parts": dict(self.parts),
+                "error_measure": self.error_measure}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """How one grade cell is verified in the trusted process (see the module docstring)."""
+
+    grade_id: str
+    points: float
+    names: tuple[str, ...]
+    instances: Callable[[TaskContext], Sequence[Probe]]
+    reference: Callable[[Probe], Any]
+    compare: Callable[[Sequence[Trial], TaskSpec], Verdict] | None = None
+    partial: bool = False
+    tol: float = PASS_TOL
+    notebook: str | None = None
+
+    def judge(self, trials: Sequence[Trial]) -> Verdict:
+        """Apply the task's comparison (default :func:`compare_outputs`) and clamp the score."""
+        fn = self.compare or compare_outputs
+        verdict = fn(trials, self)
+        score = float(min(max(verdict.score, 0.0), self.points))
+        if not np.isfinite(score):
+            score = 0.0
+        return Verdict(score, float(self.points), verdict.message, verdict.diagnosis,
+                       verdict.parts, verdict.error_measure)
+
+
+def compare_outputs(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+    """Default comparison: every tensor within ``spec.tol``; otherwise a diagnosis of the first
+    wrong tensor (transpose, a factor N or 1/N, a sign, a wrong axis, ...)."""
+    parts: dict[str, bool] = {}
+    messages: list[str] = []
+    worst = 0.0
+    for i, trial in enumerate(trials):
+        prefix = trial.probe.label or (f"case {i + 1}" if len(trials) > 1 else "")
+        if trial.error is not None:
+            parts[(prefix + " " if prefix else "") + trial.probe.name] = False
+            messages.append(f"{prefix + ': ' if prefix else ''}{trial.probe.name} failed: "
+                            f"{trial.error}")
+            worst = float("inf")
+            continue
+        got = trial.got
+        if trial.probe.repeat > 1 and isinstance(got, list) and got:
+            again = _cmp.compare_value(got[-1], got[0], "second call", spec.tol)
+            if not all(p.ok for p in again):
+                messages.append("calling the function twice gave different results: do not keep "
+                                "state between calls (reset, don't +=) and don't modify inputs")
+                parts[(prefix + " " if prefix else "") + "repeatable"] = False
+            got = got[0]
+        for part in _cmp.compare_value(got, trial.want, "", spec.tol, n_hint=_batch_size(trial)):
+            pname = trial.probe.name if part.name == "value" else part.name
+            key = " ".join(s for s in (prefix, pname) if s)
+            parts[key] = part.ok
+            if part.error is not None:
+                worst = max(worst, part.error)
+            if not part.ok:
+                messages.append(part.message.replace("value", trial.probe.name, 1)
+                                if part.name == "value" else part.message)
+    right = sum(parts.values())
+    total = max(len(parts), 1)
+    if right == total and not messages:
+        return Verdict(spec.points, spec.points, f"correct (worst relative error {worst:.1e})",
+                       "", parts, worst)
+    score = spec.points * right / total if spec.partial else 0.0
+    diagnosis = messages[0] if messages else "wrong result"
+    return Verdict(score, spec.points, f"{right}/{total} parts correct", diagnosis, parts, worst)
+
+
+def compare_shapes(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+    """Shapes only (for public tests that check shapes): every array of the result must have
+    the reference's shape; values are not compared."""
+    parts: dict[str, bool] = {}
+    messages: list[str] = []
+    for trial in trials:
+        if trial.error is not None:
+            parts[trial.probe.name] = False
+            messages.append(f"{trial.probe.name} failed: {trial.error}")
+            continue
+        for part in _cmp.compare_shapes(trial.got, trial.want, ""):
+            parts[part.name] = part.ok
+            if not part.ok:
+                messages.append(part.message)
+    if messages:
+        return Verdict(0.0, spec.points, "wrong shapes", messages[0], parts, None)
+    return Verdict(spec.points, spec.points, "shapes correct", "", parts, None)
+
+
+def _batch_size(trial: Trial) -> int | None:
+    for a in trial.probe.args:
+        if isinstance(a, np.ndarray) and a.ndim == 2:
+            return int(a.shape[0])
+    return None
+
+
+def task_seed(course_id: str, assignment: str, student_id: str) -> int:
+    """The per-student seed: ``coursekit.seeds.student_seed`` when available, else a SHA-256."""
+    try:
+        from coursekit.seeds import student_seed  # noqa: PLC0415 - optional, written separately
+    except ImportError:
+        digest = hashlib.sha256(f"{course_id}/{assignment}/{student_id}".encode()).digest()
+        return int.from_bytes(digest[:8], "little") >> 1
+    return int(student_seed(course_id, assignment, student_id))
+
+
+def make_context(course_id: str, assignment: str, student_id: str) -> TaskContext:
+    """The context handed to ``TaskSpec.instances`` for one student."""
+    seed = task_seed(course_id, assignment, student_id)
+    return TaskContext(course_id, assignment, student_id, seed, np.random.default_rng(seed))
+
+
+def find_task_file(course_root: Path, assignment: str) -> Path | None:
+    """Locate the task file of an assignment (course-local first, then ``autograder/registry``)."""
+    for candidate in (course_root / "autograder_tasks" / f"{assignment}.py",
+                      Path(__file__).parent / "registry" / f"{assignment}.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_MODULES: dict[str, ModuleType] = {}
+
+
+def load_module_source(source: str, name: str) -> ModuleType:
+    """Execute a task file's text as a module (cached by content) and return the module."""
+    key = hashlib.sha256(source.encode()).hexdigest()
+    if key not in _MODULES:
+        module = ModuleType(f"autograder_tasks_{name}_{key[:8]}")
+        module.__file__ = f"<tasks {name}>"
+        sys.modules[module.__name__] = module
+        exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
+        _MODULES[key] = module
+    return _MODULES[key]
+
+
+def load_tasks_source(source: str, name: str) -> list[TaskSpec]:
+    """The validated ``TASKS`` of a task file given as text."""
+    tasks = list(getattr(load_module_source(source, name), "TASKS", []))
+    bad = [t for t in tasks if not isinstance(t, TaskSpec)]
+    if bad:
+        raise TypeError(f"task file {name}: TASKS must hold TaskSpec objects, got {bad[0]!r}")
+    ids = [t.grade_id for t in tasks]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"task file {name}: duplicated grade_id in TASKS")
+    return tasks
+
+
+def load_tasks(path: Path) -> list[TaskSpec]:
+    """Load the ``TASKS`` of a task file by path."""
+    return load_tasks_source(path.read_text(encoding="utf-8"), path.stem)
+
+
+def load_task_module(path: Path) -> ModuleType:
+    """The module of a task file by path (for its optional ``EXAMPLES`` and ``WRONG``)."""
+    return load_module_source(path.read_text(encoding="utf-8"), path.stem)

@@ -1,0 +1,232 @@
+"""Grade one submission: a pure function from a plain-data job to a plain-data result.
+
+Runs in a worker process (local pool or Dask), never touches the gradebook. For each notebook:
+parse and sanitize it, execute it in a sandboxed kernel (nbgrader's grading, with stderr ignored),
+run the student's code in the isolated runner and judge every registered task in this trusted
+process, then combine: the trusted verdict stands, disagreements are flagged. Feedback HTML is
+rendered here so that rendering scales with the workers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import nbformat
+from nbgrader import utils as nbg_utils
+
+from autograder import feedback, kernel, sandbox, sanitize, tasks, trusted
+
+
+@dataclass
+class Job:
+    """Everything needed to grade one student (plain data, picklable, no paths to secrets)."""
+
+    student: str
+    assignment: str
+    course_id: str
+    notebooks: dict[str, bytes | None]
+    stored: dict[str, Any]
+    release_files: dict[str, bytes]
+    tasks_source: str | None
+    limits: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    digest: str = ""
+    timestamp: str | None = None
+
+
+def grade_job(job: Job) -> dict[str, Any]:
+    """Grade one job; never raises for anything a submission does."""
+    start = time.perf_counter()
+    try:
+        result = _grade(job)
+    except Exception as exc:  # noqa: BLE001 - an internal error must not stop the batch
+        result = failed_result(job, f"internal grader error: {type(exc).__name__}: {exc}",
+                         traceback.format_exc(limit=5), flag=True)
+    result["seconds"] = time.perf_counter() - start
+    result["digest"] = job.digest
+    result["timestamp"] = job.timestamp
+    return result
+
+
+def _specs(job: Job) -> list[tasks.TaskSpec]:
+    if not job.tasks_source:
+        return []
+    return tasks.load_tasks_source(job.tasks_source, job.assignment)
+
+
+def _grade(job: Job) -> dict[str, Any]:
+    limits = sandbox.Limits(**job.limits)
+    specs = _specs(job)
+    ctx = tasks.make_context(job.course_id, job.assignment, job.student)
+    result = _empty(job)
+    for nb_name, stored in job.stored.items():
+        mine = [s for s in specs if (s.notebook or nb_name) == nb_name and s.grade_id in
+                stored["grade"]]
+        result["notebooks"][nb_name] = _grade_notebook(job, nb_name, stored, mine, ctx, limits)
+    return _totals(result)
+
+
+def _empty(job: Job) -> dict[str, Any]:
+    return {"student": job.student, "assignment": job.assignment, "notebooks": {},
+            "notes": list(job.notes), "error": None}
+
+
+def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[tasks.TaskSpec],
+                    ctx: tasks.TaskContext, limits: sandbox.Limits) -> dict[str, Any]:
+    notes: list[str] = []
+    raw = job.notebooks.get(nb_name)
+    if raw is None:
+        return _unreadable(nb_name, stored, f"{nb_name}.ipynb was not submitted")
+    try:
+        nb = sanitize.parse_notebook(raw)
+    except sanitize.SubmissionError as exc:
+        return _unreadable(nb_name, stored, f"{nb_name}.ipynb: {exc}")
+    submitted_kernel = nb.metadata.get("kernelspec", {}).get("name")
+    notes += sanitize.sanitize(nb, stored, nb_name, job.assignment)
+    wanted = json.loads(stored["kernelspec"]).get("name") if stored.get("kernelspec") else None
+    if submitted_kernel and wanted and submitted_kernel != wanted:
+        notes.append(f"the notebook asked for the kernel '{submitted_kernel}'; it was graded "
+                     "with the course's Python kernel")
+    ws = sandbox.new_workspace()
+    try:
+        trusted.write_release_files(ws.path, job.release_files)
+        sandbox.seal(ws)
+        info = kernel.execute(nb, ws, job.student, limits)
+    finally:
+        sandbox.remove_workspace(ws, kill=False)
+    notes += info.notes
+    if info.truncated:
+        notes.append("some output was longer than the size limit and was truncated")
+    code_cells = [c.source for c in nb.cells if c.cell_type == "code"
+                  and not nbg_utils.is_grade(c)]
+    verdicts = trusted.run_trusted(code_cells, specs, ctx, job.release_files, limits)
+    if verdicts.note:
+        notes.append(verdicts.note)
+    cells, comments, flagged = _score_cells(nb, info, verdicts.verdicts, notes)
+    nb_result = {"cells": cells, "comments": comments, "flagged": flagged, "notes": notes}
+    score = sum(c["score"] or 0.0 for c in cells.values())
+    max_score = sum(c["max_score"] for c in cells.values())
+    fb = feedback.feedback_notebook(nb, nb_result, feedback.hidden_lines(stored), notes)
+    nb_result["feedback_html"] = feedback.render_html(fb, nb_name, score, max_score)
+    nb_result["graded_nb"] = nbformat.writes(nb)
+    return nb_result
+
+
+def kernel_score(cell: Any) -> tuple[float | None, str]:
+    """nbgrader's rule without its flaws: stderr ignored, oversized partial credit rejected."""
+    if cell.cell_type != "code":
+        auto, _ = nbg_utils.determine_grade(cell)
+        return auto, ("no answer" if auto == 0 else "needs manual grading")
+    probe = nbformat.from_dict(cell)
+    probe.outputs = [o for o in cell.get("outputs", [])
+                     if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    errors = [o for o in probe.outputs if o.get("output_type") == "error"]
+    if errors:
+        return 0.0, f"{errors[0].get('ename', 'Error')}"
+    try:
+        auto, _ = nbg_utils.determine_grade(probe)
+    except ValueError:
+        return 0.0, "the cell's value was larger than its points"
+    return (float(auto) if auto is not None else 0.0), "passed"
+
+
+def _score_cells(nb: Any, info: kernel.ExecInfo, verdicts: dict[str, tasks.Verdict],
+                 notes: list[str]) -> tuple[dict, dict, bool]:
+    cells: dict[str, dict[str, Any]] = {}
+    comments: dict[str, str | None] = {}
+    flagged = False
+    for idx, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if gid and (nbg_utils.is_solution(cell) or nbg_utils.is_task(cell)):
+            unchanged = meta.get("checksum") == nbg_utils.compute_checksum(cell)
+            comments[gid] = "No response." if unchanged and not nbg_utils.is_task(cell) else None
+        if not gid or not nbg_utils.is_grade(cell):
+            continue
+        points = float(meta.get("points", 0))
+        if cell.cell_type == "code" and idx not in info.executed:
+            k_score, k_why = 0.0, "not run (the kernel had stopped)"
+        else:
+            k_score, k_why = kernel_score(cell)
+        entry: dict[str, Any] = {"max_score": points, "kernel_score": k_score, "flagged": False}
+        verdict = verdicts.get(gid)
+        if verdict is not None:
+            entry.update(score=verdict.score, trusted_score=verdict.score,
+                         diagnosis=verdict.diagnosis, parts=dict(verdict.parts),
+                         error_measure=_finite(verdict.error_measure))
+            summary = verdict.message + (f": {verdict.diagnosis}" if verdict.diagnosis else "")
+            right = [p for p, ok in verdict.parts.items() if ok]
+            wrong = [p for p, ok in verdict.parts.items() if not ok]
+            if wrong and right:
+                summary += f" (right: {', '.join(right)}; wrong: {', '.join(wrong)})"
+            if k_score is None or abs(k_score - verdict.score) > 1e-9:
+                entry["flagged"] = flagged = True
+                notes.append(f"{gid}: the notebook's own tests gave {k_score:g} but the trusted "
+                             f"check gave {verdict.score:g}; the trusted result stands")
+        else:
+            entry.update(score=k_score, trusted_score=None, diagnosis="" if k_score else k_why,
+                         parts={}, error_measure=None)
+            summary = k_why if cell.cell_type == "code" else (
+                "needs manual grading" if k_score is None else "no answer")
+        entry["summary"] = summary
+        entry["auto_score"] = entry["score"]
+        cells[gid] = entry
+    return cells, comments, flagged
+
+
+def _finite(x: float | None) -> float | None:
+    if x is None or x != x or x in (float("inf"), float("-inf")):
+        return None
+    return float(x)
+
+
+def _unreadable(nb_name: str, stored: dict[str, Any], reason: str) -> dict[str, Any]:
+    cells = {gid: {"max_score": g["max_score"], "score": 0.0, "auto_score": 0.0,
+                   "kernel_score": 0.0, "trusted_score": None, "diagnosis": reason,
+                   "parts": {}, "error_measure": None, "flagged": False, "summary": reason}
+             for gid, g in stored["grade"].items()}
+    return {"cells": cells, "comments": {}, "flagged": False, "notes": [reason],
+            "feedback_html": None, "graded_nb": None}
+
+
+def failed_result(job: Job, reason: str, detail: str, flag: bool) -> dict[str, Any]:
+    """A result giving zero everywhere with ``reason`` (internal errors, lost workers)."""
+    result = _empty(job)
+    for nb_name, stored in job.stored.items():
+        nb_res = _unreadable(nb_name, stored, reason)
+        nb_res["flagged"] = flag
+        result["notebooks"][nb_name] = nb_res
+    result["error"] = detail
+    return _totals(result)
+
+
+def _totals(result: dict[str, Any]) -> dict[str, Any]:
+    score = max_score = 0.0
+    flags: list[str] = []
+    disagree: list[str] = []
+    needs_manual = False
+    for nb_res in result["notebooks"].values():
+        for gid, cell in nb_res["cells"].items():
+            max_score += cell["max_score"]
+            if cell["score"] is None:
+                needs_manual = True
+            else:
+                score += cell["score"]
+            if cell.get("flagged"):
+                disagree.append(gid)
+        if nb_res.get("flagged") and not disagree:
+            flags.append("flagged for review")
+    if disagree:
+        flags.insert(0, f"notebook and trusted results disagree on {len(disagree)} task(s): "
+                        f"{', '.join(disagree)}")
+    result.update(score=score, max_score=max_score, flags=flags, needs_manual=needs_manual)
+    return result
+
+
+def limits_dict(limits: sandbox.Limits) -> dict[str, Any]:
+    """Plain-data form of :class:`~autograder.sandbox.Limits` for a :class:`Job`."""
+    return asdict(limits)

@@ -1,0 +1,119 @@
+"""Benchmark: 50 synthetic submissions graded by this pipeline (1 and 2 workers) and by plain
+``nbgrader autograde``, in the same run on the same submissions.
+
+Usage: ``python bench/bench_grading.py [--n 50] [--workers 1 2] [--skip-nbgrader]``.
+The fixture course is copied to a temporary folder; the class mixes correct submissions, each
+catalogued mistake and blank ones (no abusive ones: those measure time limits, not speed).
+Prints seconds in total and per submission for each configuration. The pipeline's time includes
+the trusted re-execution and the feedback HTML, so nbgrader is also timed with
+``generate_feedback``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder import demo, pipeline  # noqa: E402
+from autograder.course import Course, ensure_tools_on_path  # noqa: E402
+
+ASSIGNMENT = "demo1"
+
+
+def make_class(course: Course, folder: Path, n: int) -> list[str]:
+    """``n`` submissions cycling through the non-abusive kinds."""
+    tmp = folder.parent / "kinds"
+    kinds = demo.build_class(course, ASSIGNMENT, tmp, abusive=False)
+    names = sorted(kinds)
+    students = []
+    for i in range(n):
+        kind = names[i % len(names)]
+        student = f"s{i:03d}_{kind}"
+        shutil.copytree(tmp / kind, folder / student)
+        students.append(student)
+    shutil.rmtree(tmp)
+    return students
+
+
+def fresh_course(base: Path, name: str) -> Course:
+    root = base / name
+    shutil.copytree(demo.FIXTURE, root)
+    course = Course.load(root)
+    demo.build_class(course, ASSIGNMENT, base / f"{name}-scratch", abusive=False)
+    shutil.rmtree(base / f"{name}-scratch")
+    return course
+
+
+def bench_pipeline(base: Path, folder: Path, workers: int) -> float:
+    course = fresh_course(base, f"course-w{workers}")
+    start = time.perf_counter()
+    report = pipeline.grade_assignment(course, ASSIGNMENT, folder,
+                                       pipeline.GradeOptions(workers=workers, force=True))
+    seconds = time.perf_counter() - start
+    assert not report.problems, report.problems
+    assert len(report.graded) == len(list(folder.iterdir()))
+    return seconds
+
+
+def bench_nbgrader(base: Path, folder: Path) -> tuple[float, float, int]:
+    """Seconds for ``nbgrader autograde`` and then ``generate_feedback``; students graded."""
+    course = fresh_course(base, "course-nbgrader")
+    submitted = course.root / "submitted"
+    shutil.copytree(folder, submitted)
+    ensure_tools_on_path()
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    start = time.perf_counter()
+    proc = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), "autograde",
+                           ASSIGNMENT, "--create", "--force"], cwd=course.root, env=env,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        print(proc.stderr[-2000:])
+    graded = len(list((course.root / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")))
+    start = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).with_name("nbgrader")), "generate_feedback",
+                    ASSIGNMENT, "--force"], cwd=course.root, env=env, capture_output=True)
+    return seconds, time.perf_counter() - start, graded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--skip-nbgrader", action="store_true")
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bpc-bench-"))
+    try:
+        proto = fresh_course(base, "proto")
+        folder = base / "submitted"
+        folder.mkdir()
+        make_class(proto, folder, args.n)
+        results = []
+        for w in args.workers:
+            results.append((f"pipeline, {w} worker(s)", bench_pipeline(base, folder, w)))
+            print(f"{results[-1][0]}: {results[-1][1]:.1f} s", flush=True)
+        if not args.skip_nbgrader:
+            auto, fb, graded = bench_nbgrader(base, folder)
+            print(f"plain nbgrader autograde graded {graded}/{args.n} notebooks", flush=True)
+            results.append(("plain nbgrader autograde", auto))
+            results.append(("plain nbgrader autograde+feedback", auto + fb))
+            print(f"{results[-1][0]}: {auto:.1f} + {fb:.1f} s", flush=True)
+        print(f"\n{args.n} submissions, {os.cpu_count()} cores")
+        print(f"{'configuration':32s} {'total s':>9s} {'s/submission':>13s}")
+        for name, sec in results:
+            print(f"{name:32s} {sec:9.1f} {sec / args.n:13.2f}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

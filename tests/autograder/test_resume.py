@@ -1,0 +1,50 @@
+"""An interrupted run keeps every finished student; the next run grades only the rest."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import demo, pipeline
+from tests.autograder.conftest import ASSIGNMENT, FAST
+
+pytestmark = pytest.mark.slow
+
+
+class Stop(KeyboardInterrupt):
+    pass
+
+
+def test_interrupted_run_resumes_without_regrading(fresh_course, tmp_path):
+    folder = tmp_path / "submitted"
+    kinds = demo.build_class(fresh_course, ASSIGNMENT, folder, abusive=False)
+    (folder / "correct" / ASSIGNMENT / "timestamp.txt").write_text("2026-11-20 10:00:00 UTC")
+    finished: list[str] = []
+
+    def stop_after_three(n, total, student):
+        finished.append(student)
+        if n == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        pipeline.grade_assignment(fresh_course, ASSIGNMENT, folder,
+                                  pipeline.GradeOptions(workers=2, limits=FAST),
+                                  progress=stop_after_three)
+    markers = fresh_course.state_dir(ASSIGNMENT) / "done"
+    assert sorted(p.stem for p in markers.glob("*.json")) == sorted(finished)
+    report = pipeline.grade_assignment(fresh_course, ASSIGNMENT, folder,
+                                       pipeline.GradeOptions(workers=2, limits=FAST))
+    assert sorted(report.skipped) == sorted(finished)
+    assert sorted(report.graded) == sorted(set(kinds) - set(finished))
+    assert report.problems == []
+    assert len(report.rows) == len(kinds)
+    forced = pipeline.grade_assignment(fresh_course, ASSIGNMENT, folder,
+                                       pipeline.GradeOptions(workers=2, force=True, limits=FAST))
+    assert sorted(forced.graded) == sorted(kinds) and forced.skipped == []
+    assert [r["score"] for r in forced.rows] == [r["score"] for r in report.rows]
+    assert json.loads((markers / "correct.json").read_text())["score"] == 5
+    with Gradebook(fresh_course.db_url, fresh_course.course_id) as gb:
+        stamp = gb.find_submission(ASSIGNMENT, "correct").timestamp
+        assert (stamp.year, stamp.month, stamp.day, stamp.hour) == (2026, 11, 20, 10)
