@@ -4,7 +4,7 @@ Subcommands::
 
     backprop-course release [ASSIGNMENT]            generate release/ via nbgrader, check for leaks
     backprop-course grade ASSIGNMENT SUBMISSIONS    grade a folder (nbgrader layout, zips, .ipynb)
-    backprop-course demo                            release, synthetic class, grade, show table
+    backprop-course demo [--assignment A | --all]    release, synthetic class, grade, show table
 
 Common options: ``--course-root`` (default: the current folder), ``--db-url`` (any SQLAlchemy
 URL; default nbgrader's ``sqlite:///<root>/gradebook.db``). ``grade``/``demo``: ``--workers N``
@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
             g.add_argument("submissions", type=Path)
         else:
             g.add_argument("--fixture", action="store_true", help="use the fixture course")
+            g.add_argument("--assignment", action="append", default=None,
+                           help="assignment to grade (repeatable; default: the first one whose "
+                                "task file has EXAMPLES of mistakes and styles)")
+            g.add_argument("--all", action="store_true", help="grade every assignment")
             g.add_argument("--workdir", type=Path, default=None)
         g.add_argument("--workers", type=int, default=None)
         g.add_argument("--scheduler", default=None, help="Dask scheduler address")
@@ -60,11 +64,25 @@ def _limits(args: argparse.Namespace, course: Course) -> sandbox.Limits:
                           runner_timeout=max(cell * 1.5, 10.0))
 
 
+def build_sources(root: Path, console: Console) -> None:
+    """Build ``source/`` from the jupytext sources in ``course/`` (one way), when there are any."""
+    from autograder import build  # noqa: PLC0415
+
+    if not ((root / "nbgrader_config.py").is_file() and (root / "course").is_dir()):
+        return  # not a course kept as text sources: source/ is used as it is
+    for name in build.assignments(root):
+        build.build_source(root, name)
+    console.print(f"built source/ from course/ ({', '.join(build.assignments(root))})")
+
+
 def cmd_release(course: Course, assignment: str | None, console: Console) -> int:
     """Release one or all assignments; 1 if anything leaked."""
+    from autograder.build import NOT_RELEASED  # noqa: PLC0415
     from autograder.release import release_assignment  # noqa: PLC0415
 
-    names = [assignment] if assignment else course.assignments()
+    names = [assignment] if assignment else [
+        a for a in course.assignments() if a not in NOT_RELEASED
+    ]
     if not names:
         raise CourseError(f"no assignments in {course.root / 'source'}")
     status = 0
@@ -98,6 +116,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     """Release, build a synthetic class, grade it, print the table."""
     from autograder import demo  # noqa: PLC0415
 
+    if not args.fixture:
+        build_sources(args.course_root, console)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bpc-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     course = demo.prepare_course(args.course_root, workdir, fixture=args.fixture)
@@ -105,7 +125,12 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         course = Course(course.root, course.course_id, args.db_url)
     console.print(f"course: {course.root}")
     status = 0
-    for assignment in demo.gradable_assignments(course):
+    gradable = demo.gradable_assignments(course)
+    unknown = sorted(set(args.assignment or []) - set(gradable))
+    if unknown:
+        raise CourseError(f"cannot demo {unknown}: gradable assignments are {gradable}")
+    chosen = gradable if args.all else (args.assignment or demo.default_assignments(course))
+    for assignment in chosen:
         folder = workdir / "submitted"
         kinds = demo.build_class(course, assignment, folder)
         console.print(f"{assignment}: released, {len(kinds)} synthetic submissions in {folder}")
@@ -117,9 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     args = _parser().parse_args(argv)
     console = Console(soft_wrap=True)
+    if not console.is_terminal:  # a log or a pipe: room for the whole table
+        console = Console(soft_wrap=True, width=200)
     try:
         if args.command == "demo":
             return cmd_demo(args, console)
+        if args.command == "release":
+            build_sources(args.course_root, console)
         course = Course.load(args.course_root, args.db_url)
         if args.command == "release":
             return cmd_release(course, args.assignment, console)

@@ -47,6 +47,14 @@ def prepare_course(course_root: Path | None, workdir: Path, fixture: bool = Fals
     return Course.load(target)
 
 
+def default_assignments(course: Course) -> list[str]:
+    """What the demo grades by default: the first gradable assignment whose task file has
+    ``EXAMPLES`` (catalogued mistakes and correct solutions in other styles), else the first."""
+    gradable = gradable_assignments(course)
+    with_examples = [a for a in gradable if getattr(task_module(course, a), "EXAMPLES", None)]
+    return (with_examples or gradable)[:1]
+
+
 def task_module(course: Course, assignment: str) -> Any:
     """The loaded task module (for its optional ``EXAMPLES`` and ``WRONG``), or None."""
     path = tasks.find_task_file(course.root, assignment)

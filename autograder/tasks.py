@@ -205,6 +205,28 @@ def compare_shapes(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
     return Verdict(spec.points, spec.points, "shapes correct", "", parts, None)
 
 
+def compare_choice(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+    """Full points when the answer string is the right letter (case and spaces ignored)."""
+    trial = trials[0]
+    if trial.error is not None:
+        return Verdict(0.0, spec.points, f"{trial.probe.name}: {trial.error}", "error")
+    got = trial.got.strip().upper() if isinstance(trial.got, str) else None
+    if got == trial.want:
+        return Verdict(spec.points, spec.points, "correct", "")
+    return Verdict(
+        0.0, spec.points, f"{trial.probe.name}: {trial.got!r} is not the right option",
+        "wrong_choice",
+    )
+
+
+def choice_task(grade_id: str, name: str, answer: str, points: float = 1) -> TaskSpec:
+    """A multiple-choice task: the variable ``name`` must hold the letter ``answer``."""
+    return TaskSpec(
+        grade_id, points, (name,), lambda ctx: [Probe(name, call=False)],
+        lambda probe: answer, compare=compare_choice,
+    )
+
+
 def _batch_size(trial: Trial) -> int | None:
     for a in trial.probe.args:
         if isinstance(a, np.ndarray) and a.ndim == 2:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from autograder.registry.ps1 import gradient_compare, q2_context, q2_instance, q2_reference
-from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
+from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import activations, vector
 from backprop_ref.spec import MLPSpec
 
@@ -42,31 +42,8 @@ MLP_CASES = (
 )
 
 
-def _choice_compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
-    """Full points when the answer string is the right letter (case and spaces ignored)."""
-    trial = trials[0]
-    if trial.error is not None:
-        return Verdict(0.0, spec.points, f"{trial.probe.name}: {trial.error}", "error")
-    got = trial.got.strip().upper() if isinstance(trial.got, str) else None
-    if got == trial.want:
-        return Verdict(spec.points, spec.points, "correct", "")
-    return Verdict(
-        0.0,
-        spec.points,
-        f"{trial.probe.name}: {trial.got!r} is not the right option",
-        "wrong_choice",
-    )
-
-
 def _choice_task(grade_id: str, name: str) -> TaskSpec:
-    return TaskSpec(
-        grade_id,
-        1,
-        (name,),
-        lambda ctx: [Probe(name, call=False)],
-        lambda probe: MC_ANSWERS[probe.name],
-        compare=_choice_compare,
-    )
+    return choice_task(grade_id, name, MC_ANSWERS[name])
 
 
 def _softmax_instances(ctx: TaskContext) -> list[Probe]:

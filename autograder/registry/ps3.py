@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograder.registry.ps1 import gradient_compare
-from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
+from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import batched
 from backprop_ref.spec import MLPSpec
 from backprop_ref.train import train
@@ -183,30 +183,8 @@ def _train_reference(probe: Probe) -> dict[str, np.ndarray]:
     return {**{k: trained[k] for k in PARAM_KEYS}, "losses": history}
 
 
-def _choice_compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
-    trial = trials[0]
-    if trial.error is not None:
-        return Verdict(0.0, spec.points, f"{trial.probe.name}: {trial.error}", "error")
-    got = trial.got.strip().upper() if isinstance(trial.got, str) else None
-    if got == trial.want:
-        return Verdict(spec.points, spec.points, "correct", "")
-    return Verdict(
-        0.0,
-        spec.points,
-        f"{trial.probe.name}: {trial.got!r} is not the right option",
-        "wrong_choice",
-    )
-
-
 def _choice(grade_id: str, name: str) -> TaskSpec:
-    return TaskSpec(
-        grade_id,
-        1,
-        (name,),
-        lambda ctx: [Probe(name, call=False)],
-        lambda probe: MC_ANSWERS[probe.name],
-        compare=_choice_compare,
-    )
+    return choice_task(grade_id, name, MC_ANSWERS[name])
 
 
 _GRADS = gradient_compare(batch_context)

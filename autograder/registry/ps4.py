@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
+from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, choice_task
 from backprop_ref import vector_nets
 from backprop_ref.activations import relu_prime, sigmoid_prime
 from backprop_ref.diagnose import diagnose
@@ -297,30 +297,8 @@ def _matches(
 # ------------------------------------------------------------------ tasks
 
 
-def _choice_compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
-    trial = trials[0]
-    if trial.error is not None:
-        return Verdict(0.0, spec.points, f"{trial.probe.name}: {trial.error}", "error")
-    got = trial.got.strip().upper() if isinstance(trial.got, str) else None
-    if got == trial.want:
-        return Verdict(spec.points, spec.points, "correct", "")
-    return Verdict(
-        0.0,
-        spec.points,
-        f"{trial.probe.name}: {trial.got!r} is not the right option",
-        "wrong_choice",
-    )
-
-
 def _choice(grade_id: str, name: str) -> TaskSpec:
-    return TaskSpec(
-        grade_id,
-        1,
-        (name,),
-        lambda ctx: [Probe(name, call=False)],
-        lambda probe: MC_ANSWERS[probe.name],
-        compare=_choice_compare,
-    )
+    return choice_task(grade_id, name, MC_ANSWERS[name])
 
 
 def _variable(name: str) -> Callable[[TaskContext], list[Probe]]:

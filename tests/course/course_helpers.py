@@ -3,7 +3,7 @@ sys.path under pytest's default import mode)."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -19,14 +19,8 @@ STUDENT = "alice"
 
 
 def load_build() -> ModuleType:
-    """Import scripts/build_course.py as a module."""
-    spec = importlib.util.spec_from_file_location(
-        "build_course", REPO / "scripts" / "build_course.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+    """The course build module (``autograder.build``, run as scripts/build_course.py)."""
+    return importlib.import_module("autograder.build")
 
 
 def make_course_copy(dest: Path) -> Path:

@@ -1,0 +1,116 @@
+"""Every synthetic submission a task file declares (``EXAMPLES``) is graded as it says
+(``EXPECTED``): correct solutions in other styles earn every point, each injected mistake fails
+its cell with the named diagnosis — in the trusted runner and in the notebook's own tests."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from course_helpers import REPO, STUDENT
+
+from autograder import sandbox, synthetic, tasks, trusted
+
+WITH_EXAMPLES = [
+    a for a in ("ps1", "ps2", "ps3", "ps4")
+    if getattr(tasks.load_task_module(REPO / "autograder" / "registry" / f"{a}.py"),
+               "EXAMPLES", None)
+]
+
+
+def _cases() -> list[tuple[str, str]]:
+    cases = []
+    for a in WITH_EXAMPLES:
+        module = tasks.load_task_module(REPO / "autograder" / "registry" / f"{a}.py")
+        cases += [(a, "correct")] + [(a, name) for name in module.EXAMPLES]
+    return cases
+
+
+def _release_files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix != ".ipynb" and "__pycache__" not in p.parts
+    }
+
+
+def _notebook_failures(nb: nbformat.NotebookNode, folder: Path) -> dict[str, str]:
+    """Run every code cell in this process (cwd = the source folder); grade id -> error."""
+    old_cwd, old_env = os.getcwd(), os.environ.get("BPC_STUDENT_ID")
+    os.environ["BPC_STUDENT_ID"] = STUDENT
+    os.chdir(folder)
+    sys.path.insert(0, str(folder))
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    errors: dict[str, str] = {}
+    try:
+        for cell in nb.cells:
+            if cell.cell_type != "code" or "_explorer(" in cell.source:
+                continue
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id"))
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(cell.source, str(gid), "exec"), ns)  # noqa: S102
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded
+                errors[str(gid)] = f"{type(exc).__name__}: {exc}"
+    finally:
+        os.chdir(old_cwd)
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m == "coursekit" or m.startswith("coursekit.")]:
+            del sys.modules[name]  # the next notebook imports its own shipped copy
+        if old_env is None:
+            os.environ.pop("BPC_STUDENT_ID", None)
+        else:
+            os.environ["BPC_STUDENT_ID"] = old_env
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    return errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "name"), _cases())
+def test_example_is_graded_as_declared(fresh_course: Path, assignment: str, name: str) -> None:
+    module = tasks.load_task_module(REPO / "autograder" / "registry" / f"{assignment}.py")
+    expected: dict[str, str] = getattr(module, "EXPECTED", {}).get(name, {})
+    replace = module.EXAMPLES.get(name)
+    src = nbformat.read(fresh_course / "source" / assignment / f"{assignment}.ipynb", 4)
+    rel = nbformat.read(fresh_course / "release" / assignment / f"{assignment}.ipynb", 4)
+    solved = synthetic.solved(src, rel, replace)
+
+    # The trusted runner, exactly as the pipeline calls it.
+    cells = [c.source for c in solved.cells
+             if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("grade")]
+    specs = tasks.load_tasks(REPO / "autograder" / "registry" / f"{assignment}.py")
+    ctx = tasks.make_context("backprop-course", assignment, STUDENT)
+    files = _release_files(fresh_course / "release" / assignment)
+    verdicts = trusted.run_trusted(cells, specs, ctx, files, sandbox.Limits()).verdicts
+    if not expected:
+        lost = {g: v.message for g, v in verdicts.items() if v.score != v.max_score}
+        assert not lost, f"{name} should earn every point, lost: {lost}"
+    for gid, diagnosis in expected.items():
+        v = verdicts[gid]
+        assert v.score < v.max_score, f"{name}: {gid} passed the trusted check"
+        if diagnosis:
+            assert v.diagnosis == diagnosis, f"{name}: {gid} diagnosed {v.diagnosis!r}"
+
+    # The notebook's own tests (hidden part included) on the source with the same answers.
+    nb = nbformat.from_dict(json.loads(json.dumps(src)))
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if replace and gid in replace:
+            cell.source = replace[gid]
+    errors = _notebook_failures(nb, fresh_course / "source" / assignment)
+    graded = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+    if not expected:
+        assert not {g: e for g, e in errors.items() if g in graded}, errors
+    for gid in expected:
+        assert gid in errors, f"{name}: the notebook's test cell {gid} passed"
+        assert errors[gid].startswith("AssertionError"), errors[gid]
