@@ -1,8 +1,10 @@
 """Benchmark: 50 synthetic submissions graded by this pipeline (1 and 2 workers) and by plain
 ``nbgrader autograde``, in the same run on the same submissions.
 
-Usage: ``python bench/bench_grading.py [--n 50] [--workers 1 2] [--skip-nbgrader]``.
-The fixture course is copied to a temporary folder; the class mixes correct submissions, each
+Usage: ``python bench/bench_grading.py [--n 50] [--workers 1 2] [--skip-nbgrader]
+[--assignment ps3]``. Without ``--assignment`` the autograder's small fixture course is used;
+with it, a copy of the real course (``source/`` built from ``course/``). Either is copied to a
+temporary folder; the class mixes correct submissions, each
 catalogued mistake and blank ones (no abusive ones: those measure time limits, not speed).
 Prints seconds in total and per submission for each configuration. The pipeline's time includes
 the trusted re-execution and the feedback HTML, so nbgrader is also timed with
@@ -27,6 +29,7 @@ from autograder import demo, pipeline  # noqa: E402
 from autograder.course import Course, ensure_tools_on_path  # noqa: E402
 
 ASSIGNMENT = "demo1"
+"""The fixture's assignment; ``--assignment`` switches to a problem set of the real course."""
 
 
 def make_class(course: Course, folder: Path, n: int) -> list[str]:
@@ -45,9 +48,12 @@ def make_class(course: Course, folder: Path, n: int) -> list[str]:
 
 
 def fresh_course(base: Path, name: str) -> Course:
-    root = base / name
-    shutil.copytree(demo.FIXTURE, root)
-    course = Course.load(root)
+    if ASSIGNMENT == "demo1":
+        root = base / name
+        shutil.copytree(demo.FIXTURE, root)
+        course = Course.load(root)
+    else:
+        course = demo.prepare_course(ROOT, base / name)
     demo.build_class(course, ASSIGNMENT, base / f"{name}-scratch", abusive=False)
     shutil.rmtree(base / f"{name}-scratch")
     return course
@@ -90,7 +96,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--assignment", default=None, help="a problem set of the real course")
     args = parser.parse_args()
+    if args.assignment:
+        global ASSIGNMENT  # noqa: PLW0603 - the one switch of this script
+        ASSIGNMENT = args.assignment
+        from autograder import build  # noqa: PLC0415
+
+        for name in build.assignments(ROOT):
+            build.build_source(ROOT, name)
     base = Path(tempfile.mkdtemp(prefix="bpc-bench-"))
     try:
         proto = fresh_course(base, "proto")
@@ -107,7 +121,8 @@ def main() -> None:
             results.append(("plain nbgrader autograde", auto))
             results.append(("plain nbgrader autograde+feedback", auto + fb))
             print(f"{results[-1][0]}: {auto:.1f} + {fb:.1f} s", flush=True)
-        print(f"\n{args.n} submissions, {os.cpu_count()} cores")
+        print(f"\n{ASSIGNMENT}: {args.n} submissions, {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.2f} at the end")
         print(f"{'configuration':32s} {'total s':>9s} {'s/submission':>13s}")
         for name, sec in results:
             print(f"{name:32s} {sec:9.1f} {sec / args.n:13.2f}")

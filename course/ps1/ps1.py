@@ -542,6 +542,33 @@ for _shape in [(5,), (4, 1), (3, 2)]:
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# **Explore (not graded).** How good is a finite difference as a stand-in for your derivative?
+# The explorer plots, on log-log axes, the error $|\mathrm{FD}(h) - f'(x)|$ of the forward
+# difference $\frac{f(x+h) - f(x)}{h}$ and of the central difference
+# $\frac{f(x+h) - f(x-h)}{2h}$ against the step $h$, in float64 and in float32, with **your**
+# `sigmoid_prime` and `tanh_prime` as $f'$. Look for the V: for large $h$ the truncation error
+# falls as $h$ (forward) or $h^2$ (central); for small $h$ round-off takes over and grows as
+# $1/h$. Where is the bottom of each V, and how does it move from float64 to float32? The
+# grey line marks the step the checks in this course use. (A wrong derivative shows as a V
+# that never gets low.)
+
+# %%
+from coursekit.explorers import step_size_explorer
+
+_pairs = {}
+for _name, _get in [("sigmoid", lambda: (sigmoid, sigmoid_prime)), ("tanh", lambda: (np.tanh, tanh_prime))]:
+    try:
+        _f, _df = _get()
+        _df(np.array([0.5]))
+        _pairs[_name] = (_f, _df)
+    except Exception as _exc:  # an unfinished Task 1.5.3 (NotImplementedError or NameError)
+        _why = f"{type(_exc).__name__}: {_exc}" if str(_exc) else type(_exc).__name__
+        print(f"{_name}: your derivative is not ready yet ({_why}); finish Task 1.5 and run this cell again.")
+if not _pairs:
+    print("Meanwhile the explorer shows its built-in function exp(sin x) + relu(x).")
+step_size_explorer(_pairs, include_default=not _pairs)
+
+# %% [markdown]
 # ## Part E — why backpropagation works the way it does
 #
 # ### Task 1.6 — a gradient for something we do not learn (2 points, manually graded)
@@ -777,5 +804,6 @@ assert not _uses_matrix_products(backward_loops), "backward_loops: write explici
 # %% [markdown]
 # ## Explore
 #
-# The lab notebook (`lab/`) has interactive explorers for graphs like the one in Part A: change
-# a number and watch every partial update. Nothing here is graded.
+# The graph explorer of Part A and the step-size explorer of Part D run on your own functions:
+# go back to them after a change, move the sliders and watch every partial update beside its
+# finite difference. Nothing here is graded.

@@ -546,6 +546,78 @@ for _sizes, _acts in [((4, 5, 3), ["sigmoid", "tanh"]), ((3, 4, 4, 2), ["relu", 
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# **Explore (not graded).** The explorer builds deeper networks with **your** `mlp_forward`:
+# 4 inputs, 1 to 6 hidden layers of 8 units with the activation you pick, 3 identity outputs
+# followed by softmax and cross-entropy, mean loss over 8 fixed examples. For every layer $m$
+# it compares $\nabla_{\mathbf{W}^{(m)}}\mathcal{L}$ from **your** `mlp_backward` (averaged over
+# the examples) with central finite differences of that loss; the heatmaps show the chosen
+# layer, the left plot $\|\nabla_{\mathbf{W}^{(m)}}\mathcal{L}\|$ for every layer on a log
+# scale. Your backward pass starts from $\nabla_{\mathbf{a}^{(L)}}\mathcal{L}$, which the cell
+# takes by finite differences of the loss with respect to the 3 outputs (you derived it
+# yourself in Part C).
+#
+# What to look for:
+#
+# - **Vanishing gradients.** With `sigmoid`, add hidden layers: the norms fall by a roughly
+#   constant factor per layer from the output ($m = L$) down to layer 1, because every layer
+#   multiplies the gradient by $\sigma'(z) \le 1/4$ and by a weight matrix. A smaller initial
+#   scale makes it worse; `tanh` ($\tanh' \le 1$) suffers much less.
+# - **Exploding gradients.** With `relu` and a large initial scale (4 or 8) every layer
+#   multiplies the signal by roughly scale$/\sqrt{2}$, on the way forward (the activations that
+#   enter $\nabla_{\mathbf{W}^{(m)}}\mathcal{L}$) and on the way back (the gradients
+#   $\nabla_{\mathbf{z}^{(m)}}\mathcal{L}$). The weight gradients of *all* layers become huge
+#   and grow by about that factor with each hidden layer you add: compare 1, 3 and 6 hidden
+#   layers at scale 8. Near scale $\sqrt{2} \approx 1.41$ (He initialisation) they stay of
+#   order 1 at any depth.
+# - Your gradients and the finite differences should agree in every layer (relative error at
+#   most `1e-6`), with one honest exception: when a gradient is tiny (norms of $10^{-7}$ and
+#   below, deep sigmoid networks at small scales), a finite difference is the difference of two
+#   almost equal losses and loses its relative accuracy. The "fail" there is the finite
+#   difference's; compare the layers whose norms are not tiny.
+
+# %%
+from IPython.display import display
+
+from coursekit.explorers import layer_gradients_explorer
+
+
+def _explorer_ce(z: np.ndarray, t: np.ndarray) -> float:
+    """Cross-entropy of softmax(z) for logits z (C, 1) and one-hot t (C, 1), with log-sum-exp."""
+    m = z.max()
+    return float(-(t * (z - m - np.log(np.exp(z - m).sum()))).sum())
+
+
+def _explorer_loss(X: np.ndarray, T: np.ndarray, params: dict, hidden: str) -> float:
+    """Mean loss of your mlp_forward over the rows of X (N, D), one-hot T (N, C), one column at a time."""
+    acts = [hidden] * (len(params) // 2 - 1) + ["identity"]
+    return sum(_explorer_ce(mlp_forward(x[:, None], params, acts)[0], t[:, None]) for x, t in zip(X, T)) / len(X)
+
+
+def _explorer_grads(X: np.ndarray, T: np.ndarray, params: dict, hidden: str) -> dict:
+    """Your mlp_backward averaged over the rows of X: the gradient of _explorer_loss."""
+    acts = [hidden] * (len(params) // 2 - 1) + ["identity"]
+    total = {k: np.zeros_like(v) for k, v in params.items()}
+    for x, t in zip(X, T):
+        a_L, cache = mlp_forward(x[:, None], params, acts)
+        a = a_L.copy()
+        da_L = check.numerical_gradient(lambda: _explorer_ce(a, t[:, None]), a)  # noqa: B023
+        g = mlp_backward(da_L, cache)
+        for k in total:
+            total[k] = total[k] + g[k] / len(X)
+    return total
+
+
+try:  # the loss needs your mlp_forward (and activation)
+    _explorer_loss(np.ones((1, 4)), np.eye(3)[:1], random_mlp(np.random.default_rng(0), (4, 8, 3)), "sigmoid")
+    _forward_ready = True
+except Exception as _exc:  # an unfinished Task 2.4 (NotImplementedError)
+    _forward_ready = False
+    print(f"The explorer needs your mlp_forward ({type(_exc).__name__}); finish Task 2.4 and run this "
+          "cell again.")
+if _forward_ready:
+    display(layer_gradients_explorer(_explorer_loss, _explorer_grads, label="your mlp_backward"))
+
+# %% [markdown]
 # ## Part E — why the matrix form is worth it (004)
 #
 # Look at one step of the backward recursion between two hidden layers of $H$ units each:

@@ -608,6 +608,85 @@ _g = skip_backward(*skip_example(np.random.default_rng(66), 4, 5, 3, 2))
 check.shape("skip_backward(...)['x']", _g["x"], (4, 1))
 
 # %% [markdown]
+# **Explore (not graded).** Every gradient check can be reduced to one variable. Fix a
+# direction $\mathbf{d}$ (a unit vector) and look at the **slice** $s \mapsto
+# \mathcal{L}(\boldsymbol{\theta} + s\,\mathbf{d})$: by the chain rule its derivative is the
+# directional derivative $\langle \nabla_{\boldsymbol{\theta}}\mathcal{L}, \mathbf{d}\rangle$,
+# the sum of the entries of your gradient times those of $\mathbf{d}$. The explorer compares that
+# number, from **your** backward pass, with forward and central differences of the slice for
+# steps $h$ from $10^{-16}$ to $1$, in float64 and float32. Two slices are offered:
+#
+# - **twin, along the shared W1**: $\boldsymbol{\theta} = \mathbf{W}^{(1)}$ of a fixed twin
+#   example, your `twin_backward(...)["W1"]`;
+# - **skip, along the input x**: $\boldsymbol{\theta} = \mathbf{x}$ of a fixed skip example,
+#   your `skip_backward(...)["x"]`.
+#
+# With a correct gradient you see the V of Problem set 1: truncation error for large $h$,
+# round-off for small $h$, and a bottom far below `1e-6`. If your gradient misses one of the
+# two branches or paths, no step size brings the error down: the V has a high floor. Along the
+# twin slice the slider's $s$ passes points where a hidden ReLU unit switches on or off (the
+# note under the controls names the nearest such kink): steps that straddle a kink give large
+# errors whatever your gradient. The skip slice is smooth on the slider's range.
+
+# %%
+from coursekit.explorers import ProbeFunction, step_size_explorer
+
+
+def _slice_probe(loss, grad, theta, direction, pre_activations) -> ProbeFunction:  # noqa: ANN001
+    """s -> loss(theta + s d) and its derivative sum(grad(theta + s d) * d), elementwise in s.
+
+    The kinks are the s in [-2.5, 2.5] where an entry of pre_activations(theta + s d) changes sign.
+    """
+    def f(s: np.ndarray) -> np.ndarray:
+        s = np.asarray(s)
+        return np.array([loss(theta + float(v) * direction) for v in s.ravel()]).reshape(s.shape)
+
+    def df(s: np.ndarray) -> np.ndarray:
+        s = np.asarray(s)
+        vals = [float(np.sum(grad(theta + float(v) * direction) * direction)) for v in s.ravel()]
+        return np.array(vals).reshape(s.shape)
+
+    grid = np.linspace(-2.5, 2.5, 1001)
+    pre = np.array([np.ravel(pre_activations(theta + v * direction)) for v in grid])
+    kinks = []
+    for i, j in zip(*np.nonzero(np.sign(pre[:-1]) != np.sign(pre[1:]))):
+        lo, hi = pre[i, j], pre[i + 1, j]  # interpolate the sign change linearly
+        kinks.append(round(float(grid[i] + (grid[i + 1] - grid[i]) * lo / (lo - hi)), 4))
+    return ProbeFunction(f, df, tuple(sorted(kinks)))
+
+
+_rng = np.random.default_rng(7)
+_xa, _xb, _tt, _pt = twin_example(np.random.default_rng(0), 4, 3)
+_dW1 = _rng.normal(size=_pt["W1"].shape)
+_xs, _ts, _ps = skip_example(np.random.default_rng(0), 4, 5, 3, 2)
+_dx = _rng.normal(size=_xs.shape)
+_slices = {
+    "twin, along the shared W1": (
+        lambda W1: twin_loss(_xa, _xb, _tt, {**_pt, "W1": W1}),
+        lambda W1: twin_backward(_xa, _xb, _tt, {**_pt, "W1": W1})["W1"],
+        _pt["W1"], _dW1 / np.linalg.norm(_dW1),
+        lambda W1: np.vstack([twin_forward(_xa, _xb, {**_pt, "W1": W1})[k] for k in ("m_a", "m_b")]),
+    ),
+    "skip, along the input x": (
+        lambda x: skip_loss(x, _ts, _ps),
+        lambda x: skip_backward(x, _ts, _ps)["x"],
+        _xs, _dx / np.linalg.norm(_dx),
+        lambda x: skip_forward(x, _ps)["z2"],
+    ),
+}
+_probes = {}
+for _name, (_loss, _grad, _theta, _d, _pre) in _slices.items():
+    try:
+        _grad(_theta)
+        _probes[_name] = _slice_probe(_loss, _grad, _theta, _d, _pre)
+    except Exception as _exc:  # an unfinished Task 4.3 or 4.6 (NotImplementedError)
+        print(f"{_name}: your backward pass is not ready yet ({type(_exc).__name__}); finish it "
+              "and run this cell again.")
+if not _probes:
+    print("Meanwhile the explorer shows its built-in function exp(sin x) + relu(x).")
+step_size_explorer(_probes, include_default=not _probes, x=0.0)
+
+# %% [markdown]
 # ## Part C — why the sums matter
 #
 # ### Task 4.7 — shared weights (2 points, manually graded)
