@@ -46,6 +46,9 @@ Fields of :class:`TaskSpec`:
   points when every tensor of every probe has ``rel_error <= tol`` (``PASS_TOL``, 1e-6) and a
   mistake diagnosis otherwise; ``partial=True`` gives points in proportion to the tensors right.
 - ``notebook``: which notebook of the assignment holds the cell (default: found automatically).
+- ``structure(cells) -> message | None`` (optional): a requirement on the form of the student's
+  code, checked on the source of their code cells by parsing, never by running it (see
+  :mod:`autograder.structure`: ``loops_only(name)``, ``no_loops(name)``); a message gives 0.
 
 Each trial carries ``probe``, ``want`` (reference value), ``got`` (student value, decoded, or
 None) and ``error`` (the student's exception text, or None).
@@ -133,6 +136,7 @@ class TaskSpec:
     partial: bool = False
     tol: float = PASS_TOL
     notebook: str | None = None
+    structure: Callable[[list[str]], str | None] | None = None
 
     def judge(self, trials: Sequence[Trial]) -> Verdict:
         """Apply the task's comparison (default :func:`compare_outputs`) and clamp the score."""

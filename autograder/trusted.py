@@ -90,7 +90,12 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
             for probe, want in zip(probes, wants, strict=True):
                 trials.append(_read_trial(out, k, probe, want, result.note))
                 k += 1
-            result.verdicts[spec.grade_id] = spec.judge(trials)
+            verdict = spec.judge(trials)
+            broken = spec.structure(cells) if spec.structure else None
+            if broken and verdict.score > 0:
+                verdict = Verdict(0.0, verdict.max_score, broken, "structure", verdict.parts,
+                                  verdict.error_measure)
+            result.verdicts[spec.grade_id] = verdict
     finally:
         sandbox.remove_workspace(ws, kill=False)
     result.seconds = time.perf_counter() - start

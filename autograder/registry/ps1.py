@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.structure import loops_only
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
 from backprop_ref import activations, scalar, vector
 from backprop_ref.diagnose import diagnose
@@ -294,6 +295,7 @@ TASKS = [
         _q2_instances([(4, 5, 3), (3, 3, 3)]),
         q2_reference,
         compare=gradient_compare(q2_context),
+        structure=loops_only("backward_loops"),
     ),
     TaskSpec(
         "t1_9_tests_hidden",
@@ -302,6 +304,7 @@ TASKS = [
         _q2_instances([(2, 4, 5), (4, 5, 3), (3, 3, 3), (6, 2, 4)]),
         q2_reference,
         compare=gradient_compare(q2_context),
+        structure=loops_only("backward_loops"),
     ),
 ]
 """Every autograded cell of ps1 whose verdict the trusted grader decides."""

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from autograder.registry.ps1 import gradient_compare, q2_context, q2_instance, q2_reference
+from autograder.structure import no_loops
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import activations, vector
 from backprop_ref.spec import MLPSpec
@@ -222,6 +223,7 @@ TASKS = [
         _backward_vec_instances([(4, 5, 3), (3, 3, 3), (6, 2, 4), (2, 7, 5)]),
         q2_reference,
         compare=gradient_compare(q2_context),
+        structure=no_loops("backward_vec"),
     ),
     TaskSpec(
         "t2_4_tests_activations",
