@@ -30,7 +30,8 @@ def test_loops_only_and_no_loops_read_the_source():
     assert structure.no_loops("f")([LOOPS, "def broken(:", VECTOR]) is None
     comprehension = "def f(x):\n    return sum([x[i] for i in range(len(x))])\n"
     assert "comprehension over range" in structure.no_loops("f")([comprehension])
-    assert structure.no_loops("f")(["def f(g):\n    return {k: 2 * v for k, v in g.items()}\n"]) is None
+    over_keys = "def f(g):\n    return {k: 2 * v for k, v in g.items()}\n"
+    assert structure.no_loops("f")([over_keys]) is None
 
 
 def test_a_right_answer_in_the_wrong_form_scores_zero_in_the_trusted_runner():
