@@ -7,10 +7,11 @@ returned with the class axis summed out; the levels average them over the batch 
 |----------|-----------------------|-------------------------------------|-----------------------|
 | any f    | half_squared_error    | 1/2 sum_k (f(z)_k - t_k)^2          | (y - t) * f'(z)       |
 | any f    | squared_error         | sum_k (f(z)_k - t_k)^2              | 2 (y - t) * f'(z)     |
-| softmax  | cross_entropy         | -sum_k t_k log softmax(z)_k         | softmax(z) - t        |
+| softmax  | cross_entropy         | -sum_k t_k log softmax(z)_k         | softmax(z) s - t (*)  |
 | sigmoid  | binary_cross_entropy  | sum_k logaddexp(0, z_k) - t_k z_k   | sigmoid(z) - t        |
 
-Softmax with a squared error uses the full softmax Jacobian: dz = y * (g - sum_k g_k y_k).
+(*) s = sum_k t_k, which is 1 for one-hot or probability targets: then dz = a - t as in the
+notes. Softmax with a squared error uses the full softmax Jacobian: dz = y * (g - sum_k g_k y_k).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def per_example_grad(
     z = as_float(z)
     t = as_float(t)
     if loss == "cross_entropy":
-        return softmax(z, axis=axis) - t
+        # a - t for targets summing to 1 (the notes' case); exact for any targets.
+        return softmax(z, axis=axis) * t.sum(axis=axis, keepdims=True) - t
     if loss == "binary_cross_entropy":
         return sigmoid(z) - t
     y = output_activation(z, output, axis)

@@ -200,7 +200,8 @@ def _example_grad(z: list[float], t: list[float], output: str, loss: str) -> lis
     """dL_n/dz_k of one example's own loss (no 1/N)."""
     if loss == "cross_entropy":
         a = _softmax_row(z)
-        return [ak - tk for ak, tk in zip(a, t, strict=True)]
+        total = sum(t)  # 1 for one-hot targets, where dL/dz_k = a_k - t_k
+        return [ak * total - tk for ak, tk in zip(a, t, strict=True)]
     if loss == "binary_cross_entropy":
         return [_sigmoid(zk) - tk for zk, tk in zip(z, t, strict=True)]
     c = 1.0 if loss == "half_squared_error" else 2.0
