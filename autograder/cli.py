@@ -17,8 +17,10 @@ course errors.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -138,9 +140,16 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     return status
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends a run like Ctrl-C: finished students stay saved, workers are stopped."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     console = Console(soft_wrap=True)
     if not console.is_terminal:  # a log or a pipe: room for the whole table
         console = Console(soft_wrap=True, width=200)

@@ -125,7 +125,9 @@ def affine_forward(a_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np
     return _array(z, d_out), (a_prev, W, b)
 
 
-def affine_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def affine_backward(
+    dz: np.ndarray, cache: tuple, need_da_prev: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of the affine map from dz (N, D_out), one unit at a time.
 
     dL/da_ni = sum_j dz_nj W_ji  -> (N, D_in);  dL/dW_ji = sum_n dz_nj a_ni -> (D_out, D_in);
@@ -135,11 +137,11 @@ def affine_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarra
     A, Wl, dZ = _rows(a_prev), _rows(W), _rows(dz)
     n_ex, d_out, d_in = len(A), len(Wl), len(Wl[0])
     da = [[sum(dZ[n][j] * Wl[j][i] for j in range(d_out)) for i in range(d_in)]
-          for n in range(n_ex)]
+          for n in range(n_ex)] if need_da_prev else None
     dW = [[sum(dZ[n][j] * A[n][i] for n in range(n_ex)) for i in range(d_in)]
           for j in range(d_out)]
     db = [[sum(dZ[n][j] for n in range(n_ex))] for j in range(d_out)]
-    return _array(da, d_in), _array(dW, d_in), _array(db, 1)
+    return (None if da is None else _array(da, d_in)), _array(dW, d_in), _array(db, 1)
 
 
 def activation_forward(z: np.ndarray, name: str) -> tuple[np.ndarray, tuple]:
@@ -303,11 +305,12 @@ def mlp_loss(
     return value, cache
 
 
-def mlp_backward(cache: dict[str, Any]) -> dict[str, np.ndarray]:
+def mlp_backward(cache: dict[str, Any], input_grad: bool = True) -> dict[str, np.ndarray]:
     """Backward pass from the cache of ``mlp_loss``, unit by unit.
 
     Returns dL/dW{m} (D_m, D_{m-1}), dL/db{m} (D_m, 1), dL/dz{m} and dL/da{m} (N, D_m) for
     m = 1..L, and dL/da0 (N, D), under the keys "W1", "b1", "z1", "a1", ..., "a0".
+    With ``input_grad=False`` dL/da0 is left out (and not computed).
     """
     spec: MLPSpec = cache["spec"]
     L = spec.depth
@@ -320,8 +323,10 @@ def mlp_backward(cache: dict[str, Any]) -> dict[str, np.ndarray]:
         if m < L:
             dz = activation_backward(grads[f"a{m}"], act)
             grads[f"z{m}"] = dz
-        da_prev, dW, db = affine_backward(dz, aff)
-        grads[f"W{m}"], grads[f"b{m}"], grads[f"a{m - 1}"] = dW, db, da_prev
+        da_prev, dW, db = affine_backward(dz, aff, need_da_prev=m > 1 or input_grad)
+        grads[f"W{m}"], grads[f"b{m}"] = dW, db
+        if da_prev is not None:
+            grads[f"a{m - 1}"] = da_prev
     return grads
 
 

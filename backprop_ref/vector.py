@@ -39,13 +39,17 @@ def affine_forward(a_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np
     return z, (a_prev, W, b)
 
 
-def affine_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def affine_backward(
+    dz: np.ndarray, cache: tuple, need_da_prev: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of the affine map from dz (D_out, 1).
 
-    Returns da_prev (D_in, 1) = W^T dz, dW (D_out, D_in) = dz a_prev^T, db (D_out, 1) = dz.
+    Returns da_prev (D_in, 1) = W^T dz, dW (D_out, D_in) = dz a_prev^T, db (D_out, 1) = dz;
+    da_prev is None when ``need_da_prev`` is False (the first layer of a net, whose input is data).
     """
     a_prev, W, _ = cache
-    return W.T @ dz, dz @ a_prev.T, dz.copy()
+    da_prev = W.T @ dz if need_da_prev else None
+    return da_prev, dz @ a_prev.T, dz.copy()
 
 
 def activation_forward(z: np.ndarray, name: str) -> tuple[np.ndarray, tuple]:
@@ -109,11 +113,12 @@ def mlp_loss(
     return value, cache
 
 
-def mlp_backward(cache: dict[str, Any]) -> dict[str, np.ndarray]:
+def mlp_backward(cache: dict[str, Any], input_grad: bool = True) -> dict[str, np.ndarray]:
     """Backward pass from the cache of ``mlp_loss``.
 
     Returns dL/dW{m} (D_m, D_{m-1}), dL/db{m} (D_m, 1), dL/dz{m} and dL/da{m} (D_m, 1) for
     m = 1..L, and dL/da0 (D, 1), under the keys "W1", "b1", "z1", "a1", ..., "a0".
+    With ``input_grad=False`` dL/da0 is left out (and not computed).
     """
     spec: MLPSpec = cache["spec"]
     L = spec.depth
@@ -127,8 +132,10 @@ def mlp_backward(cache: dict[str, Any]) -> dict[str, np.ndarray]:
         if m < L:
             dz = activation_backward(grads[f"a{m}"], act)
             grads[f"z{m}"] = dz
-        da_prev, dW, db = affine_backward(dz, aff)
-        grads[f"W{m}"], grads[f"b{m}"], grads[f"a{m - 1}"] = dW, db, da_prev
+        da_prev, dW, db = affine_backward(dz, aff, need_da_prev=m > 1 or input_grad)
+        grads[f"W{m}"], grads[f"b{m}"] = dW, db
+        if da_prev is not None:
+            grads[f"a{m - 1}"] = da_prev
     return grads
 
 

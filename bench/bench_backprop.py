@@ -52,12 +52,12 @@ def _alternate(contenders: dict[str, Callable[[], object]], repeats: int) -> dic
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def _reference_step(np, X, T, params, spec):  # noqa: ANN001, ANN202, N803
+def _reference_step(np, X, T, params, spec, input_grad=True):  # noqa: ANN001, ANN202, N803
     from backprop_ref import batched
 
     def step():  # noqa: ANN202
         _, cache = batched.mlp_loss(X, T, params, spec)
-        return batched.mlp_backward(cache)
+        return batched.mlp_backward(cache, input_grad=input_grad)
 
     return step
 
@@ -103,6 +103,8 @@ def _forward_backward(args: argparse.Namespace, np) -> list[tuple[str, float]]: 
         p = {k: v.astype(dt) for k, v in params.items()}
         contenders[f"reference {dtype_name}"] = _reference_step(np, X.astype(dt), T.astype(dt),
                                                                 p, spec)
+        contenders[f"reference {dtype_name} (no dX)"] = _reference_step(
+            np, X.astype(dt), T.astype(dt), p, spec, input_grad=False)
         if torch is not None:
             torch.set_num_threads(args.threads)
             tdt = getattr(torch, dtype_name)

@@ -125,3 +125,23 @@ def test_scalar_nets_equal_batched_nets():
         ls, cs = scalar_nets.skip_loss(case.x, case.t, case.params)
         assert abs(lb - ls) <= AGREE
         _assert_same(scalar_nets.skip_backward(cs), batched_nets.skip_backward(cb), "skip")
+
+
+@pytest.mark.parametrize("level", ["scalar", "vector", "batched"])
+def test_input_grad_false_leaves_out_only_dl_da0(level):
+    """mlp_backward(cache, input_grad=False) skips dL/da0 (the data needs no gradient)."""
+    import importlib
+
+    from backprop_ref.spec import MLPSpec, init_params
+
+    mod = importlib.import_module(f"backprop_ref.{level}")
+    spec = MLPSpec((4, 3, 2), "tanh", "softmax", "cross_entropy")
+    params = init_params(spec, 3)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(4, 1) if level == "vector" else (3, 4))
+    t = np.eye(2)[[1]].T if level == "vector" else np.eye(2)[[0, 1, 1]]
+    full = mod.mlp_backward(mod.mlp_loss(x, t, params, spec)[1])
+    lean = mod.mlp_backward(mod.mlp_loss(x, t, params, spec)[1], input_grad=False)
+    assert set(full) - set(lean) == {"a0"}
+    for key, value in lean.items():
+        np.testing.assert_array_equal(value, full[key])
