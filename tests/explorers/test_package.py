@@ -84,3 +84,16 @@ def test_lab_notebook_runs_headless_without_errors_or_stderr(tmp_path):
     views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) == 4
     nbformat.validate(nb)
+
+
+def test_explorers_are_not_built_in_the_graders_isolated_runner(monkeypatch):
+    """Nobody sees a widget in the trusted runner: the calls return None there, quickly."""
+    from coursekit import explorers
+
+    monkeypatch.setenv("BPC_TRUSTED_RUNNER", "1")
+    assert explorers.graph_explorer() is None
+    assert explorers.step_size_explorer() is None
+    assert explorers.layer_gradients_explorer(lambda X, T, p, h: 0.0) is None
+    assert explorers.descent_explorer(lambda X, T, p: 0.0, lambda X, p: X) is None
+    monkeypatch.delenv("BPC_TRUSTED_RUNNER")
+    assert explorers.graph_explorer() is not None
