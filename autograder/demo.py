@@ -15,6 +15,18 @@ from autograder import release, synthetic, tasks
 from autograder.course import Course, CourseError
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "autograder" / "fixtures" / "course"
+COURSEKIT = Path(__file__).resolve().parents[1] / "coursekit"
+
+
+def copy_fixture(target: Path) -> Path:
+    """Copy the fixture course to ``target`` with the current ``coursekit`` beside each of its
+    source notebooks (as the course build does), so the fixture never carries a stale copy."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    shutil.copytree(FIXTURE, target, ignore=ignore)
+    for folder in sorted((target / "source").iterdir()):
+        if folder.is_dir():
+            shutil.copytree(COURSEKIT, folder / "coursekit", ignore=ignore, dirs_exist_ok=True)
+    return target
 
 
 def gradable_assignments(course: Course) -> list[str]:
@@ -43,7 +55,7 @@ def prepare_course(course_root: Path | None, workdir: Path, fixture: bool = Fals
     target = workdir / "fixture-course"
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(FIXTURE, target)
+    copy_fixture(target)
     return Course.load(target)
 
 

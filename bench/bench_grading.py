@@ -50,7 +50,7 @@ def make_class(course: Course, folder: Path, n: int) -> list[str]:
 def fresh_course(base: Path, name: str) -> Course:
     if ASSIGNMENT == "demo1":
         root = base / name
-        shutil.copytree(demo.FIXTURE, root)
+        demo.copy_fixture(root)
         course = Course.load(root)
     else:
         course = demo.prepare_course(ROOT, base / name)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from autograder import sandbox
 from autograder.course import Course
+from autograder.demo import copy_fixture
 from autograder.release import release_assignment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "course"
@@ -20,7 +20,7 @@ FAST = sandbox.Limits(cell_timeout=5, submission_timeout=60, runner_timeout=15,
 def copy_course(dest: Path) -> Course:
     """A fresh copy of the fixture course under ``dest`` with demo1 released."""
     root = dest / "course"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_fixture(root)
     course = Course.load(root)
     report = release_assignment(course, ASSIGNMENT)
     assert report.ok, report.leaks

@@ -16,8 +16,9 @@ import pytest
 
 from autograder import demo, pipeline
 from autograder.course import Course
+from autograder.demo import copy_fixture
 from autograder.release import release_assignment
-from tests.autograder.conftest import ASSIGNMENT, FAST, FIXTURE
+from tests.autograder.conftest import ASSIGNMENT, FAST
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +81,7 @@ def postgres_url() -> Iterator[str]:
 
 def test_grade_into_a_postgresql_gradebook(postgres_url: str, tmp_path: Path) -> None:
     root = tmp_path / "course"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_fixture(root)
     course = Course(root, Course.load(root).course_id, postgres_url)
     assert release_assignment(course, ASSIGNMENT).ok
 
