@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from autograder.registry.common import gradient_compare
 from autograder.structure import loops_only
-from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
+from autograder.tasks import Probe, TaskContext, TaskSpec
 from backprop_ref import activations, scalar, vector
-from backprop_ref.diagnose import diagnose
 from backprop_ref.spec import MLPSpec
 from coursekit import seeds
 
@@ -33,50 +33,6 @@ Q3_NODES = ("m1", "h1", "m2", "h2", "m3", "h3", "m4", "h4", "z", "y", "L")
 Q3_GRADS = (*(f"w{i}" for i in range(1, 11)), *Q3_NODES)
 Q2_KEYS = ("W1", "b1", "W2", "b2", "z2", "a1", "z1")
 Q2_SPEC_NAMES = ("relu", "softmax", "cross_entropy")
-
-
-# ------------------------------------------------------------------ comparison with diagnosis
-
-
-def gradient_compare(
-    context_of: Callable[[Probe], Mapping[str, Any] | None],
-) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
-    """A comparison for gradient dicts that names the mistake with ``backprop_ref.diagnose``.
-
-    ``context_of(probe)`` returns the diagnosis context (``"X"``, ``"T"``, ``"params"``,
-    ``"spec"``, ``"level"``) or None. Full points when every trial is within ``spec.tol``.
-    """
-
-    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
-        parts: dict[str, bool] = {}
-        for i, trial in enumerate(trials):
-            label = trial.probe.label or f"case {i + 1}"
-            if trial.error is not None:
-                parts[label] = False
-                return Verdict(
-                    0.0,
-                    spec.points,
-                    f"{label}: {trial.probe.name} failed: {trial.error}",
-                    "error",
-                    parts,
-                )
-            if not isinstance(trial.got, Mapping):
-                parts[label] = False
-                return Verdict(
-                    0.0,
-                    spec.points,
-                    f"{label}: {trial.probe.name} should return a "
-                    f"dict, got {type(trial.got).__name__}",
-                    "not_numeric",
-                    parts,
-                )
-            found = diagnose(trial.got, trial.want, context=context_of(trial.probe), tol=spec.tol)
-            parts[label] = found.ok
-            if not found.ok:
-                return Verdict(0.0, spec.points, f"{label}: {found.message}", found.mistake, parts)
-        return Verdict(spec.points, spec.points, "correct on every case", "", parts)
-
-    return compare
 
 
 # ------------------------------------------------------------------ instances and references

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.registry.ps1 import gradient_compare, q2_context, q2_instance, q2_reference
+from autograder.registry.common import gradient_compare
+from autograder.registry.ps1 import q2_context, q2_instance, q2_reference
 from autograder.structure import no_loops
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import activations, vector

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.registry.ps1 import gradient_compare
+from autograder.registry.common import gradient_compare, mutate
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import batched
 from backprop_ref.spec import MLPSpec
@@ -407,17 +407,9 @@ def batch_loss(X, T, params, hidden="relu"):
 """
 
 
-def _mutate(source: str, edits: Sequence[tuple[str, str]]) -> str:
-    for old, new in edits:
-        if old not in source:
-            raise ValueError(f"mutant edit not found: {old!r}")
-        source = source.replace(old, new)
-    return source
-
-
 EXAMPLES: dict[str, dict[str, str]] = {
     **{
-        f"mistake_backward_{bug}": {"t3_4_answer": _mutate(BACKWARD_SOLUTION, edits)}
+        f"mistake_backward_{bug}": {"t3_4_answer": mutate(BACKWARD_SOLUTION, edits)}
         for bug, edits in _BACKWARD_MUTANTS.items()
     },
     **{name: {"t3_4_answer": src} for name, src in BACKWARD_STYLES.items()},
@@ -432,7 +424,7 @@ def grads_loop(X, T, params, hidden="relu"):
     },
     "mistake_loss_sum_not_mean": {"t3_2_answer": LOSS_SOLUTION_SUM},
     "mistake_train_loss_after_update": {
-        "t3_7_answer": _mutate(
+        "t3_7_answer": mutate(
             TRAIN_SOLUTION,
             [
                 ("        losses[s] = batch_loss(X, T, theta_, hidden)\n", ""),
@@ -446,7 +438,7 @@ def grads_loop(X, T, params, hidden="relu"):
     },
     "mistake_train_ascent": {"t3_7_answer": TRAIN_SOLUTION.replace("- lr * g[k]", "+ lr * g[k]")},
     "mistake_train_in_place": {
-        "t3_7_answer": _mutate(
+        "t3_7_answer": mutate(
             TRAIN_SOLUTION,
             [
                 ("theta_ = {k: v.copy() for k, v in params.items()}", "theta_ = params"),

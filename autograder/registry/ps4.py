@@ -29,12 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, choice_task
+from autograder.registry.common import gradient_compare, mutate
+from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import vector_nets
 from backprop_ref.activations import relu_prime, sigmoid_prime
-from backprop_ref.diagnose import diagnose
 from coursekit import seeds
-from coursekit.gradcheck import PASS_TOL, rel_error
 
 ASSIGNMENT = "ps4"
 MC_ANSWERS = {"mc_grad_h_a": "B", "mc_grad_W1_twin": "B", "mc_grad_x_skip": "C"}
@@ -230,70 +229,6 @@ def skip_mistakes(probe: Probe) -> list[tuple[str, str, dict[str, np.ndarray]]]:
     ]
 
 
-def graph_compare(
-    mistakes_of: Callable[[Probe], list[tuple[str, str, dict[str, np.ndarray]]]],
-) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
-    """Full points when every tensor of every trial is within ``spec.tol``; otherwise the first
-    failing trial is diagnosed: a listed mistake whose tensors the student's match, else
-    ``backprop_ref.diagnose`` (shapes, transposes, constant factors, localisation)."""
-
-    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
-        parts: dict[str, bool] = {}
-        for i, trial in enumerate(trials):
-            label = trial.probe.label or f"case {i + 1}"
-            if trial.error is not None:
-                parts[label] = False
-                return Verdict(
-                    0.0,
-                    spec.points,
-                    f"{label}: {trial.probe.name} failed: {trial.error}",
-                    "error",
-                    parts,
-                )
-            if not isinstance(trial.got, Mapping):
-                parts[label] = False
-                return Verdict(
-                    0.0,
-                    spec.points,
-                    f"{label}: {trial.probe.name} should return a "
-                    f"dict, got {type(trial.got).__name__}",
-                    "not_numeric",
-                    parts,
-                )
-            found = diagnose(trial.got, trial.want, tol=spec.tol)
-            parts[label] = found.ok
-            if found.ok:
-                continue
-            for mistake, text, tensors in mistakes_of(trial.probe):
-                if _matches(trial.got, trial.want, tensors, spec.tol):
-                    return Verdict(0.0, spec.points, f"{label}: {text}", mistake, parts)
-            return Verdict(0.0, spec.points, f"{label}: {found.message}", found.mistake, parts)
-        return Verdict(spec.points, spec.points, "correct on every case", "", parts)
-
-    return compare
-
-
-def _matches(
-    got: Mapping[str, Any],
-    want: Mapping[str, np.ndarray],
-    tensors: Mapping[str, np.ndarray],
-    tol: float,
-) -> bool:
-    """The candidate equals the mistake on its tensors, which differ from the right ones."""
-    if not all(k in want for k in tensors):
-        return False
-    if not any(rel_error(v, want[k]) > tol for k, v in tensors.items()):
-        return False
-    for k, v in tensors.items():
-        try:
-            arr = np.asarray(got.get(k), dtype=np.float64)
-        except (TypeError, ValueError):
-            return False
-        if arr.shape != v.shape or rel_error(arr, v) > PASS_TOL:
-            return False
-    return True
-
-
 # ------------------------------------------------------------------ tasks
 
 
@@ -341,8 +276,8 @@ def _skip_probes(cases: Sequence, fixed: bool) -> Callable[[TaskContext], list[P
     return make
 
 
-_TWIN = graph_compare(twin_mistakes)
-_SKIP = graph_compare(skip_mistakes)
+_TWIN = gradient_compare(mistakes_of=twin_mistakes)
+_SKIP = gradient_compare(mistakes_of=skip_mistakes)
 
 TASKS = [
     _choice("t4_1_tests_a1", "mc_grad_h_a"),
@@ -520,21 +455,13 @@ _SKIP_CELLS = {
 }
 
 
-def _mutate(source: str, edits: Sequence[tuple[str, str]]) -> str:
-    for old, new in edits:
-        if old not in source:
-            raise ValueError(f"mutant edit not found: {old!r}")
-        source = source.replace(old, new)
-    return source
-
-
 EXAMPLES: dict[str, dict[str, str]] = {
     **{
-        f"mistake_twin_{bug}": {"t4_3_answer": _mutate(TWIN_SOLUTION, edits)}
+        f"mistake_twin_{bug}": {"t4_3_answer": mutate(TWIN_SOLUTION, edits)}
         for bug, edits in _TWIN_MUTANTS.items()
     },
     "mistake_twin_shared_one_branch_b": {
-        "t4_3_answer": _mutate(
+        "t4_3_answer": mutate(
             TWIN_SOLUTION,
             [
                 ('g["W1"] = g["m_a"] @ xa.T + g["m_b"] @ xb.T', 'g["W1"] = g["m_b"] @ xb.T'),
@@ -543,7 +470,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         )
     },
     **{
-        f"mistake_skip_{bug}": {"t4_6_answer": _mutate(SKIP_SOLUTION, edits)}
+        f"mistake_skip_{bug}": {"t4_6_answer": mutate(SKIP_SOLUTION, edits)}
         for bug, edits in _SKIP_MUTANTS.items()
     },
     "correct_twin_einsum": {
