@@ -317,13 +317,8 @@ def sympy_equal(
     """
     import sympy  # imported here: only a few notebooks need it
 
-    try:
-        e = sympy.sympify(expr)
-    except (sympy.SympifyError, TypeError):
-        _fail(name, f"not a SymPy expression: {expr!r}")
-    extra = e.free_symbols - set(symbols)
-    if extra:
-        _fail(name, f"uses symbols {sorted(map(str, extra))}; use only {[str(s) for s in symbols]}")
+    sympy_expr(name, expr, symbols)
+    e = sympy.sympify(expr)
     if sympy.simplify(e - expected) == 0:
         return
     f = sympy.lambdify(symbols, e - expected, "numpy")
