@@ -16,7 +16,7 @@ writes into its cache, gradients that accumulate across calls, calls that disagr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -79,7 +79,7 @@ def _oracle(
         if not _matches(cand, mutant_backward(cache, bug, level)):
             continue
         errors = {k: rel_error(cand[k], ref[k]) for k in ref}
-        wrong = [k for k in sorted(ref, key=layer_sort_key) if errors[k] > tol]
+        wrong = [k for k in sorted(ref, key=layer_sort_key) if not errors[k] <= tol]
         if not wrong:
             continue
         m = _hidden_layer(wrong[0], spec)
@@ -103,22 +103,26 @@ def diagnose(
     *,
     context: Mapping[str, Any] | None = None,
     tol: float = PASS_TOL,
+    loss: str | None = None,
+    order: Sequence[str] | None = None,
 ) -> Diagnosis:
     """Name the most likely mistake in ``candidate`` (dict of gradients, shapes as in
     docs/conventions.md) against ``reference`` computed on the same inputs. See the module
-    docstring for ``context``; without it this is ``coursekit.diagnose.diagnose``."""
+    docstring for ``context``; without it this is ``coursekit.diagnose.diagnose``. ``loss`` and
+    ``order`` as there (the context's spec gives the loss when it is not passed)."""
     cache, level = _context_cache(context)
     n = None
     if cache is not None:
         n = int(cache["a0"].shape[0]) if level == "batched" else 1
-    found, cand, ref = triage_rules(candidate, reference, n=n, tol=tol)
+        loss = loss or cache["spec"].loss
+    found, cand, ref = triage_rules(candidate, reference, n=n, tol=tol, loss=loss, order=order)
     if found is not None:
         return found
     if cache is not None:
         hit = _oracle(cand, ref, cache, level, tol)
         if hit is not None:
             return hit
-    return localise(cand, ref, tol=tol)
+    return localise(cand, ref, tol=tol, order=order)
 
 
 def _arrays(obj: Any, path: str, out: dict[str, np.ndarray], seen: set[int]) -> None:
