@@ -326,6 +326,10 @@ def _factor_text(a: float, n: int | None, loss: str | None) -> tuple[str, str] |
 
 def _scale(s: np.ndarray, r: np.ndarray) -> float | None:
     """``a`` with ``s == a * r`` up to RATIO_RTOL, else None."""
+    top = max(float(np.max(np.abs(r), initial=0.0)), float(np.max(np.abs(s), initial=0.0)))
+    if top == 0.0 or not math.isfinite(top):
+        return None
+    s, r = s / top, r / top
     rr = float(np.sum(r * r))
     if rr == 0.0 or not np.all(np.isfinite(s)):
         return None
@@ -354,13 +358,15 @@ def _which_entries(s: np.ndarray, r: np.ndarray, tol: float) -> str | None:
     if count == 0 or count == size or size == 1:
         return None
     if bad.ndim == 2 and bad.shape[0] > 1 and bad.shape[1] > 1:
+        # entries that are 0 in both cannot tell whether a row (column) as a whole is wrong
+        either = bad | ((r == 0) & (s == 0))
         rows = [int(i) for i in np.flatnonzero(bad.any(axis=1))]
         cols = [int(j) for j in np.flatnonzero(bad.any(axis=0))]
-        if len(rows) < bad.shape[0] and count == len(rows) * bad.shape[1]:
+        if len(rows) < bad.shape[0] and either[rows].all():
             what = "row" if len(rows) == 1 else "rows"
             return (f"only {what} {', '.join(map(str, rows))} of {bad.shape[0]} "
                     f"{'is' if len(rows) == 1 else 'are'} wrong; the other rows are right")
-        if len(cols) < bad.shape[1] and count == len(cols) * bad.shape[0]:
+        if len(cols) < bad.shape[1] and either[:, cols].all():
             what = "column" if len(cols) == 1 else "columns"
             return (f"only {what} {', '.join(map(str, cols))} of {bad.shape[1]} "
                     f"{'is' if len(cols) == 1 else 'are'} wrong; the other columns are right")
@@ -477,8 +483,8 @@ def _source_node(name: str, seq: Sequence[str]) -> str | None:
     """The intermediate a parameter's gradient is computed from (z{m} for W{m}, b{m}; else the
     nearest node before it in the backward order)."""
     kind, m = _split(name)
-    if kind in ("W", "b") and m is not None:
-        return f"z{m}" if f"z{m}" in seq else None
+    if kind in ("W", "b") and m is not None and f"z{m}" in seq:
+        return f"z{m}"
     for k in reversed(seq[:seq.index(name)]):
         if not _is_param(k):
             return k
