@@ -15,13 +15,13 @@ from autograder.tasks import Probe, TaskSpec, Trial
 from backprop_ref import diagnose as bp_diagnose
 from coursekit import check
 from coursekit import diagnose as engine
-from coursekit.gradcheck import numerical_gradient, rel_error
+from coursekit.gradcheck import rel_error
 
 RNG = np.random.default_rng(0)
 
 
 def _chain(rng: np.random.Generator, n: int = 5, d: int = 7, h: int = 4, c: int = 3) -> dict:
-    """A ReLU + softmax-CE batch's reference gradients, in backward order (shapes as conventions)."""
+    """Reference gradients of a ReLU + softmax-CE batch, in backward order."""
     X = rng.normal(size=(n, d))
     W1, b1 = rng.normal(size=(h, d)), rng.normal(size=(h, 1))
     W2, b2 = rng.normal(size=(c, h)), rng.normal(size=(c, 1))
