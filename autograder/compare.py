@@ -87,6 +87,13 @@ def _compare_leaf(got: Any, want: Any, name: str, tol: float, n_hint: int | None
     if got is None or isinstance(got, (str, dict, list, tuple)):
         return Part(name, False, None, f"{name} should be a number or array, "
                     f"got {type(got).__name__}")
+    try:
+        raw = np.asarray(got)
+    except (TypeError, ValueError):
+        return Part(name, False, None, f"{name} should be a number or array, "
+                    f"got {type(got).__name__}")
+    if raw.dtype.kind in "biu":  # counts, shapes, indices: integers are right here
+        got = raw.astype(np.float64)
     found = engine.tensor_diagnosis(name, got, want, tol=tol, n=n_hint)
     error = found.errors.get(name)
     if found.ok:
