@@ -75,14 +75,20 @@ def array(
     against: str = "the expected value",
     n: int | None = None,
     loss: str | None = None,
+    mistakes: Mapping[str, Any] | None = None,
 ) -> None:
     """Assert ``value`` is a finite float array shaped like ``expected`` with rel_error <= tol.
 
-    ``n`` (the batch size) and ``loss`` let the diagnosis name a missing 1/N or a factor 2.
+    ``n`` (the batch size) and ``loss`` let the diagnosis name a missing 1/N or a factor 2;
+    ``mistakes`` maps the description of a known mistake to the array it would give (named when
+    ``value`` equals it).
     """
     _as_float_array(name, value)
     found = engine.tensor_diagnosis(name, value, expected, tol=tol, n=n, loss=loss)
     if not found.ok:
+        for description, tensor in (mistakes or {}).items():
+            if _matches_mistake({name: value}, {name: expected}, {name: tensor}):
+                _fail(name, f"{name} is wrong: {description}.\n  (compared with {against})")
         _fail_with(name, found, against)
 
 
@@ -190,14 +196,16 @@ def grad_fd(
     tol: float = PASS_TOL,
     n: int | None = None,
     loss: str | None = None,
+    mistakes: Mapping[str, Any] | None = None,
 ) -> None:
     """Assert ``value`` matches the central difference of the scalar ``f()`` w.r.t. array ``x``.
 
-    ``x`` is perturbed in place and restored; ``f`` must read it on every call. ``n`` and
-    ``loss`` as in :func:`array`.
+    ``x`` is perturbed in place and restored; ``f`` must read it on every call. ``n``,
+    ``loss`` and ``mistakes`` as in :func:`array`.
     """
     numeric = numerical_gradient(f, x)
-    array(name, value, numeric, tol=tol, against="finite differences", n=n, loss=loss)
+    array(name, value, numeric, tol=tol, against="finite differences", n=n, loss=loss,
+          mistakes=mistakes)
 
 
 def grads_fd(

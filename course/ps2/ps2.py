@@ -315,8 +315,7 @@ def backward_vec(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]) ->
 def _check_vec(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]) -> None:
     g = backward_vec(x, t, {k: v.copy() for k, v in params.items()})
     check.keys("backward_vec(...)", g, ["W1", "b1", "W2", "b2", "z2", "a1", "z1"])
-    P = {k: v.copy() for k, v in params.items()}
-    check.grads_fd(g, lambda: loss_vec(x, t, P), P)
+    # from the output end back: dz2, then da1, then the parameters
     z2 = forward_vec(x, params)["z2"].copy()
     check.grad_fd("dz2", g["z2"], lambda: float(-(t * (z2 - np.log(np.exp(z2).sum()))).sum()), z2)
     a1 = forward_vec(x, params)["a1"].copy()
@@ -325,11 +324,16 @@ def _check_vec(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]) -> N
         z = params["W2"] @ a1 + params["b2"]
         return float(-(t * (z - np.log(np.exp(z).sum()))).sum())
 
-    check.grad_fd("da1", g["a1"], _from_a1, a1)
+    _square = params["W2"].shape[0] == params["W2"].shape[1]
+    check.grad_fd("da1", g["a1"], _from_a1, a1, mistakes={
+        "the gradient was passed down through W2 the wrong way round (transposed): W2 maps layer 1 "
+        "to layer 2, and going back reverses that map": params["W2"] @ g["z2"]} if _square else None)
+    P = {k: v.copy() for k, v in params.items()}
+    check.grads_fd(g, lambda: loss_vec(x, t, P), P)
 
 
+_check_vec(*example_vec(np.random.default_rng(22), D=3, H=3, C=3))  # square first: W vs W^T is named
 _check_vec(*example_vec(np.random.default_rng(21)))
-_check_vec(*example_vec(np.random.default_rng(22), D=3, H=3, C=3))
 
 # %% cell="tests" grade_id="t2_3b_tests_hidden" points=2
 """Task 2.3b, hidden part: random examples of several sizes, no Python loops (2 points)."""
