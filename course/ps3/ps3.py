@@ -267,7 +267,10 @@ my_dZ2 = (softmax_rows(Z2_mine) - T_mine) / Z2_mine.shape[0]
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t3_3_tests_loss" points=1
-"""Task 3.3: the mean loss at your numbers (1 point)."""
+"""Task 3.3: the mean loss at your numbers (1 point).
+
+Visible part: only that it is a finite number; the value at your numbers is checked after
+submission (a visible check would give it away)."""
 check.finite_number("my_loss", my_loss)
 ### BEGIN HIDDEN TESTS
 _Z, _T = my_batch(seeds.student_id(STUDENT_ID))
@@ -357,7 +360,10 @@ for _seed, _dims, _hid in [(31, (4, 3, 3, 3), "sigmoid"), (32, (5, 7, 4, 3), "re
                 against="finite differences", loss="cross_entropy")
 
 # %% cell="tests" grade_id="t3_4_tests_output" points=1
-"""Task 3.4, hidden part: the output layer dZ2, dW2, db2 on random batches (1 point)."""
+"""Task 3.4, hidden part: the output layer dZ2, dW2, db2 on random batches (1 point).
+
+Visible part: the shape of dZ2; the values are checked against the reference on random batches after
+submission. The visible test of Task 3.4 above checks the same function on fixed batches."""
 ### BEGIN HIDDEN TESTS
 
 
@@ -406,7 +412,10 @@ _X, _T, _p = random_problem(np.random.default_rng(34), 5, 2, 4, 3, "relu")
 check.shape("batch_backward(...)['z2']", batch_backward(_X, _T, _p, "relu")["z2"], (5, 3))
 
 # %% cell="tests" grade_id="t3_4_tests_hidden_layer" points=2
-"""Task 3.4, hidden part: the hidden layer dA1, dZ1, dW1, db1 on random batches (2 points)."""
+"""Task 3.4, hidden part: the hidden layer dA1, dZ1, dW1, db1 on random batches (2 points).
+
+Visible part: the shape of dZ1; the values are checked against the reference on random batches after
+submission. The visible test of Task 3.4 above checks the same function on fixed batches."""
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims, _hid in _BATCH_CASES:

@@ -320,7 +320,10 @@ for _seed, _dims in [(41, (3, 3)), (42, (4, 3)), (43, (2, 5))]:
                 against="finite differences", order=("W2", "b2", "h_a", "h_b", "m_a", "m_b", "W1", "b1"))
 
 # %% cell="tests" grade_id="t4_3_tests_head" points=1
-"""Task 4.3, hidden part: dz, dW2, db2, dh, dh_a, dh_b on random examples (1 point)."""
+"""Task 4.3, hidden part: dz, dW2, db2, dh, dh_a, dh_b on random examples (1 point).
+
+Visible part: the shape of dh; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.3 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 
 
@@ -364,7 +367,10 @@ _g = twin_backward(*twin_example(np.random.default_rng(44), 4, 3))
 check.shape("twin_backward(...)['h']", _g["h"], (3, 1))
 
 # %% cell="tests" grade_id="t4_3_tests_shared" points=2
-"""Task 4.3, hidden part: dm_a, dm_b and the shared dW1, db1 (both branches) on random examples (2 points)."""
+"""Task 4.3, hidden part: dm_a, dm_b and the shared dW1, db1 (both branches) on random examples (2 points).
+
+Visible part: the shape of dW1; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.3 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims in _TWIN_CASES:
@@ -563,7 +569,10 @@ for _seed, _dims in [(61, (3, 3, 3, 3)), (62, (4, 5, 3, 2)), (63, (2, 4, 6, 3))]
                 against="finite differences", order=("W3", "b3", "Ws", "W2", "b2", "W1", "b1", "x"))
 
 # %% cell="tests" grade_id="t4_6_tests_upper" points=1
-"""Task 4.6, hidden part: layers 3 and 2 and the skip weights Ws on random examples (1 point)."""
+"""Task 4.6, hidden part: layers 3 and 2 and the skip weights Ws on random examples (1 point).
+
+Visible part: the shape of dWs; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.6 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 
 
@@ -607,7 +616,10 @@ _g = skip_backward(*skip_example(np.random.default_rng(64), 4, 5, 3, 2))
 check.shape("skip_backward(...)['Ws']", _g["Ws"], (3, 4))
 
 # %% cell="tests" grade_id="t4_6_tests_lower" points=1
-"""Task 4.6, hidden part: layer 1 (dh1, dz1, dW1, db1) on random examples (1 point)."""
+"""Task 4.6, hidden part: layer 1 (dh1, dz1, dW1, db1) on random examples (1 point).
+
+Visible part: the shape of dW1; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.6 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims in _SKIP_CASES:
@@ -621,7 +633,10 @@ _g = skip_backward(*skip_example(np.random.default_rng(65), 4, 5, 3, 2))
 check.shape("skip_backward(...)['W1']", _g["W1"], (5, 4))
 
 # %% cell="tests" grade_id="t4_6_tests_x" points=2
-"""Task 4.6, hidden part: dL/dx through both paths, on random examples (2 points)."""
+"""Task 4.6, hidden part: dL/dx through both paths, on random examples (2 points).
+
+Visible part: the shape of dx; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.6 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims in _SKIP_CASES:
