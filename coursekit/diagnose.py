@@ -727,6 +727,8 @@ def _term_mistake(e: Any, x: Any, symbols: Sequence[Any], pts: Sequence[Mapping]
         return "misses one term of the right expression (the rest is right)"
     if len(e_terms) > 1 and any(equal(e - t, x) for t in e_terms):
         return "has one term too many (without it, it would be right)"
+    if len(x_terms) > 1 and any(equal(e, x - 2 * t) for t in x_terms):
+        return "has one term of the right expression with the wrong sign (the rest is right)"
     return None
 
 
