@@ -384,14 +384,12 @@ def _batch_mistakes(X, T, p, hidden):  # noqa: ANN001, ANN202
     g = _reference_backward(X, T, p, hidden)
     z1 = X @ p["W1"].T + p["b1"].T
     out = {
-        f"dL/dZ1 skips the derivative of {hidden}: the gradient must be multiplied entry by entry "
-        f"by f'(Z1)": {"z1": g["a1"]},
-        f"the derivative of {hidden} was evaluated at the activation A1 instead of the "
-        "pre-activation Z1": {"z1": g["a1"] * act_prime(act(z1, hidden), hidden)},
+        check.mistake_text("missing_activation_derivative", "z1", 1, hidden): {"z1": g["a1"]},
+        check.mistake_text("derivative_at_activation", "z1", 1, hidden):
+            {"z1": g["a1"] * act_prime(act(z1, hidden), hidden)},
     }
     if p["W2"].shape[0] == p["W2"].shape[1]:
-        out["dL/dA1 passed the gradient down through W2 the wrong way round (transposed): W2 maps "
-            "layer 1 to layer 2, and going back reverses that map"] = {"a1": g["z2"] @ p["W2"].T}
+        out[check.mistake_text("w_not_transposed", "a1", 1)] = {"a1": g["z2"] @ p["W2"].T}
     return out
 
 

@@ -335,19 +335,15 @@ def _twin_reference(xa, xb, t, p):  # noqa: ANN001, ANN202
     dm_a, dm_b = dh_a * (f["m_a"] > 0), dh_b * (f["m_b"] > 0)
     ref = {"z": dz, "W2": dz @ f["h"].T, "b2": dz, "h": dh, "h_a": dh_a, "h_b": dh_b,
            "m_a": dm_a, "m_b": dm_b, "W1": dm_a @ xa.T + dm_b @ xb.T, "b1": dm_a + dm_b}
-    mistakes = {
-        "the shared W1, b1 got the gradient of the branch of x_a only; W1 and b1 are used by both "
-        "branches, so their gradient is the sum of the two branches' contributions":
-            {"W1": dm_a @ xa.T, "b1": dm_a},
-        "the shared W1, b1 got the gradient of the branch of x_b only; W1 and b1 are used by both "
-        "branches, so their gradient is the sum of the two branches' contributions":
-            {"W1": dm_b @ xb.T, "b1": dm_b},
-        "the two branches' contributions to W1, b1 were averaged; the chain rule adds the "
-        "contributions of all paths, it does not average them":
-            {"W1": (dm_a @ xa.T + dm_b @ xb.T) / 2, "b1": (dm_a + dm_b) / 2},
-        "dh_a and dh_b are swapped: h = h_a * h_b, so the gradient reaching h_a is multiplied by "
-        "the *other* factor h_b": {"h_a": dh * f["h_a"], "h_b": dh * f["h_b"]},
-        "the ReLU derivative is missing: only units with m > 0 pass the gradient back":
+    both = "W1 and b1 are used by both branches, so their gradient is the sum of the two branches' contributions"
+    mistakes = {  # the messages of the trusted grader (autograder/registry/ps4.py), word for word
+        f"dW1, db1 hold the gradient of the branch of x_a only: {both}.": {"W1": dm_a @ xa.T, "b1": dm_a},
+        f"dW1, db1 hold the gradient of the branch of x_b only: {both}.": {"W1": dm_b @ xb.T, "b1": dm_b},
+        "dW1, db1 are the average of the two branches' contributions: the chain rule adds the contributions "
+        "of all paths, it does not average them.": {"W1": (dm_a @ xa.T + dm_b @ xb.T) / 2, "b1": (dm_a + dm_b) / 2},
+        "dh_a and dh_b are swapped: h = h_a * h_b, so the gradient reaching h_a is multiplied by the other "
+        "factor, h_b.": {"h_a": dh * f["h_a"], "h_b": dh * f["h_b"]},
+        "dm_a, dm_b lack the ReLU derivative: only units with m > 0 pass the gradient back.":
             {"m_a": dh_a, "m_b": dh_b},
     }
     return ref, mistakes
@@ -587,18 +583,16 @@ def _skip_reference(x, t, p):  # noqa: ANN001, ANN202
     ref = {"z3": dz3, "W3": dz3 @ f["h2"].T, "b3": dz3, "h2": dh2, "z2": dz2, "zs": dzs,
            "Ws": dzs @ x.T, "W2": dz2 @ f["h1"].T, "b2": dz2, "h1": dh1, "z1": dz1,
            "W1": dz1 @ x.T, "b1": dz1, "x": p["W1"].T @ dz1 + p["Ws"].T @ dzs}
-    mistakes = {
-        "dx has only the path through W1 (W1^T dz1): x also reaches the loss through the skip "
-        "connection zs = Ws x, and the chain rule adds that path's contribution":
-            {"x": p["W1"].T @ dz1},
+    mistakes = {  # the messages of the trusted grader (autograder/registry/ps4.py), word for word
+        "dx has only the path through W1 (W1^T dz1): x also reaches the loss through the skip connection "
+        "zs = Ws x, whose contribution must be added.": {"x": p["W1"].T @ dz1},
         "dx has only the skip path (Ws^T dzs): x also reaches the loss through the first layer "
-        "z1 = W1 x + b1, and the chain rule adds that path's contribution":
-            {"x": p["Ws"].T @ dzs},
-        "the ReLU derivative is missing in dz2 (the skip term zs passes the gradient unchanged, "
-        "but ReLU(z2) passes it only where z2 > 0)": {"z2": dh2},
-        "dzs went through the ReLU mask: the skip term is added after the ReLU, so dL/dzs = dL/dh2":
+        "z1 = W1 x + b1, whose contribution must be added.": {"x": p["Ws"].T @ dzs},
+        "dz2 lacks the ReLU derivative: ReLU(z2) passes the gradient only where z2 > 0.": {"z2": dh2},
+        "dzs went through the ReLU mask: the skip term is added after the ReLU, so dL/dzs = dL/dh2.":
             {"zs": dz2},
-        "sigma' was evaluated at h1 = sigma(z1) instead of at z1": {"z1": dh1 * sigmoid(f["h1"]) * (1 - sigmoid(f["h1"]))},
+        "dz1 is wrong: sigma' was evaluated at h1 = sigma(z1) instead of at z1.":
+            {"z1": dh1 * sigmoid(f["h1"]) * (1 - sigmoid(f["h1"]))},
     }
     return ref, mistakes
 

@@ -333,3 +333,25 @@ def test_gradient_dicts_get_the_same_message_in_the_hidden_test_and_the_feedback
         if found.mistake != "missing_1_over_n":
             assert found.message in verdict.message
         assert found.message in msg
+
+
+@pytest.mark.parametrize("bug", ["missing_activation_derivative", "derivative_at_activation",
+                                 "w_not_transposed"])
+def test_oracle_mistakes_read_the_same_in_the_notebook_and_the_grader(bug):
+    from backprop_ref import batched
+    from backprop_ref.mutants import mutant_backward
+    from backprop_ref.spec import MLPSpec, init_params
+
+    spec = MLPSpec((3, 3, 3), "tanh", "softmax", "cross_entropy")
+    rng = np.random.default_rng(12)
+    X, T = rng.normal(size=(5, 3)), np.eye(3)[rng.integers(0, 3, 5)]
+    _, cache = batched.mlp_loss(X, T, init_params(spec, 1, scale=1.0), spec)
+    ref = {k: v for k, v in batched.mlp_backward(cache).items() if k != "a0"}
+    bad = {k: v for k, v in mutant_backward(cache, bug).items() if k != "a0"}
+    graded = bp_diagnose.diagnose(bad, ref, context={"cache": cache})
+    assert graded.mistake == bug
+    key = "a1" if bug == "w_not_transposed" else "z1"
+    text = check.mistake_text(bug, key, 1, "tanh")
+    msg = _raises(check.grads, "batch_backward(...)", bad, ref, n=5, loss="cross_entropy",
+                  mistakes={text: {key: bad[key]}})
+    assert graded.message == text and graded.message in msg
