@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from coursekit import diagnose as engine
+from coursekit.diagnose import mistake_text
 from coursekit.gradcheck import NUMBER_ATOL, NUMBER_TOL, PASS_TOL, numerical_gradient, rel_error
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "grads_fd",
     "is_function",
     "keys",
+    "mistake_text",
     "number",
     "numerical_gradient",
     "rel_error",
@@ -275,7 +277,8 @@ def grads(
     intermediates), ``loss`` the network's loss, ``order`` the keys from the output end back
     (default: by layer number, else the order of ``want``). ``mistakes`` maps the description
     of a known mistake to the tensors that mistake would give; when ``got`` equals one of them,
-    the message names it. Otherwise the engine's diagnosis is the message.
+    the message names it (a description that ends with "." is the whole message, e.g. one made
+    by ``mistake_text``). Otherwise the engine's diagnosis is the message.
     """
     keys(what, got, list(want))
     found = engine.diagnose({k: got[k] for k in want}, want, n=n, loss=loss, order=order)
@@ -285,7 +288,8 @@ def grads(
     for description, tensors in (mistakes or {}).items():
         if _matches_mistake(got, want, tensors):
             differs = [k for k, v in tensors.items() if rel_error(v, want[k]) > PASS_TOL]
-            text = f"{engine.grad_name(differs[0])} is wrong: {description}."
+            text = (description if description.endswith(".")
+                    else f"{engine.grad_name(differs[0])} is wrong: {description}.")
             break
     raise AssertionError(f"{what}: {text}\n  (compared with {against})")
 

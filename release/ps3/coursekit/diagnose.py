@@ -119,6 +119,25 @@ _KEY = re.compile(r"^d?([WbZAza])(\d*)$")
 _PARAM = re.compile(r"^d?(W|b|w)")
 
 
+_MISTAKE_TEXT = {
+    "missing_activation_derivative": "{t} is wrong: the gradient went through the activation "
+    "of layer {m} without its derivative{relu}.",
+    "derivative_at_activation": "{t} is wrong: the derivative of {act} in layer {m} was "
+    "evaluated at the activation A{m} instead of the pre-activation Z{m}.",
+    "w_not_transposed": "{t} is wrong: the gradient was passed down through W{m1} the wrong way "
+    "round (transposed); W{m1} maps layer {m} to layer {m1}, and going back reverses that map.",
+}
+
+
+def mistake_text(mistake: str, tensor: str, layer: int, activation: str = "") -> str:
+    """The message of a mistake that a mutant oracle (or a test's own mistake tensor) verified:
+    ``tensor`` is the first wrong gradient, ``layer`` the hidden layer concerned."""
+    relu = " (for ReLU: only units that were active pass the gradient)" if activation == "relu" \
+        else ""
+    return _MISTAKE_TEXT[mistake].format(t=grad_name(tensor), m=layer, m1=layer + 1,
+                                         act=activation, relu=relu)
+
+
 def _split(name: str) -> tuple[str, int | None]:
     """("W" | "b" | "z" | "a" | name, layer or None) for "W2", "dW2", "dZ1", "db", ..."""
     match = _KEY.match(name)
