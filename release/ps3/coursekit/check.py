@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from coursekit import diagnose as engine
+from coursekit import expressions
 from coursekit.diagnose import mistake_text
 from coursekit.gradcheck import NUMBER_ATOL, NUMBER_TOL, PASS_TOL, numerical_gradient, rel_error
 
@@ -59,7 +60,7 @@ def _fail_with(what: str, found: engine.Diagnosis, against: str) -> None:
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
     """``value`` as a float64 ndarray; rejects None, strings, dicts and non-numeric objects."""
-    bad = engine._hygiene(name, name, value)
+    bad = engine.hygiene(name, name, value)
     if bad is not None and bad.mistake != "non_finite" and bad.mistake != "int_dtype":
         _fail(name, bad.message)
     try:
@@ -149,7 +150,7 @@ def sympy_equal(
     factor, a missing or extra term, or the points where they disagree).
     """
     e = _expression(name, expr, symbols)
-    found = engine.expression_diagnosis(name, e, expected, symbols, trials=trials)
+    found = expressions.expression_diagnosis(name, e, expected, symbols, trials=trials)
     if not found.ok:
         _fail(name, found.message)
 
@@ -172,7 +173,7 @@ def sympy_derivative(
     to the values of ``expr_symbols`` (e.g. s = sigmoid(z)).
     """
     e = _expression(name, expr, symbols if expr_symbols is None else expr_symbols)
-    for point in engine._points(symbols, trials, seed=1):
+    for point in expressions.points(symbols, trials, seed=1):
         values = [point[s] for s in symbols]
         h = 1e-6 * max(1.0, abs(values[wrt]))
         up, down = list(values), list(values)
@@ -183,9 +184,9 @@ def sympy_derivative(
         try:
             got = complex(e.subs(at).evalf())
         except TypeError:
-            _fail(name, f"does not evaluate to a number at {engine._point_text(point)}")
-        if not engine.same_values(got, complex(fd), 1e-6):
-            _fail(name, f"at {engine._point_text(point)} it is {engine._num(got)}, but the "
+            _fail(name, f"does not evaluate to a number at {expressions.point_text(point)}")
+        if not expressions.same_values(got, complex(fd), 1e-6):
+            _fail(name, f"at {expressions.point_text(point)} it is {expressions.num(got)}, but the "
                   f"central difference of the function gives {fd:.6g} (tolerance 1e-6 "
                   "relative)")
 
