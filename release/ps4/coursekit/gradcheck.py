@@ -48,7 +48,7 @@ NUMBER_TOL = 5e-5
 """A number passes when ``rel_error(value, expected) <= NUMBER_TOL`` (about 4 significant
 digits) or, for an expected value near 0, when ``|value - expected| <= NUMBER_ATOL``."""
 
-NUMBER_ATOL = 1e-10
+NUMBER_ATOL = 1e-8
 """Absolute slack of a number whose expected value is (close to) 0."""
 
 DEFAULT_H = 1e-5
