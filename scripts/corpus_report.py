@@ -25,13 +25,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sets", nargs="*", default=list(cg.SETS))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--keep", type=Path, default=None, help="course folder to keep")
+    p.add_argument("--reuse", type=Path, default=None,
+                   help="a course folder graded before with --keep: judge it again, no grading")
     args = p.parse_args(argv)
-    base = args.keep or Path(tempfile.mkdtemp(prefix="bpc-corpus-"))
-    root = cg.prepare_course(base / "course")
+    if args.reuse:
+        root = args.reuse / "course"
+    else:
+        base = args.keep or Path(tempfile.mkdtemp(prefix="bpc-corpus-"))
+        root = cg.prepare_course(base / "course")
     total = cg.Summary()
     for ps in args.sets:
         subs = importlib.import_module(f"tests.corpus_students.{ps}").SUBMISSIONS
-        outcomes = cg.grade_set(root, ps, subs, workers=args.workers)
+        outcomes = (cg.read_outcomes(root, ps, subs) if args.reuse
+                    else cg.grade_set(root, ps, subs, workers=args.workers))
         verdicts = [cg.judge(n, s, outcomes[n]) for n, s in subs.items()]
         summary = cg.summarise(verdicts)
         for v in verdicts:
@@ -39,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(summary.lines(ps)), flush=True)
     if len(args.sets) > 1:
         print("\n".join(total.lines("all sets")[:1]))
-    print(f"course kept in {root}" if args.keep else "")
+    if args.keep:
+        print(f"course kept in {root}")
     return 0
 
 

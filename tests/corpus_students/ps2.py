@@ -36,7 +36,7 @@ T22_PLAIN = '''def softmax_col(z: np.ndarray) -> np.ndarray:
 
 def cross_entropy_col(a: np.ndarray, t: np.ndarray) -> float:
     """Cross-entropy -sum_k t_k log a_k of probabilities a (C, 1) and target t (C, 1), a float."""
-    return -float(t.T @ np.log(a))
+    return -float((t.T @ np.log(a))[0, 0])
 '''
 T22_DOT = '''def softmax_col(z: np.ndarray) -> np.ndarray:
     """Softmax of a column z (C, 1), returned as a column (C, 1)."""
@@ -272,8 +272,8 @@ B23 = {"t2_3b_tests_public": 1, "t2_3b_tests_hidden": 2}
 B24 = {"t2_4_tests_backward": 2}
 
 BUG_SOFTMAX_UNSTABLE = T22_PLAIN.replace("e = np.exp(z - np.max(z))", "e = np.exp(z)")
-BUG_CE_ONE_HOT_ONLY = T22_PLAIN.replace("return -float(t.T @ np.log(a))",
-                                        "return -float(np.log(t.T @ a))   # picks the true class")
+BUG_CE_ONE_HOT_ONLY = T22_PLAIN.replace("return -float((t.T @ np.log(a))[0, 0])",
+                                        "return -float(np.log(t.T @ a)[0, 0])   # picks the true class")
 BUG_SHAPES_W1 = SHAPES.replace('"W1": (H, D)', '"W1": (D, H)')
 BUG_W_NOT_T = T23_PLAIN.replace('da1 = params["W2"].T @ dz2', 'da1 = (dz2.T @ params["W2"].T).T')
 BUG_DW2_T = T23_PLAIN.replace('dW2 = dz2 @ f["a1"].T', 'dW2 = f["a1"] @ dz2.T')

@@ -130,6 +130,11 @@ def grade_set(root: Path, ps: str, subs: dict[str, Submission], workers: int = 2
                   "--workers", str(workers))
     if graded.returncode != 0:
         raise RuntimeError(f"grade {ps} failed:\n{graded.stdout}\n{graded.stderr}")
+    return read_outcomes(root, ps, subs)
+
+
+def read_outcomes(root: Path, ps: str, subs: dict[str, Submission]) -> dict[str, Outcome]:
+    """Each submission's lost points (gradebook) and result texts (feedback) of a graded set."""
     outcomes = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "backprop-course") as gb:
         for name in subs:
@@ -215,6 +220,8 @@ class Summary:
     spills: int = 0
     expected_names: int = 0
     names_right: int = 0
+    proposed_expected: int = 0
+    proposed_right: int = 0
     misnamed: int = 0
     wrong: list[str] = field(default_factory=list)
 
@@ -232,10 +239,13 @@ class Summary:
                 self.cascades += 1
             if any(_task(g) in bug_tasks for g in v.over):
                 self.spills += 1
-        if v.named is not None:
+        if v.named is not None and v.sub.mistake in MISTAKES:
             self.expected_names += 1
             self.names_right += bool(v.named)
-            self.misnamed += bool(v.misnamed)
+        elif v.named is not None:
+            self.proposed_expected += 1
+            self.proposed_right += bool(v.named)
+        self.misnamed += bool(v.misnamed)
         if not v.ok:
             self.wrong.append(v.describe())
 
@@ -248,8 +258,10 @@ class Summary:
             f"{title}: {self.submissions} submissions; false passes {self.false_passes}, "
             f"false fails {self.false_fails}, collateral {self.collateral_points:g} points in "
             f"{self.collateral_subs} submissions (cascades {self.cascades}, spills "
-            f"{self.spills}), named {self.names_right}/{self.expected_names} "
-            f"({100 * self.named_rate:.0f}%), misnamed {self.misnamed}",
+            f"{self.spills}), catalogued mistakes named {self.names_right}/"
+            f"{self.expected_names} ({100 * self.named_rate:.0f}%), mistakes the catalogue "
+            f"lacks named {self.proposed_right}/{self.proposed_expected}, misnamed "
+            f"{self.misnamed}",
             *(f"  WRONG {w}" for w in self.wrong),
         ]
 
