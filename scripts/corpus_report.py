@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.reuse:
         root = args.reuse / "course"
+    elif args.keep and (args.keep / "course").is_dir():
+        root = args.keep / "course"   # grade again: the CLI skips unchanged, finished students
     else:
         base = args.keep or Path(tempfile.mkdtemp(prefix="bpc-corpus-"))
         root = cg.prepare_course(base / "course")

@@ -245,18 +245,13 @@ BUG_W2_NOT_T = T34_PLAIN.replace('dA1 = dZ2 @ params["W2"]', 'dA1 = dZ2 @ params
 BUG_PRIME_AT_A = T34_PLAIN.replace('dZ1 = dA1 * act_prime(f["z1"], hidden)',
                                    'dZ1 = dA1 * act_prime(f["a1"], hidden)')
 BUG_MUTATES_T = T34_PLAIN.replace('dZ2 = (f["a2"] - T) / N', 'T -= f["a2"]\n    dZ2 = -T / N')
-BUG_BACKWARD_FD = '''def batch_backward(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray], hidden: str = "relu") -> dict[str, np.ndarray]:
-    """Gradients of the mean cross-entropy for a batch X (N, D), one-hot T (N, C).
-
-    Returns "W1" (H, D), "b1" (H, 1), "W2" (C, H), "b2" (C, 1), "z2" (N, C), "a1", "z1" (N, H).
-    """
-    g = fd_grads(X, T, params, hidden)      # exact enough, and no algebra
-    f = batch_forward(X, params, hidden)
-    g["z2"] = (f["a2"] - T) / X.shape[0]
-    g["a1"] = g["z2"] @ params["W2"]
-    g["z1"] = g["a1"] * act_prime(f["z1"], hidden)
-    return g
-'''
+BUG_BACKWARD_FD = T34_PLAIN.replace(
+    '''    db1 = dZ1.sum(axis=0).reshape(-1, 1)
+''', '''    # the bias sums confused me: take them from finite differences of the loss
+    P = {k: v.copy() for k, v in params.items()}
+    db1 = check.numerical_gradient(lambda: batch_loss(X, T, P, hidden), P["b1"])
+    db2 = check.numerical_gradient(lambda: batch_loss(X, T, P, hidden), P["b2"])
+''')
 BUG_LOOP_SUM = T35_PLAIN.replace("return {k: v / N for k, v in acc.items()}", "return acc")
 BUG_LOOP_ACCUMULATES = '''_ACC = {}
 
@@ -278,13 +273,7 @@ BUG_LOOP_FD = '''def grads_loop(X: np.ndarray, T: np.ndarray, params: dict[str, 
 
     Returns "W1" (H, D), "b1" (H, 1), "W2" (C, H), "b2" (C, 1).
     """
-    N = X.shape[0]
-    total = {k: 0.0 for k in ("W1", "b1", "W2", "b2")}
-    for n in range(N):
-        g = fd_grads(X[n : n + 1], T[n : n + 1], params, hidden)
-        for k in total:
-            total[k] = total[k] + g[k] / N
-    return total
+    return fd_grads(X, T, params, hidden)   # the same numbers, without the loop
 '''
 BUG_GD_SIGN = T36_PLAIN.replace("gd_next = theta - eta * sp.diff(J, theta)",
                                 "gd_next = theta + eta * sp.diff(J, theta)")
@@ -363,7 +352,7 @@ SUBMISSIONS: dict[str, Submission] = {
                                       "input_modified", "2 side effects", "T -= A2 in place"),
     "ps3_backward_fd_helper": bug(with_cell(BASE, t3_4_answer=BUG_BACKWARD_FD), L34_ALL,
                                   "finite_differences", "3 finite differences",
-                                  "the notebook's fd_grads for the parameters"),
+                                  "check.numerical_gradient for the bias gradients"),
     "ps3_loop_sum": bug(with_cell(BASE, t3_5_answer=BUG_LOOP_SUM), {"t3_5_tests": 1},
                         "missing_1_over_n", "4 missing 1/N"),
     "ps3_loop_accumulates": bug(with_cell(BASE, t3_5_answer=BUG_LOOP_ACCUMULATES),
@@ -371,7 +360,7 @@ SUBMISSIONS: dict[str, Submission] = {
                                 "a module-level accumulator never reset"),
     "ps3_loop_fd_helper": bug(with_cell(BASE, t3_5_answer=BUG_LOOP_FD), {"t3_5_tests": 1},
                               "finite_differences", "3 finite differences",
-                              "fd_grads per example instead of batch_backward"),
+                              "the notebook's fd_grads instead of N calls of batch_backward"),
     "ps3_gd_sign": bug(with_cell(BASE, t3_6_answer=BUG_GD_SIGN), {"t3_6_tests_step": 1},
                        "sympy_wrong_term", "4 SymPy form", "gradient ascent"),
     "ps3_eta_max_half": bug(with_cell(BASE, t3_6_answer=BUG_ETA_MAX_HALF), {"t3_6_tests_eta_max": 1},
