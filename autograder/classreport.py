@@ -28,7 +28,6 @@ from autograder import atomic, export, pipeline
 from autograder.course import Course
 from autograder.report import class_stats
 
-
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """The page allows no script and no request: images are inline data, styles inline."""
 

@@ -89,6 +89,17 @@ def restore_own_errors(fb: Any, graded: Any) -> None:
                             "stream"] + [mine]
 
 
+def secret_lines(stored_nb: dict[str, Any], graded: Any) -> list[str]:
+    """Hidden-test lines that are neither in the visible part of the stored cells nor in the
+    student's own cells (a line the student wrote is not a secret they could learn)."""
+    public = {ln.strip() for cell in stored_nb["source"].values()
+              for ln in feedback.strip_hidden(cell["source"])[0].splitlines()}
+    own = {ln.strip() for c in graded.cells
+           if not c.metadata.get("nbgrader", {}).get("locked")
+           for ln in c.source.splitlines()}
+    return [h for h in feedback.hidden_lines(stored_nb) if h not in public and h not in own]
+
+
 def leaked_lines(fb: Any, hidden: list[str]) -> list[str]:
     """Hidden-test lines that appear anywhere in a feedback notebook (sources and outputs)."""
     texts = []
@@ -160,7 +171,7 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
             fb = feedback.feedback_notebook(graded, _nb_result(book, nb_name, marker), hidden,
                                             _notes(book, nb_name, marker))
             restore_own_errors(fb, graded)
-            leaks = leaked_lines(fb, hidden)
+            leaks = leaked_lines(fb, secret_lines(nb_stored, graded))
             if leaks:
                 report.refused.append(f"{book.student}/{nb_name}: the page would show a hidden "
                                       f"test line ({leaks[0][:40]}...); not written")
