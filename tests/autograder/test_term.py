@@ -115,6 +115,9 @@ def test_a_whole_term(fresh_course, tmp_path, capsys):
                      "--db-url", course.db_url, "--workers", "2", "--cell-timeout", "5"], capsys)
     assert code == 0, out
     assert "dave" in out and "erin" in out
+    assert [ln for ln in out.splitlines() if ln.startswith("grading demo1: ")][:2] == [
+        "grading demo1: 1/7 done (" + out.split("1/7 done (")[1].split(")")[0] + ")",
+        "grading demo1: 2/7 done (" + out.split("2/7 done (")[1].split(")")[0] + ")"]
     # formgrader: written answers, extra credit, a comment
     formgrade(course, "alice", "explain", 2, extra=1, comment="Exactly right.")
     formgrade(course, "bob", "explain", 1.5)
@@ -159,6 +162,13 @@ def test_a_whole_term(fresh_course, tmp_path, capsys):
     code, cv_out = run(["export", ASSIGNMENT, "--format", "canvas", "--roster", str(roster),
                         "--column", "PS demo (777)", "--course-root", str(root)], capsys)
     assert code == 0, cv_out
+    code, md_out = run(["export", ASSIGNMENT, "--format", "moodle", "--course-root", str(root)],
+                       capsys)
+    assert code == 0, md_out
+    code, rep_out = run(["report", ASSIGNMENT, "--course-root", str(root)], capsys)
+    assert code == 0, rep_out
+    assert max(len(ln) for ln in rep_out.splitlines()[2:]) <= 80
+    assert (root / "exports" / f"{ASSIGNMENT}_report.html").is_file()
 
     # one truth: gradebook == nbgrader export == table == CSV == Canvas == feedback
     truth = {b.student: b for b in books.read_class(course, ASSIGNMENT)}
@@ -176,8 +186,13 @@ def test_a_whole_term(fresh_course, tmp_path, capsys):
         canvas = list(csv.DictReader(fh))
     assert canvas[0]["Student"].strip() == "Points Possible" and canvas[0]["PS demo (777)"] == "7"
     canvas_by_id = {r["ID"]: float(r["PS demo (777)"]) for r in canvas[1:]}
+    with open(root / "exports" / f"{ASSIGNMENT}_moodle.csv", newline="") as fh:
+        moodle = {r["ID number"]: r for r in csv.DictReader(fh)}
+    report_html = (root / "exports" / f"{ASSIGNMENT}_report.html").read_text()
     for i, s in enumerate(students):
         total = truth[s].total
+        assert float(moodle[s][ASSIGNMENT]) == pytest.approx(total), s
+        assert f"data-student='{s}'>{total:g}</span>" in report_html, s
         assert float(exported[s]["score"]) == pytest.approx(total), s
         assert table[s] == pytest.approx(total), s
         assert float(class_csv[s]["score"]) == pytest.approx(total), s
