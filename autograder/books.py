@@ -115,24 +115,31 @@ def require_assignment(course: Course, assignment: str) -> None:
 
 def apply_late_penalties(course: Course, assignment: str,
                          students: list[str] | None = None) -> None:
-    """Store every submission's late penalty, by nbgrader's ``AssignLatePenalties`` with the
-    course's configuration (the same code ``nbgrader autograde`` runs), on current scores."""
-    import nbformat  # noqa: PLC0415
+    """Store every submission's late penalty with nbgrader's ``AssignLatePenalties`` configured
+    by the course (its plugin and its bounds check), on current scores.
+
+    This is the body of ``AssignLatePenalties.preprocess`` run on our own gradebook session
+    (with the course id, so that no stray ``default_course`` row is created)."""
     from nbgrader.preprocessors import AssignLatePenalties  # noqa: PLC0415
 
-    with Gradebook(course.db_url, course.course_id) as gb:
-        assn = gb.find_assignment(assignment)
-        todo = [(sub.student_id, nb.name) for sub in assn.submissions for nb in sub.notebooks
-                if students is None or sub.student_id in students]
-    if not todo:
-        return
     ctx = _quiet()
     try:
         pp = AssignLatePenalties(config=course.nbgrader_config())
-        for student, nb_name in todo:
-            resources = {"nbgrader": {"notebook": nb_name, "assignment": assignment,
-                                      "student": student, "db_url": course.db_url}}
-            pp.preprocess(nbformat.v4.new_notebook(), resources)
+        pp.init_plugin()
+        with Gradebook(course.db_url, course.course_id) as gb:
+            for sub in gb.find_assignment(assignment).submissions:
+                if students is not None and sub.student_id not in students:
+                    continue
+                seconds = sub.total_seconds_late
+                for nb in sub.notebooks:
+                    penalty = None
+                    if seconds > 0:
+                        penalty = pp.plugin_inst.late_submission_penalty(
+                            sub.student_id, nb.score, seconds)
+                        if penalty is not None:
+                            penalty = pp._check_late_penalty(nb, penalty)  # noqa: SLF001
+                    nb.late_submission_penalty = penalty
+            gb.db.commit()
     finally:
         ctx.__exit__(None, None, None)
 

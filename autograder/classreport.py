@@ -131,7 +131,7 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
 text-align:left}}th{{background:#eee}}img{{max-width:100%}}</style></head><body>
 <h1>Class report: {e(assignment)}</h1>
 <p>Course {e(course.course_id)}, from the gradebook at {e(stamp)}.</p>
-<p id="stats">{e(class_stats(rows))}</p>
+<p id="stats">{e("; ".join(class_stats(rows)))}</p>
 <h2>Scores</h2>
 <img id="histogram" alt="histogram of total scores" src="data:image/png;base64,{hist}">
 <h2>Tasks</h2><img id="passrate" alt="pass rate per task" src="data:image/png;base64,{rates}">

@@ -129,19 +129,19 @@ def needs_attention(row: dict[str, Any]) -> bool:
                 or row["score"] < row["max_score"])
 
 
-def class_stats(rows: list[dict[str, Any]]) -> str:
-    """One line: count, mean, median, range, late, pending, flagged."""
+def class_stats(rows: list[dict[str, Any]]) -> list[str]:
+    """Two short lines: count, mean, median, range; late, pending, flagged."""
     if not rows:
-        return "no students in the gradebook for this assignment"
+        return ["no students in the gradebook for this assignment"]
     import statistics  # noqa: PLC0415
 
     totals = [r["score"] for r in rows]
     mx = max(r["max_score"] for r in rows)
-    return (f"{len(rows)} students, mean {statistics.fmean(totals):.1f}/{mx:g}, median "
-            f"{statistics.median(totals):g}, range {min(totals):g}-{max(totals):g}; "
+    return [f"{len(rows)} students, mean {statistics.fmean(totals):.1f}/{mx:g}, median "
+            f"{statistics.median(totals):g}, range {min(totals):g}-{max(totals):g}",
             f"{sum(bool(r.get('late')) for r in rows)} late, "
             f"{sum(bool(r.get('needs_manual')) for r in rows)} need manual grading, "
-            f"{sum(bool(r.get('flags')) for r in rows)} flagged")
+            f"{sum(bool(r.get('flags')) for r in rows)} flagged"]
 
 
 def summary_lines(rows: list[dict[str, Any]], all_rows: bool = False,
@@ -169,7 +169,8 @@ def print_summary(console: Console, rows: list[dict[str, Any]], title: str,
                   all_rows: bool = False) -> None:
     """Title, class statistics and the 80-column summary (no markup from student text)."""
     console.print(_clip(title, WIDTH), markup=False, highlight=False)
-    console.print(_clip(class_stats(rows), 10 * WIDTH), markup=False, highlight=False)
+    for line in class_stats(rows):
+        console.print(_clip(line, WIDTH), markup=False, highlight=False)
     for line in summary_lines(rows, all_rows):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
