@@ -240,7 +240,8 @@ def class_rows(course: Course, assignment: str) -> list[dict[str, Any]]:
     markers = course.state_dir(assignment) / "done"
     rows = []
     for book in books.read_class(course, assignment):
-        marker = _read_marker(markers / f"{book.student}.json")
+        marker = (_read_marker(markers / f"{book.student}.json")
+                  if submissions.valid_student_id(book.student) else {})
         cells = {}
         for gid, cell in book.cells.items():
             cells[gid] = {"score": None if cell.needs_manual and cell.manual_score is None

@@ -28,6 +28,7 @@ from nbformat.v4 import new_output
 
 from autograder import atomic, books, feedback, gradebook
 from autograder.course import Course
+from autograder.submissions import valid_student_id
 
 OWN_ERRORS = {"SyntaxError", "IndentationError", "TabError", "ImportError",
               "ModuleNotFoundError", "NameError"}
@@ -155,6 +156,9 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
     wanted = set(students) if students is not None else None
     for book in books.read_class(course, assignment):
         if wanted is not None and book.student not in wanted:
+            continue
+        if not valid_student_id(book.student):  # an id written by hand into the gradebook
+            report.refused.append(f"{book.student!r}: not a valid student id; no page written")
             continue
         try:
             marker = json.loads((markers / f"{book.student}.json").read_text(encoding="utf-8"))

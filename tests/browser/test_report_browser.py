@@ -17,6 +17,7 @@ from nbgrader.api import Gradebook
 
 from autograder import books, classreport, gradebook
 from autograder.course import Course
+from autograder.submissions import valid_student_id
 from tests.autograder.conftest import copy_course
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
@@ -32,8 +33,10 @@ CLASS = {  # student: (auto scores, diagnosis of test_grad_hidden, timestamp, fl
              "the tanh derivative is missing", "10:00", []),
     "erin": ({"test_grad_public": 1, "test_grad_hidden": 3, "test_answer": 1}, "",
              "2026-11-21 15:30:00", []),
-    "<b>mallory</b>": ({"test_grad_public": 0, "test_grad_hidden": 0, "test_answer": 0}, "",
-                       "10:00", ["notebook and trusted results disagree <script>x()</script>"]),
+    "mallory": ({"test_grad_public": 0, "test_grad_hidden": 0, "test_answer": 0}, "",
+                "10:00", ["notebook and trusted results disagree <script>x()</script>"]),
+    "<i>eve</i>": ({"test_grad_public": 1, "test_grad_hidden": 0, "test_answer": 0}, "",
+                   "10:00", []),
 }
 
 
@@ -54,7 +57,8 @@ def _populate(course: Course) -> None:
         gradebook.write_result(course.db_url, course.course_id, ASSIGNMENT, result)
         marker = {"cells": {"test_grad_hidden": {"diagnosis": diagnosis}}, "flags": flags,
                   "notes": [], "diagnosis": diagnosis}
-        (done / f"{student}.json").write_text(json.dumps(marker))
+        if valid_student_id(student):  # the gradebook accepts any id; markers only valid ones
+            (done / f"{student}.json").write_text(json.dumps(marker))
     with Gradebook(course.db_url, course.course_id) as gb:  # formgrader, for two students
         for student, score in (("alice", 2.0), ("bob", 1.0)):
             g = gb.find_grade("explain", "backprop", ASSIGNMENT, student)
@@ -71,7 +75,7 @@ def test_class_report_in_chromium(tmp_path):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `./dev test` (installs Debian's chromium)")
     course = copy_course(tmp_path)
-    # "<b>mallory</b>" is not a valid student id for discovery; the gradebook accepts anything,
+    # "<i>eve</i>" is not a valid student id for discovery, but the gradebook accepts any id,
     # so the page must escape it
     _populate(course)
     path, rows, stats = classreport.write_report(course, ASSIGNMENT)
@@ -109,7 +113,8 @@ def test_class_report_in_chromium(tmp_path):
             late = page.inner_text("table.late")
             assert "erin" in late and "late (+27.5 h, −5)" in late
             flagged = page.inner_text("table.flagged")
-            assert "<b>mallory</b>" in flagged and "<script>x()</script>" in flagged
+            assert "mallory" in flagged and "<script>x()</script>" in flagged
+            assert "<i>eve</i>" in page.inner_text("table.students")
             assert page.query_selector_all("script") == []
             assert page.evaluate("typeof x") == "undefined"
             ARTIFACTS.mkdir(exist_ok=True)
