@@ -121,11 +121,18 @@ def apply_late_penalties(course: Course, assignment: str,
     This is the body of ``AssignLatePenalties.preprocess`` run on our own gradebook session
     (with the course id, so that no stray ``default_course`` row is created)."""
     from nbgrader.preprocessors import AssignLatePenalties  # noqa: PLC0415
+    from traitlets import TraitError  # noqa: PLC0415
 
     ctx = _quiet()
     try:
-        pp = AssignLatePenalties(config=course.nbgrader_config())
-        pp.init_plugin()
+        try:
+            pp = AssignLatePenalties(config=course.nbgrader_config())
+            pp.init_plugin()
+        except (TraitError, ImportError) as exc:
+            first = str(exc).split(" instance ")[-1].strip()
+            raise CourseError(f"the late-submission plugin in {course.root}/nbgrader_config.py "
+                              f"cannot be used ({first}); fix AssignLatePenalties.plugin_class "
+                              "or LateSubmissionPlugin.penalty_method there") from None
         with Gradebook(course.db_url, course.course_id) as gb:
             for sub in gb.find_assignment(assignment).submissions:
                 if students is not None and sub.student_id not in students:
@@ -134,14 +141,23 @@ def apply_late_penalties(course: Course, assignment: str,
                 for nb in sub.notebooks:
                     penalty = None
                     if seconds > 0:
-                        penalty = pp.plugin_inst.late_submission_penalty(
-                            sub.student_id, nb.score, seconds)
+                        penalty = _penalty(pp, sub.student_id, nb.score, seconds)
                         if penalty is not None:
                             penalty = pp._check_late_penalty(nb, penalty)  # noqa: SLF001
                     nb.late_submission_penalty = penalty
             gb.db.commit()
     finally:
         ctx.__exit__(None, None, None)
+
+
+def _penalty(pp: Any, student: str, score: float, seconds: float) -> float | None:
+    try:
+        value = pp.plugin_inst.late_submission_penalty(student, score, seconds)
+        return None if value is None else float(value)
+    except Exception as exc:  # noqa: BLE001 - the instructor's plugin, reported in one line
+        raise CourseError(f"the late-submission plugin {type(pp.plugin_inst).__name__} failed "
+                          f"for {student} ({type(exc).__name__}: {exc}); fix it in "
+                          "nbgrader_config.py") from None
 
 
 def read_class(course: Course, assignment: str) -> list[StudentBook]:

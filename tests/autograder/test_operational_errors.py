@@ -195,3 +195,15 @@ def test_wrong_notebook_and_changed_logic(course, tmp_path, capsys):
     assert code == 0
     assert any(ln.startswith("grading logic changed since the last run") for ln in lines)
     assert any(ln.startswith("graded 2, unchanged and skipped 0") for ln in lines)
+
+
+def test_broken_late_plugin_is_one_line(course, capsys):
+    with open(course.root / "nbgrader_config.py", "a") as fh:
+        fh.write('c.AssignLatePenalties.plugin_class = "nowhere.Plugin"\n')
+    code, lines = run(capsys, "--course-root", str(course.root), "export", ASSIGNMENT)
+    assert code == 2
+    line = one_error(lines)
+    assert line.startswith(f"error: the late-submission plugin in {course.root}/"
+                           "nbgrader_config.py cannot be used (")
+    assert line.endswith("fix AssignLatePenalties.plugin_class or "
+                         "LateSubmissionPlugin.penalty_method there")
