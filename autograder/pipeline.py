@@ -247,7 +247,9 @@ def class_rows(course: Course, assignment: str) -> list[dict[str, Any]]:
             cells[gid] = {"score": None if cell.needs_manual and cell.manual_score is None
                           and cell.auto_score is None else cell.score,
                           "max_score": cell.max_score, "needs_manual": cell.needs_manual,
-                          "diagnosis": marker.get("cells", {}).get(gid, {}).get("diagnosis", ""),
+                          # a hand grade supersedes the grader's diagnosis of that cell
+                          "diagnosis": "" if cell.manual_score is not None else
+                          marker.get("cells", {}).get(gid, {}).get("diagnosis", ""),
                           "summary": marker.get("cells", {}).get(gid, {}).get("summary", "")}
         flags = list(marker.get("flags", []))
         if book.flagged and not flags:
