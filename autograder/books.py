@@ -91,13 +91,6 @@ class StudentBook:
         return f"late (+{hours:g} h, −{self.late_penalty:g})"
 
 
-def _quiet() -> warnings.catch_warnings:
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    warnings.simplefilter("ignore", SAWarning)
-    return ctx
-
-
 def assignment_names(course: Course) -> list[str]:
     """The assignments the gradebook knows (the valid names for every command)."""
     with Gradebook(course.db_url, course.course_id) as gb:
@@ -123,8 +116,8 @@ def apply_late_penalties(course: Course, assignment: str,
     from nbgrader.preprocessors import AssignLatePenalties  # noqa: PLC0415
     from traitlets import TraitError  # noqa: PLC0415
 
-    ctx = _quiet()
-    try:
+    with warnings.catch_warnings():  # nbgrader's ORM autoflush warnings; rows are verified
+        warnings.simplefilter("ignore", SAWarning)
         try:
             pp = AssignLatePenalties(config=course.nbgrader_config())
             pp.init_plugin()
@@ -146,8 +139,6 @@ def apply_late_penalties(course: Course, assignment: str,
                             penalty = pp._check_late_penalty(nb, penalty)  # noqa: SLF001
                     nb.late_submission_penalty = penalty
             gb.db.commit()
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 def _penalty(pp: Any, student: str, score: float, seconds: float) -> float | None:

@@ -42,7 +42,8 @@ class GradeOptions:
 
 @dataclass
 class GradeReport:
-    """What a grading run did; ``rows`` has one summary per student (graded or resumed)."""
+    """What a grading run did; ``rows`` has one row per student of the gradebook (totals read
+    from it after the run, see :func:`class_rows`)."""
 
     assignment: str
     rows: list[dict[str, Any]]
