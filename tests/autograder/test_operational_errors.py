@@ -207,3 +207,35 @@ def test_broken_late_plugin_is_one_line(course, capsys):
                            "nbgrader_config.py cannot be used (")
     assert line.endswith("fix AssignLatePenalties.plugin_class or "
                          "LateSubmissionPlugin.penalty_method there")
+
+
+@pytest.mark.slow
+def test_grade_a_canvas_bulk_download_with_a_roster(course, tmp_path, capsys):
+    """Canvas names become the roster's ids; an ambiguous pair is refused with its reason."""
+    src = nbformat.read(course.source_dir(ASSIGNMENT) / "backprop.ipynb", as_version=4)
+    rel = nbformat.read(course.release_dir(ASSIGNMENT) / "backprop.ipynb", as_version=4)
+    good = nbformat.writes(synthetic.solved(src, rel))
+    folder = tmp_path / "canvas"
+    folder.mkdir()
+    (folder / "smithalice_12345_67890_backprop.ipynb").write_text(good)
+    (folder / "smithalice_12345_67890_backprop (1).ipynb").write_text(good)
+    (folder / "jonesbob_LATE_222_333_backprop-1.ipynb").write_text(good)
+    (folder / "leecara_444_555_backprop.ipynb").write_text(good)
+    (folder / "leecara_444_556_backprop.ipynb").write_text(good + " ")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,canvas_id\nalice,12345\nbob,222\ncara,444\n")
+    code, lines = run(capsys, "--course-root", str(course.root), "grade", ASSIGNMENT,
+                      str(folder), "--roster", str(roster), "--workers", "2",
+                      "--cell-timeout", "5")
+    assert code == 0
+    table = {ln.split()[0]: ln for ln in lines if ln.split()[0] in ("alice", "bob", "cara")}
+    assert sorted(table) == ["alice", "bob"] and "5/7" in table["alice"]
+    refused = [ln for ln in lines if ln.startswith("not graded 'leecara_444_55")]
+    assert len(refused) == 2 and all("several Canvas submissions (555, 556)" in ln
+                                     for ln in refused)
+    code, lines = run(capsys, "--course-root", str(course.root), "export", ASSIGNMENT,
+                      "--format", "canvas", "--roster", str(roster))
+    assert code == 0
+    text = (course.root / "exports" / f"{ASSIGNMENT}_canvas.csv").read_text().splitlines()
+    assert text[0] == f"Student,ID,SIS User ID,SIS Login ID,Section,{ASSIGNMENT}"
+    assert sorted(text[2:]) == ["alice,12345,,,,5", "bob,222,,,,5"]
