@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
+from nbgrader.api import Gradebook
 
 from autograder import atomic, cli, pipeline, synthetic
 from autograder.course import EXIT_CODES, Course
@@ -193,6 +194,14 @@ def test_wrong_notebook_and_changed_logic(course, tmp_path, capsys):
     task_file.write_text(task_file.read_text() + "\n# the instructor fixed a tolerance\n")
     code, lines = run(capsys, *argv)
     assert code == 0
+    assert any(ln.startswith("grading logic changed since the last run") for ln in lines)
+    assert any(ln.startswith("graded 2, unchanged and skipped 0") for ln in lines)
+    # a hidden test changed (what `nbgrader generate_assignment --force` stores): regraded too
+    with Gradebook(course.db_url, course.course_id) as gb:
+        cell = gb.find_source_cell("test_answer", "backprop", ASSIGNMENT)
+        cell.source = cell.source.replace("< 1e-9", "< 1e-8")
+        gb.db.commit()
+    code, lines = run(capsys, *argv)
     assert any(ln.startswith("grading logic changed since the last run") for ln in lines)
     assert any(ln.startswith("graded 2, unchanged and skipped 0") for ln in lines)
 
