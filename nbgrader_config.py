@@ -43,3 +43,12 @@ c.Execute.interrupt_on_timeout = True
 # stderr outputs that are only warnings before grading. Real errors are 'error' outputs.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"^(?:[^\n]*(?:Warning|warnings\.warn)[^\n]*\n?|\s+[^\n]*\n?)+$"
+
+# `nbgrader generate_feedback` (and formgrader's button) would copy every hidden test into the
+# student's HTML; this strips them. The course's feedback command is `backprop-course feedback`
+# (manual grades, comments, late penalty): see docs/instructor-guide.md.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.nbgrader_guard.StripHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -3,15 +3,55 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
 
+EXIT_CODES = {
+    0: "success",
+    1: "a release leaks, or the gradebook consistency check failed",
+    2: "usage or course error (unknown assignment, missing folder, bad configuration)",
+    3: "the gradebook is unavailable (database down, corrupt, missing or empty)",
+    4: "an output could not be written (disk full, read-only or no permission)",
+    130: "interrupted (Ctrl-C or SIGTERM); finished students are saved",
+}
+"""Exit status of ``backprop-course``, documented in docs/instructor-guide.md."""
+
 
 class CourseError(RuntimeError):
-    """A problem with the course layout or configuration, reported to the instructor."""
+    """A problem with the course layout or configuration, reported to the instructor in one
+    line; ``exit_code`` is the status the command ends with."""
+
+    exit_code = 2
+
+
+class GradebookError(CourseError):
+    """The gradebook cannot be used (down, corrupt, missing, empty)."""
+
+    exit_code = 3
+
+
+class OutputError(CourseError):
+    """An output could not be written (disk full, permissions)."""
+
+    exit_code = 4
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password replaced by ``***`` (safe to print)."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def mask_text(text: str, url: str | None) -> str:
+    """``text`` with the URL's password, and any URL password in it, masked."""
+    if url:
+        m = re.search(r"//[^:/@]*:([^@/]*)@", url)
+        if m and m.group(1):
+            text = text.replace(m.group(1), "***")
+    return re.sub(r"(//[^:/@\s]*:)[^@/\s]*@", r"\1***@", text)
 
 
 @dataclass(frozen=True)
@@ -63,6 +103,16 @@ class Course:
         for p in (self.root / ".autograder", path):
             os.chmod(p, 0o700)
         return path
+
+    def task_file(self, assignment: str) -> Path | None:
+        """The task file of an assignment: ``<root>/autograder_tasks/<a>.py``, else
+        ``<root>/autograder/registry/<a>.py``, else the installed package's registry."""
+        for candidate in (self.root / "autograder_tasks" / f"{assignment}.py",
+                          self.root / "autograder" / "registry" / f"{assignment}.py",
+                          Path(__file__).parent / "registry" / f"{assignment}.py"):
+            if candidate.is_file():
+                return candidate
+        return None
 
     def assignments(self) -> list[str]:
         """Assignments that have a ``source/<a>/`` folder with at least one notebook."""

@@ -31,7 +31,7 @@ def copy_fixture(target: Path) -> Path:
 
 def gradable_assignments(course: Course) -> list[str]:
     """Assignments that have both a source folder and a task file."""
-    return [a for a in course.assignments() if tasks.find_task_file(course.root, a)]
+    return [a for a in course.assignments() if course.task_file(a)]
 
 
 def prepare_course(course_root: Path | None, workdir: Path, fixture: bool = False) -> Course:
@@ -69,7 +69,7 @@ def default_assignments(course: Course) -> list[str]:
 
 def task_module(course: Course, assignment: str) -> Any:
     """The loaded task module (for its optional ``EXAMPLES`` and ``WRONG``), or None."""
-    path = tasks.find_task_file(course.root, assignment)
+    path = course.task_file(assignment)
     return tasks.load_task_module(path) if path else None
 
 

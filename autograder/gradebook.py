@@ -42,10 +42,18 @@ def load_stored(db_url: str, course_id: str, assignment: str) -> dict[str, Any]:
     return out
 
 
-def write_result(db_url: str, course_id: str, assignment: str, result: dict[str, Any]) -> dict:
-    """Store one student's result; return the rows as written (for the consistency check)."""
+def write_result(db_url: str, course_id: str, assignment: str, result: dict[str, Any],
+                 resubmitted: bool = True) -> tuple[dict, list[str]]:
+    """Store one student's result; return the rows as written (for the consistency check)
+    and the cells whose manual grade is stale.
+
+    Manual scores, extra credit and manual comments are never touched (regrading keeps them).
+    As in nbgrader's ``SaveAutoGrades``, a cell with a manual score is marked for review when
+    the submission changed (``resubmitted``); regrading the same submission keeps the review
+    state the instructor left."""
     student = result["student"]
     written: dict[str, Any] = {}
+    stale: list[str] = []
     with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
         # nbgrader's add_submission triggers SQLAlchemy autoflush warnings; rows are verified
         warnings.simplefilter("ignore", SAWarning)
@@ -66,9 +74,15 @@ def write_result(db_url: str, course_id: str, assignment: str, result: dict[str,
                 except MissingEntry:
                     continue
                 grade.auto_score = cell["auto_score"]
-                grade.needs_manual_grade = bool(
-                    cell["auto_score"] is None or grade.manual_score is not None
-                    or cell.get("flagged", False))
+                if cell.get("flagged", False):
+                    need = True
+                elif grade.manual_score is not None:
+                    need = True if resubmitted else bool(grade.needs_manual_grade)
+                    if resubmitted:
+                        stale.append(cell_id)
+                else:
+                    need = cell["auto_score"] is None
+                grade.needs_manual_grade = need
                 written[f"{nb_name}/{cell_id}"] = grade.auto_score
             for cell_id, text in nb_res.get("comments", {}).items():
                 try:
@@ -78,7 +92,7 @@ def write_result(db_url: str, course_id: str, assignment: str, result: dict[str,
                 comment.auto_comment = text
             sub_nb.flagged = bool(nb_res.get("flagged"))
         gb.db.commit()
-    return written
+    return written, stale
 
 
 def _timestamp(text: str | None) -> Any:

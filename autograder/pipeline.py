@@ -3,21 +3,26 @@
 :func:`grade_assignment` reads the stored cells from the gradebook into a private copy, builds one
 self-contained job per student, runs the jobs on a local pool or Dask, and, as results arrive,
 is the only process that writes: nbgrader's gradebook, ``autograded/``, ``feedback/``, a resume
-marker per student. Afterwards it proves the gradebook consistent and writes the CSV export.
-Running again skips students whose submission is unchanged (``force`` regrades).
+marker per student. Afterwards it proves the gradebook consistent, stores the late penalties
+(nbgrader's ``AssignLatePenalties``) and writes the class CSV, both from the gradebook.
+
+Running again skips students whose submission is unchanged and were graded with the same
+grading logic (task file, stored cells with their hidden tests, release files): a change of
+any of them regrades everyone; ``force`` regrades too. A resubmission after manual grading keeps
+the manual scores (as nbgrader does) and marks those cells for review in formgrader.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder import export, gradebook, sandbox, submissions, tasks
+from autograder import atomic, books, export, gradebook, publish, sandbox, submissions, tasks
 from autograder.course import Course, CourseError, protect_db
 from autograder.executors import default_workers, run_dask, run_local
 from autograder.worker import Job, limits_dict
@@ -31,11 +36,14 @@ class GradeOptions:
     scheduler: str | None = None
     force: bool = False
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    canvas_ids: dict[str, str] | None = None
+    """Canvas user id -> student id (from the roster), for Canvas bulk-download names."""
 
 
 @dataclass
 class GradeReport:
-    """What a grading run did; ``rows`` has one summary per student (graded or resumed)."""
+    """What a grading run did; ``rows`` has one row per student of the gradebook (totals read
+    from it after the run, see :func:`class_rows`)."""
 
     assignment: str
     rows: list[dict[str, Any]]
@@ -47,6 +55,8 @@ class GradeReport:
     feedback_root: Path
     seconds: float
     task_ids: list[str]
+    logic_changed: bool = False
+    found: int = 0
 
 
 def release_files(course: Course, assignment: str) -> dict[str, bytes]:
@@ -87,12 +97,18 @@ def smoke_test_tasks(specs: list[tasks.TaskSpec], course_id: str, assignment: st
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic.write_text(path, text, mode=0o600)
+
+
+def logic_digest(tasks_source: str | None, stored: dict[str, Any], files: dict[str, bytes]
+                 ) -> str:
+    """A hash of everything that decides a grade besides the submission: the task file, the
+    stored cells (hidden tests included) and the release files."""
+    h = hashlib.sha256((tasks_source or "").encode())
+    h.update(json.dumps(stored, sort_keys=True).encode())
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return h.hexdigest()
 
 
 def summary_row(result: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +118,8 @@ def summary_row(result: dict[str, Any]) -> dict[str, Any]:
     for nb in result["notebooks"].values():
         for gid, c in nb["cells"].items():
             cells[gid] = {"score": c["score"], "max_score": c["max_score"],
-                          "summary": c.get("summary", ""), "flagged": c.get("flagged", False)}
+                          "summary": c.get("summary", ""), "flagged": c.get("flagged", False),
+                          "diagnosis": c.get("diagnosis", "")}
             if (not diagnosis and c.get("diagnosis") and c["score"] is not None
                     and c["score"] != c["max_score"]):
                 diagnosis = f"{gid}: {c['diagnosis']}"
@@ -122,82 +139,138 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
     """Grade every submission of ``assignment`` found in ``submissions_dir``."""
     options = options or GradeOptions()
     start = time.perf_counter()
+    books.require_assignment(course, assignment)
     stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
     protect_db(course)
     state = course.state_dir(assignment)
-    _write_private(state / "stored_cells.json", json.dumps(stored))
-    task_file = tasks.find_task_file(course.root, assignment)
+    task_file = course.task_file(assignment)
     tasks_source = task_file.read_text(encoding="utf-8") if task_file else None
     if tasks_source:
         specs = tasks.load_tasks_source(tasks_source, assignment)
         check_tasks(specs, stored)
         smoke_test_tasks(specs, course.course_id, assignment)
     files = release_files(course, assignment)
-    subs, rejected = submissions.discover(Path(submissions_dir), assignment, sorted(stored))
+    subs, rejected = submissions.discover(Path(submissions_dir), assignment, sorted(stored),
+                                          options.canvas_ids)
+    if not subs:
+        raise CourseError(
+            f"no submission of {assignment} in {submissions_dir} ({len(rejected)} entries "
+            f"refused{': ' + rejected[0].reason if rejected else ''}); expected "
+            f"<student>/{assignment}/*.ipynb, <student>.zip, <student>.ipynb or Canvas "
+            "downloads; nothing was changed")
+    _write_private(state / "stored_cells.json", json.dumps(stored))
+    logic = logic_digest(tasks_source, stored, files)
+    logic_file = state / "logic.sha256"
+    previous_logic = logic_file.read_text().strip() if logic_file.exists() else None
+    logic_changed = previous_logic is not None and previous_logic != logic
     markers = state / "done"
-    rows: dict[str, dict[str, Any]] = {}
+    before = gradebook.snapshot(course.db_url, course.course_id)
+    stored_ids = {nb: set(v["grade"]) | set(v["source"]) for nb, v in stored.items()}
     todo: list[Job] = []
     skipped: list[str] = []
-    before = gradebook.snapshot(course.db_url, course.course_id)
+    resubmitted: dict[str, bool] = {}
+    extra_flags: dict[str, list[str]] = {}
     limits = limits_dict(options.limits)
     for sub in subs:
         digest = sub.digest()
-        marker = markers / f"{sub.student}.json"
-        if not options.force and marker.exists():
-            try:
-                row = json.loads(marker.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                row = {}
-            graded_before = f"{assignment}/" in json.dumps(
-                list(before["students"].get(sub.student, {})))
-            if row.get("digest") == digest and graded_before:
-                rows[sub.student] = row
-                skipped.append(sub.student)
-                continue
+        row = _read_marker(markers / f"{sub.student}.json")
+        graded_before = any(k.startswith(f"{assignment}/")
+                            for k in before["students"].get(sub.student, {}))
+        if (not options.force and not logic_changed and graded_before
+                and row.get("digest") == digest and row.get("logic", logic) == logic):
+            skipped.append(sub.student)
+            continue
+        resubmitted[sub.student] = graded_before and row.get("digest") != digest
+        extra_flags[sub.student] = sub.flags + submissions.wrong_notebook(sub, stored_ids,
+                                                                           assignment)
         todo.append(Job(sub.student, assignment, course.course_id, sub.notebooks, stored, files,
                         tasks_source, limits, sub.notes, digest, sub.timestamp))
     written: dict[str, dict] = {}
     graded: list[str] = []
+    refused: list[str] = []
     runner = (run_dask(todo, options.scheduler) if options.scheduler
               else run_local(todo, options.workers or default_workers()))
     for n, (job, result) in enumerate(runner, start=1):
-        written[job.student] = gradebook.write_result(course.db_url, course.course_id,
-                                                      assignment, result)
+        flags = extra_flags.get(job.student, [])
+        if flags:
+            result["flags"] = list(result.get("flags", [])) + flags
+            for nb_res in result["notebooks"].values():
+                nb_res["flagged"] = True
+        written[job.student], stale = gradebook.write_result(
+            course.db_url, course.course_id, assignment, result,
+            resubmitted=resubmitted.get(job.student, True))
+        if stale:
+            result["flags"] = list(result.get("flags", [])) + [
+                "resubmitted after manual grading: review " + ", ".join(stale)
+                + " in formgrader (the earlier manual scores count until then)"]
         _write_outputs(course, assignment, result)
         row = summary_row(result)
+        _write_private(markers / f"{job.student}.json", json.dumps({**row, "logic": ""}))
+        books.apply_late_penalties(course, assignment, [job.student])
+        refused += publish.publish_feedback(course, assignment, [job.student],
+                                            apply_penalties=False).refused
+        row["logic"] = logic
         _write_private(markers / f"{job.student}.json", json.dumps(row))
-        rows[job.student] = row
         graded.append(job.student)
         if progress:
             progress(n, len(todo), job.student)
     after = gradebook.snapshot(course.db_url, course.course_id)
     problems = gradebook.check_consistency(before, after, set(graded), assignment, written)
-    task_ids = [gid for nb in stored.values() for gid in nb["grade"]]
-    ordered = [rows[s] for s in sorted(rows)]
-    csv_path = export.write_csv(course, assignment, ordered, task_ids)
-    return GradeReport(assignment, ordered, graded, skipped, rejected, problems, csv_path,
-                       course.root / "feedback", time.perf_counter() - start, task_ids)
+    problems += refused
+    if not problems:
+        _write_private(logic_file, logic)
+    books.apply_late_penalties(course, assignment)
+    task_ids = export.task_ids_of(course, assignment)
+    csv_path = export.write_class_csv(course, assignment)
+    rows = class_rows(course, assignment)
+    return GradeReport(assignment, rows, graded, skipped, rejected, problems, csv_path,
+                       course.root / "feedback", time.perf_counter() - start, task_ids,
+                       logic_changed, len(subs))
+
+
+def _read_marker(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def class_rows(course: Course, assignment: str) -> list[dict[str, Any]]:
+    """One row per student of the gradebook: the totals from the gradebook (one truth) with
+    the grader's diagnosis, flags and notes from the last grading (resume markers)."""
+    markers = course.state_dir(assignment) / "done"
+    rows = []
+    for book in books.read_class(course, assignment):
+        marker = (_read_marker(markers / f"{book.student}.json")
+                  if submissions.valid_student_id(book.student) else {})
+        cells = {}
+        for gid, cell in book.cells.items():
+            cells[gid] = {"score": None if cell.needs_manual and cell.manual_score is None
+                          and cell.auto_score is None else cell.score,
+                          "max_score": cell.max_score, "needs_manual": cell.needs_manual,
+                          # a hand grade supersedes the grader's diagnosis of that cell
+                          "diagnosis": "" if cell.manual_score is not None else
+                          marker.get("cells", {}).get(gid, {}).get("diagnosis", ""),
+                          "summary": marker.get("cells", {}).get(gid, {}).get("summary", "")}
+        flags = list(marker.get("flags", []))
+        if book.flagged and not flags:
+            flags.append("flagged for review")
+        rows.append({"student": book.student, "score": book.total, "raw_score": book.raw_score,
+                     "max_score": book.max_score, "manual": book.manual,
+                     "extra_credit": book.extra_credit, "late_penalty": book.late_penalty,
+                     "late": book.late_text(), "needs_manual": book.needs_manual,
+                     "cells": cells, "diagnosis": marker.get("diagnosis", ""), "flags": flags,
+                     "notes": marker.get("notes", [])})
+    return rows
 
 
 def _write_outputs(course: Course, assignment: str, result: dict[str, Any]) -> None:
     student = result["student"]
     ag = course.autograded_dir(student, assignment)
-    fb = course.feedback_dir(student, assignment)
     for nb_name, nb in result["notebooks"].items():
+        path = ag / f"{nb_name}.ipynb"
         if nb.get("graded_nb"):
-            ag.mkdir(parents=True, exist_ok=True)
-            (ag / f"{nb_name}.ipynb").write_text(nb["graded_nb"], encoding="utf-8")
-        fb.mkdir(parents=True, exist_ok=True)
-        html = nb.get("feedback_html") or _plain_feedback(nb_name, nb)
-        (fb / f"{nb_name}.html").write_text(html, encoding="utf-8")
-
-
-def _plain_feedback(nb_name: str, nb: dict[str, Any]) -> str:
-    import html  # noqa: PLC0415
-
-    items = "".join(f"<li><code>{html.escape(g)}</code>: {c['score']:g} / {c['max_score']:g} "
-                    f"{html.escape(c.get('summary', ''))}</li>" for g, c in nb["cells"].items())
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in nb.get("notes", []))
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(nb_name)}"
-            f"</title></head><body><h1>{html.escape(nb_name)}</h1><ul>{items}</ul>"
-            f"<h2>Notes</h2><ul>{notes}</ul></body></html>")
+            atomic.write_text(path, nb["graded_nb"])
+        elif path.exists():  # this submission's notebook is unreadable: drop the old one
+            path.unlink()
+    # the feedback pages are rendered from the gradebook after the batch (autograder.publish)

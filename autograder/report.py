@@ -1,4 +1,12 @@
-"""Terminal output of the grader: a progress bar with ETA and the summary table (rich)."""
+"""Terminal output of the grader: progress, the class summary (80 columns) and, on request, the
+wide per-task table (rich).
+
+Every number shown comes from the gradebook (rows of :func:`autograder.pipeline.class_rows`).
+On a terminal progress is a bar with ETA; in a log or a pipe it is one line per student.
+The default summary is one line per student, at most 80 columns (student, total, late, status);
+with more than ``ATTENTION_ABOVE`` students only those needing attention are listed. ``--wide``
+shows every task and the full diagnosis.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 
 @contextmanager
@@ -32,6 +41,13 @@ def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int, s
             task_id = bar.add_task(label, total=total, last="")
         bar.update(task_id, completed=done, total=total, last=student)
 
+    if not console.is_terminal:  # a log or a pipe: one line per finished student
+        def line(done: int, total: int, student: str) -> None:
+            console.print(f"{label}: {done}/{total} done ({student})", markup=False,
+                          highlight=False)
+
+        yield line
+        return
     with bar:
         yield update
 
@@ -64,6 +80,7 @@ def summary_table(rows: list[dict[str, Any]], task_ids: list[str], title: str) -
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("student", no_wrap=True)
     table.add_column("score", justify="right")
+    table.add_column("late", no_wrap=True)
     compact = len(task_ids) > COMPACT_ABOVE
     if compact:
         table.caption = ("tasks, in order: " + " ".join(task_ids)
@@ -80,21 +97,101 @@ def summary_table(rows: list[dict[str, Any]], task_ids: list[str], title: str) -
             flag = row["notes"][0]
         tasks = ([("".join(_mark(row["cells"].get(g)) for g in task_ids))] if compact
                  else [_cell(row["cells"].get(g)) for g in task_ids])
-        table.add_row(row["student"], f"{row['score']:g}/{row['max_score']:g}", *tasks,
-                      row.get("diagnosis", ""), f"[magenta]{flag}[/]" if row.get("flags")
-                      else flag)
+        table.add_row(Text(row["student"]), f"{row['score']:g}/{row['max_score']:g}",
+                      Text(row.get("late", "")), *tasks, Text(row.get("diagnosis", "")),
+                      Text(flag, style="magenta" if row.get("flags") else ""))
     return table
 
 
-def print_report(console: Console, report: Any) -> None:
-    """Table, consistency verdict, rejected entries and where the outputs are."""
-    console.print(summary_table(report.rows, report.task_ids, f"Grades: {report.assignment}"))
+WIDTH = 80
+ATTENTION_ABOVE = 40
+"""With more students than this, the summary lists only those that need attention."""
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:max(0, width - 1)] + "…"
+
+
+def status_text(row: dict[str, Any]) -> str:
+    """What needs the instructor's eye: review, flags, the first diagnosis."""
+    parts = []
+    if row.get("needs_manual"):
+        parts.append("needs manual grade")
+    parts += row.get("flags", [])
+    if not parts and row.get("diagnosis"):
+        parts.append(row["diagnosis"])
+    return "; ".join(parts)
+
+
+def needs_attention(row: dict[str, Any]) -> bool:
+    """Late, flagged, waiting for manual grading, or not full marks."""
+    return bool(row.get("late") or row.get("flags") or row.get("needs_manual")
+                or row["score"] < row["max_score"])
+
+
+def class_stats(rows: list[dict[str, Any]]) -> list[str]:
+    """Two short lines: count, mean, median, range; late, pending, flagged."""
+    if not rows:
+        return ["no students in the gradebook for this assignment"]
+    import statistics  # noqa: PLC0415
+
+    totals = [r["score"] for r in rows]
+    mx = max(r["max_score"] for r in rows)
+    return [f"{len(rows)} students, mean {statistics.fmean(totals):.1f}/{mx:g}, median "
+            f"{statistics.median(totals):g}, range {min(totals):g}-{max(totals):g}",
+            f"{sum(bool(r.get('late')) for r in rows)} late, "
+            f"{sum(bool(r.get('needs_manual')) for r in rows)} need manual grading, "
+            f"{sum(bool(r.get('flags')) for r in rows)} flagged"]
+
+
+def summary_lines(rows: list[dict[str, Any]], all_rows: bool = False,
+                  width: int = WIDTH) -> list[str]:
+    """The class summary as plain lines of at most ``width`` characters."""
+    shown = rows if all_rows or len(rows) <= ATTENTION_ABOVE else [
+        r for r in rows if needs_attention(r)]
+    sw = min(18, max([7] + [len(r["student"]) for r in shown]))
+    lw = max([0] + [len(r.get("late", "")) for r in shown])
+    lines = [f"{'student':<{sw}}  {'total':>9}  " + (f"{'late':<{lw}}  " if lw else "")
+             + "status"]
+    for r in shown:
+        total = f"{r['score']:g}/{r['max_score']:g}"
+        head = (f"{_clip(r['student'], sw):<{sw}}  {total:>9}  "
+                + (f"{r.get('late', ''):<{lw}}  " if lw else ""))
+        lines.append(head + _clip(status_text(r), width - len(head)))
+    lines = [_clip(ln.rstrip(), width) for ln in lines]
+    if len(shown) < len(rows):
+        lines.append(_clip(f"... and {len(rows) - len(shown)} students with full marks and no "
+                           "flag (--all-rows lists them; the CSV has everyone)", width))
+    return lines
+
+
+def print_summary(console: Console, rows: list[dict[str, Any]], title: str,
+                  all_rows: bool = False) -> None:
+    """Title, class statistics and the 80-column summary (no markup from student text)."""
+    console.print(_clip(title, WIDTH), markup=False, highlight=False)
+    for line in class_stats(rows):
+        console.print(_clip(line, WIDTH), markup=False, highlight=False)
+    for line in summary_lines(rows, all_rows):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_report(console: Console, report: Any, wide: bool = False,
+                 all_rows: bool = False) -> None:
+    """Summary (or the wide table), consistency verdict, refused entries, where outputs are."""
+    title = f"Grades: {report.assignment} (from the gradebook)"
+    if wide:
+        console.print(summary_table(report.rows, report.task_ids, title))
+    else:
+        print_summary(console, report.rows, title, all_rows)
+    if getattr(report, "logic_changed", False):
+        console.print("grading logic changed since the last run (task file, stored cells or "
+                      "release files): every submission was regraded")
     for rej in report.rejected:
-        console.print(f"[red]not graded[/] {rej.path}: {rej.reason}")
+        console.print(f"not graded {rej.path!r}: {rej.reason}", markup=False, highlight=False)
     if report.problems:
         console.print("[bold red]Gradebook consistency check FAILED:[/]")
         for p in report.problems:
-            console.print(f"  {p}")
+            console.print(f"  {p}", markup=False)
     else:
         console.print("[green]Gradebook consistency check passed[/]: no other student's rows "
                       "and no stored test changed.")

@@ -1,0 +1,187 @@
+"""``backprop-course feedback ASSIGNMENT``: feedback pages from the gradebook, after manual grading.
+
+This replaces ``nbgrader generate_feedback`` in this course (which, in nbgrader 0.9.6, copies the
+autograded notebook with every hidden test into the student's HTML, and skips students whose
+``feedback/`` folder exists). For every student of the gradebook and every notebook:
+
+- the notebook is the autograded one (``autograded/<s>/<a>/``); the page is made by
+  :func:`autograder.feedback.feedback_notebook` (hidden tests removed, outputs that could carry
+  them dropped) and nbgrader's feedback template (:func:`autograder.feedback.render_html`);
+- every score is the gradebook's (manual if given, else auto, plus extra credit), the total is
+  nbgrader's (minus the late penalty, shown as ``late (+N h, −P)``), comments are the
+  instructor's from formgrader, else the grader's;
+- the student's own errors stay visible: a syntax error is re-derived here from their source
+  (compiled, never run), and an import or name error that the hiding rule dropped is put back
+  when every name it quotes appears in their own cell;
+- a page that would still contain a line of a hidden test is not written (reported instead);
+- every file is written atomically; nothing else in ``feedback/`` is touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import nbformat
+from nbformat.v4 import new_output
+
+from autograder import atomic, books, feedback, gradebook
+from autograder.course import Course
+from autograder.submissions import valid_student_id
+
+OWN_ERRORS = {"SyntaxError", "IndentationError", "TabError", "ImportError",
+              "ModuleNotFoundError", "NameError"}
+
+
+@dataclass
+class FeedbackReport:
+    """What the feedback command wrote and what it refused."""
+
+    written: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def compile_error(source: str) -> dict[str, Any] | None:
+    """The syntax error of a cell's source as an error output (compiled here, never run)."""
+    from IPython.core.inputtransformer2 import TransformerManager  # noqa: PLC0415
+
+    try:
+        code = TransformerManager().transform_cell(source)
+        compile(code, "<cell>", "exec")
+    except SyntaxError as exc:
+        line = (exc.text or "").rstrip("\n")
+        where = f"  line {exc.lineno}: {line.strip()}" if exc.lineno else ""
+        return new_output("error", ename=type(exc).__name__, evalue=str(exc.msg),
+                          traceback=[f"{type(exc).__name__}: {exc.msg}", where])
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        return None
+    return None
+
+
+def _quoted_names_are_own(evalue: str, source: str) -> bool:
+    evalue = re.sub(r"\(.*\)\s*$", "", evalue)  # "cannot import name 'x' from 'y' (/path)"
+    names = re.findall(r"'([^']*)'", evalue)
+    return bool(names) and all(n and re.search(rf"\b{re.escape(n)}\b", source) for n in names)
+
+
+def restore_own_errors(fb: Any, graded: Any) -> None:
+    """Give back the student's own errors that the hiding rule of feedback_notebook dropped."""
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in graded.cells
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in fb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        orig = by_id.get(meta.get("grade_id"))
+        if cell.cell_type != "code" or orig is None or meta.get("grade"):
+            continue
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            continue
+        errors = [o for o in orig.get("outputs", []) if o.get("output_type") == "error"]
+        if not errors:
+            continue
+        mine = compile_error(orig.source)
+        if mine is None and errors[0].get("ename") in OWN_ERRORS and _quoted_names_are_own(
+                str(errors[0].get("evalue", "")), orig.source):
+            e = errors[0]
+            mine = new_output("error", ename=e["ename"], evalue=e["evalue"],
+                              traceback=[f"{e['ename']}: {e['evalue']}"])
+        if mine is not None:
+            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") !=
+                            "stream"] + [mine]
+
+
+def secret_lines(stored_nb: dict[str, Any], graded: Any) -> list[str]:
+    """Hidden-test lines that are neither in the visible part of the stored cells nor in the
+    student's own cells (a line the student wrote is not a secret they could learn)."""
+    public = {ln.strip() for cell in stored_nb["source"].values()
+              for ln in feedback.strip_hidden(cell["source"])[0].splitlines()}
+    own = {ln.strip() for c in graded.cells
+           if not c.metadata.get("nbgrader", {}).get("locked")
+           for ln in c.source.splitlines()}
+    return [h for h in feedback.hidden_lines(stored_nb) if h not in public and h not in own]
+
+
+def leaked_lines(fb: Any, hidden: list[str]) -> list[str]:
+    """Hidden-test lines that appear anywhere in a feedback notebook (sources and outputs)."""
+    texts = []
+    for cell in fb.cells:
+        texts.append(cell.source)
+        for out in cell.get("outputs", []):
+            texts.append(feedback._output_text(out))  # noqa: SLF001 - the same reading rule
+    blob = "\n".join(texts)
+    return [h for h in hidden if h in blob]
+
+
+def _nb_result(book: books.StudentBook, nb_name: str, marker: dict[str, Any]) -> dict[str, Any]:
+    cells = {}
+    for gid, cell in book.cells.items():
+        if cell.notebook != nb_name:
+            continue
+        summary = marker.get("cells", {}).get(gid, {}).get("summary", "")
+        pending = cell.manual_score is None and cell.auto_score is None
+        if cell.manual_score is not None:
+            summary = "graded by hand" + (f" (autograder: {summary})" if summary and
+                                          cell.cell_type == "code" else "")
+        if cell.extra_credit:
+            summary += f"; extra credit +{cell.extra_credit:g}"
+        if cell.needs_manual and not pending:
+            summary += "; under review"
+        cells[gid] = {"score": None if pending else cell.score, "max_score": cell.max_score,
+                      "summary": summary}
+    return {"cells": cells, "comments": dict(book.comments.get(nb_name, {}))}
+
+
+def _notes(book: books.StudentBook, nb_name: str, marker: dict[str, Any]) -> list[str]:
+    raw, mx, pen = book.notebook_scores.get(nb_name, (0.0, 0.0, 0.0))
+    notes = []
+    if book.late:
+        notes.append(f"{book.late_text()}: the score of this notebook is {max(0.0, raw - pen):g}"
+                     f" / {mx:g} after the late penalty of {pen:g}")
+    if book.needs_manual:
+        notes.append("some answers are still being graded by hand; scores may change")
+    return notes + list(marker.get("notes", []))
+
+
+def publish_feedback(course: Course, assignment: str, students: list[str] | None = None,
+                     apply_penalties: bool = True) -> FeedbackReport:
+    """Render ``feedback/<s>/<a>/<nb>.html`` for every student (or ``students``) from the
+    gradebook and the autograded notebooks."""
+    import json  # noqa: PLC0415
+
+    if apply_penalties:
+        books.apply_late_penalties(course, assignment)
+    stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
+    markers = course.state_dir(assignment) / "done"
+    report = FeedbackReport()
+    wanted = set(students) if students is not None else None
+    for book in books.read_class(course, assignment):
+        if wanted is not None and book.student not in wanted:
+            continue
+        if not valid_student_id(book.student):  # an id written by hand into the gradebook
+            report.refused.append(f"{book.student!r}: not a valid student id; no page written")
+            continue
+        try:
+            marker = json.loads((markers / f"{book.student}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            marker = {}
+        for nb_name, nb_stored in stored.items():
+            path = course.feedback_dir(book.student, assignment) / f"{nb_name}.html"
+            graded_path = course.autograded_dir(book.student, assignment) / f"{nb_name}.ipynb"
+            if graded_path.is_file():
+                graded = nbformat.read(graded_path, as_version=4)
+            else:  # not submitted or unreadable: a page with the scores and the reason
+                graded = nbformat.v4.new_notebook()
+            hidden = feedback.hidden_lines(nb_stored)
+            fb = feedback.feedback_notebook(graded, _nb_result(book, nb_name, marker), hidden,
+                                            _notes(book, nb_name, marker))
+            restore_own_errors(fb, graded)
+            leaks = leaked_lines(fb, secret_lines(nb_stored, graded))
+            if leaks:
+                report.refused.append(f"{book.student}/{nb_name}: the page would show a hidden "
+                                      f"test line ({leaks[0][:40]}...); not written")
+                continue
+            raw, mx, pen = book.notebook_scores.get(nb_name, (0.0, 0.0, 0.0))
+            html = feedback.render_html(fb, nb_name, max(0.0, raw - pen), mx)
+            atomic.write_text(path, html)
+            report.written.append(str(path))
+    return report
