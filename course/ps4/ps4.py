@@ -377,25 +377,33 @@ check.shape("twin_backward(...)['W1']", _g["W1"], (3, 4))
 #
 # ### Task 4.4 — two paths to the input, symbolically (1 point)
 #
-# Shrink everything to one unit per layer and drop the activations that do not matter here:
-# $y = w_2 \tanh(w_1 x) + w_s x$. With the SymPy symbols `x`, `w1`, `w2`, `ws` below, set
-# `dy_dx` to $\partial y / \partial x$ written with these symbols (and `sp.tanh`).
+# Shrink everything to one unit per layer, drop the biases and keep the network's own
+# activations: $h_1 = \sigma(w_1 x)$ (logistic), $h_2 = \mathrm{ReLU}(w_2 h_1) + w_s x$. Take a
+# point where the ReLU unit is active ($w_2 h_1 > 0$), so that it passes its input unchanged:
+# $y = h_2 = w_2\,\sigma(w_1 x) + w_s x$. With the SymPy symbols `x`, `w1`, `w2`, `ws` and the
+# logistic function `sigma` below, set `dy_dx` to $\partial y / \partial x$ written with these
+# (you may write $\sigma'$ as `sigma(u) * (1 - sigma(u))`).
 
 # %% cell="locked" grade_id="t4_4_symbols"
 import sympy as sp
 
 x_s, w1_s, w2_s, ws_s = sp.symbols("x w1 w2 ws")
 
+
+def sigma(u: sp.Expr) -> sp.Expr:
+    """The logistic function 1 / (1 + exp(-u)) as a SymPy expression."""
+    return 1 / (1 + sp.exp(-u))
+
 # %% cell="answer" grade_id="t4_4_answer"
 ### BEGIN SOLUTION
-dy_dx = w2_s * (1 - sp.tanh(w1_s * x_s) ** 2) * w1_s + ws_s
+dy_dx = w2_s * sigma(w1_s * x_s) * (1 - sigma(w1_s * x_s)) * w1_s + ws_s
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t4_4_tests" points=1
-"""Task 4.4: dy/dx of y = w2 tanh(w1 x) + ws x, both paths (1 point)."""
+"""Task 4.4: dy/dx of y = w2 sigma(w1 x) + ws x (ReLU active), both paths (1 point)."""
 check.sympy_expr("dy_dx", dy_dx, [x_s, w1_s, w2_s, ws_s])
 ### BEGIN HIDDEN TESTS
-check.sympy_equal("dy_dx", dy_dx, sp.diff(w2_s * sp.tanh(w1_s * x_s) + ws_s * x_s, x_s), [x_s, w1_s, w2_s, ws_s])
+check.sympy_equal("dy_dx", dy_dx, sp.diff(w2_s * sigma(w1_s * x_s) + ws_s * x_s, x_s), [x_s, w1_s, w2_s, ws_s])
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -623,7 +631,8 @@ check.shape("skip_backward(...)['x']", _g["x"], (4, 1))
 #
 # With a correct gradient you see the V of Problem set 1: truncation error for large $h$,
 # round-off for small $h$, and a bottom far below `1e-6`. If your gradient misses one of the
-# two branches or paths, no step size brings the error down: the V has a high floor. Along the
+# two branches or paths, no step size brings the error down: the V has a high floor, and the
+# table shows no "best h" (a dash) because no step agrees with your derivative. Along the
 # twin slice the slider's $s$ passes points where a hidden ReLU unit switches on or off (the
 # note under the controls names the nearest such kink): steps that straddle a kink give large
 # errors whatever your gradient. The skip slice is smooth on the slider's range.
@@ -684,7 +693,7 @@ for _name, (_loss, _grad, _theta, _d, _pre) in _slices.items():
               "and run this cell again.")
 if not _probes:
     print("Meanwhile the explorer shows its built-in function exp(sin x) + relu(x).")
-step_size_explorer(_probes, include_default=not _probes, x=0.0)
+step_size_explorer(_probes, include_default=not _probes, x=0.0, variable="s" if _probes else "x")
 
 # %% [markdown]
 # ## Part C — why the sums matter
