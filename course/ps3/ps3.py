@@ -4,8 +4,8 @@
 # Problem set 2 moved one example through the network as a column vector. A real training step
 # uses a **batch** of $N$ examples. Here the examples are stacked as the rows of a matrix, the
 # loss is the **mean** over the batch, and the whole forward and backward pass becomes a handful
-# of matrix products (001, sections 1.2.2 and 1.3.2). Then you use your backward pass to train a
-# small classifier by gradient descent (002, 003) and measure what batching buys.
+# of matrix products (*Practice problems: backpropagation*, §1.2 Q2 and §1.3 Q2). Then you use your backward pass to train a
+# small classifier by gradient descent (lecture *The backpropagation algorithm*; lecture notes *Feedforward networks and backpropagation* (CS7015)) and measure what batching buys.
 #
 # Notation (as in the notes and `docs/conventions.md`): $\mathbf{A}^{(m)}$ and
 # $\mathbf{Z}^{(m)}$ are $N \times D^{(m)}$, one row per example; $\mathbf{W}^{(m)}$ is
@@ -37,7 +37,7 @@ print(f"Working as student id {ME!r}.")
 
 
 # %% [markdown]
-# ## Part A — the forward pass for a batch (001, 1.2.2)
+# ## Part A — the forward pass for a batch (*Practice problems: backpropagation*, §1.2 Q2)
 #
 # The network of Problem sets 1 and 2, now for $N$ examples: $D$ inputs, $H$ hidden units with
 # activation $f$, $C$ softmax outputs, cross-entropy loss averaged over the batch. For example
@@ -226,7 +226,7 @@ for _dims, _hid in [((5, 7, 4, 3), "relu"), ((6, 3, 5, 2), "tanh"), ((3, 2, 4, 5
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Part B — where the 1/N goes (001, 1.3.2)
+# ## Part B — where the 1/N goes (*Practice problems: backpropagation*, §1.3 Q2)
 #
 # Because the loss is the mean, every example contributes $\frac1N$ of its own gradient. For
 # softmax with cross-entropy the notes give
@@ -281,7 +281,7 @@ check.grad_fd("my_dZ2", my_dZ2, lambda: float(-(_T * log_softmax_rows(_Zc)).sum(
 # ### Task 3.4 — `batch_backward` (4 points)
 #
 # Turn the per-example backward equations of the notes into matrix equations for the batch
-# (001, 1.3.2, parts (a) to (e)). Write down the shape of every gradient first: each has the
+# (*Practice problems: backpropagation*, §1.3 Q2, parts (a) to (e)). Write down the shape of every gradient first: each has the
 # shape of its variable, so $\nabla_{\mathbf{W}^{(2)}}\mathcal{L}$ is $C \times H$ although it
 # is built from two matrices with $N$ rows, and $\nabla_{\mathbf{b}^{(1)}}\mathcal{L}$ is
 # $H \times 1$ although $\mathbf{Z}^{(1)}$ has $N$ rows: a bias is shared by all $N$ examples,
@@ -451,25 +451,27 @@ for _dims, _hid in [((6, 2, 5, 3), "sigmoid"), ((3, 4, 2, 5), "relu")]:
 #
 # The cell below times `batch_backward` on the whole batch and `grads_loop` for growing $N$
 # ($D = 2$, $H = 32$, $C = 3$). It is not graded; Task 3.9 asks you to explain what you see.
-# It takes a second or two.
+# It takes a few seconds. Timings are noisy (other programs share the machine, caches warm up):
+# each point is the **median** of several runs, which a single slow run cannot move, and the
+# shape of the curves (how the times grow with $N$) is what matters, not their exact values.
 
 # %% cell="locked" grade_id="t3_5_timing"
-def best_time(fn, *args, repeats: int = 3) -> float:  # noqa: ANN001
-    """Best wall time in seconds of fn(*args) over a few repeats."""
-    best = float("inf")
+def median_time(fn, *args, repeats: int = 5) -> float:  # noqa: ANN001
+    """Median wall time in seconds of fn(*args) over `repeats` runs."""
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn(*args)
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 timing = {"N": [10, 30, 100, 300, 1000], "batched": [], "loop": []}
 for _n in timing["N"]:
     _X, _T, _p = random_problem(np.random.default_rng(_n), _n, 2, 32, 3, "tanh")
     try:
-        timing["batched"].append(best_time(batch_backward, _X, _T, _p, "tanh"))
-        timing["loop"].append(best_time(grads_loop, _X, _T, _p, "tanh", repeats=1))
+        timing["batched"].append(median_time(batch_backward, _X, _T, _p, "tanh", repeats=7))
+        timing["loop"].append(median_time(grads_loop, _X, _T, _p, "tanh", repeats=3))
     except NotImplementedError:
         print("Write batch_backward and grads_loop first.")
         break
@@ -477,14 +479,16 @@ if timing["loop"]:
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.loglog(timing["N"][: len(timing["batched"])], timing["batched"], "s-", label="one batched call")
     ax.loglog(timing["N"][: len(timing["loop"])], timing["loop"], "o-", label="N single-example calls")
+    ax.set_xticks(timing["N"], [str(n) for n in timing["N"]])
+    ax.minorticks_off()
     ax.set_xlabel("N (examples)")
-    ax.set_ylabel("seconds per gradient")
+    ax.set_ylabel("seconds per gradient (median)")
     ax.set_title("Batched backward pass vs. a loop over examples")
     ax.legend()
     plt.show()
 
 # %% [markdown]
-# ## Part C — training by gradient descent (002, 003)
+# ## Part C — training by gradient descent (lecture *The backpropagation algorithm*; lecture notes *Feedforward networks and backpropagation* (CS7015))
 #
 # Gradient descent repeats one step: with all parameters collected in $\theta$ and a learning
 # rate $\eta > 0$,

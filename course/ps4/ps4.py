@@ -3,7 +3,7 @@
 #
 # So far every network was a **chain**: each layer fed only the next one, and each parameter was
 # used once. The backward pass then walks the chain in reverse. Two small networks from the notes
-# (001, section 1.4) break that pattern:
+# (*Practice problems: backpropagation*, §1.4) break that pattern:
 #
 # - the **twin network** (Q1) uses the same weights $\mathbf{W}^{(1)}, \mathbf{b}^{(1)}$ on two
 #   inputs, so these parameters reach the loss along two branches;
@@ -19,7 +19,7 @@
 # fixed examples, graded checks add random ones and your own numbers; gradients must match to a
 # relative error of `1e-6`.
 #
-# Points: 20 in total (16 checked automatically, 4 manually graded).
+# Points: 21 in total (17 checked automatically, 4 manually graded).
 
 # %%
 STUDENT_ID = ""  # e.g. "jdoe42"; leave empty on JupyterHub
@@ -49,7 +49,7 @@ def sigmoid(v: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# ## Part A — the twin network (001, 1.4, Q1)
+# ## Part A — the twin network (*Practice problems: backpropagation*, §1.4 Q1)
 #
 # A twin network computes a representation of each of two inputs with the **same** function
 # $\Psi(\mathbf{x}) = \mathrm{ReLU}(\mathbf{W}^{(1)}\mathbf{x} + \mathbf{b}^{(1)})$ and then
@@ -357,7 +357,7 @@ _g = twin_backward(*twin_example(np.random.default_rng(45), 4, 3))
 check.shape("twin_backward(...)['W1']", _g["W1"], (3, 4))
 
 # %% [markdown]
-# ## Part B — a skip connection (001, 1.4, Q2)
+# ## Part B — a skip connection (*Practice problems: backpropagation*, §1.4 Q2)
 #
 # An input $\mathbf{x}$ $(D, 1)$, a first hidden layer of $H_1$ logistic units, a second hidden
 # layer of $H_2$ units that adds a **skip connection** from the input, and $C$ softmax outputs with
@@ -375,6 +375,37 @@ check.shape("twin_backward(...)['W1']", _g["W1"], (3, 4))
 # $\nabla_{\mathbf{x}}\mathcal{L}$ to train, but we do when $\mathbf{x}$ is itself the output of
 # an earlier network, or to see which input features the prediction is sensitive to.
 #
+# ### Task 4.4a — the graph first (1 point)
+#
+# Draw the computation graph of the skip network (*Practice problems: backpropagation*, §1.4
+# Q2(a)) with one node per vector: `"x"`, `"z1"`, `"h1"`, `"z2"`, `"zs"`, `"h2"`, `"z3"`, `"y"`
+# and `"L"` (leave out the parameters and the target). Set `skip_parents` to a dict that maps
+# every node except `"x"` to the list of its parents, the nodes its formula reads. The cell
+# after it draws your graph; count the paths from `x` to `L` in it.
+
+# %% cell="answer" grade_id="t4_4a_answer"
+### BEGIN SOLUTION
+skip_parents = {"z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2", "zs"], "z3": ["h2"],
+                "y": ["z3"], "L": ["y"]}
+### END SOLUTION
+
+# %%
+from coursekit.explorers.graph import check_graph, show_graph
+
+SKIP_NODES = ["x", "z1", "h1", "z2", "zs", "h2", "z3", "y", "L"]
+show_graph(skip_parents, SKIP_NODES)
+
+# %% cell="tests" grade_id="t4_4a_tests" points=1
+"""Task 4.4a: the parents of every node of the skip network (1 point)."""
+# visible: a dict of known node names, every node connected, no cycle; the edges themselves are
+# checked at grading (the message then names each missing or extra edge)
+check_graph("skip_parents", skip_parents, SKIP_NODES)
+### BEGIN HIDDEN TESTS
+check_graph("skip_parents", skip_parents, SKIP_NODES, expected={
+    "z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2", "zs"], "z3": ["h2"], "y": ["z3"], "L": ["y"]})
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ### Task 4.4 — two paths to the input, symbolically (1 point)
 #
 # Shrink everything to one unit per layer, drop the biases and keep the network's own
