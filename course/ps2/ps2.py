@@ -518,7 +518,7 @@ check.shape("matrix_forms_at(...)['dW']", matrix_forms_at(_vals)["dW"], (2, 3))
 
 # %% cell="tests" grade_id="t2_3c_tests_values" points=1
 """Task 2.3c: the four expressions equal the backward step at random matrices (1 point)."""
-_got = matrix_forms_at(_vals)
+_got = matrix_forms_at({"W": np.ones((2, 3)), "a_prev": np.ones((3, 1)), "da": np.ones((2, 1)), "s": np.ones((2, 1))})
 check.finite_number("matrix_forms_at(...)['dz'][0, 0]", float(_got["dz"][0, 0]))
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
@@ -549,6 +549,9 @@ for _ in range(3):
 # $\mathbf{a}^{(m-1)}$. You chose all of them in Part A; the bias gradient is the easiest.
 # The forward pass must keep every $\mathbf{z}^{(m)}$ and $\mathbf{a}^{(m-1)}$, because the
 # backward pass needs them.
+#
+# *If you read the CS7015 notes:* they write $\mathbf{a}$ for the **pre**-activation and
+# $\mathbf{h}$ for the activation, where this course writes $\mathbf{z}$ and $\mathbf{a}$.
 #
 # ### Task 2.4 — `mlp_forward` and `mlp_backward` (4 points)
 #
@@ -843,6 +846,10 @@ if _forward_ready:
 # $$\frac{\partial\mathcal{L}}{\partial z^{(m)}_j} = \sigma'(z^{(m)}_j)
 #   \sum_{h=1}^{H} W^{(m+1)}_{hj} \frac{\partial\mathcal{L}}{\partial z^{(m+1)}_h},
 #   \qquad j = 1, \dots, H .$$
+#
+# *If you read the note:* it writes the weight gradient as the transpose of ours (input x
+# output); here $\nabla_{\mathbf{W}}\mathcal{L}$ always has the shape of $\mathbf{W}$,
+# $D^{(m)} \times D^{(m-1)}$.
 #
 # ### Task 2.5a — counting (1 point)
 #
