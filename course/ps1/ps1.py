@@ -75,6 +75,8 @@ show_graph(q1_parents, Q1_NODES)
 """Task 1.0: the parents of z, y and L (1 point)."""
 # visible: a dict of known node names, every node connected, no cycle; the edges themselves are
 # checked at grading (the message then names each missing or extra edge)
+from coursekit.explorers.graph import check_graph
+
 check_graph("q1_parents", q1_parents, Q1_NODES)
 ### BEGIN HIDDEN TESTS
 check_graph("q1_parents", q1_parents, Q1_NODES, expected={"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]})

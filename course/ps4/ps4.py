@@ -399,6 +399,8 @@ show_graph(skip_parents, SKIP_NODES)
 """Task 4.4a: the parents of every node of the skip network (1 point)."""
 # visible: a dict of known node names, every node connected, no cycle; the edges themselves are
 # checked at grading (the message then names each missing or extra edge)
+from coursekit.explorers.graph import check_graph
+
 check_graph("skip_parents", skip_parents, SKIP_NODES)
 ### BEGIN HIDDEN TESTS
 check_graph("skip_parents", skip_parents, SKIP_NODES, expected={

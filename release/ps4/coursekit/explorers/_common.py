@@ -57,9 +57,49 @@ def scalar_rel_error(a: float, b: float) -> float:
 def verdict_html(err: float | None, tol: float = PASS_TOL) -> str:
     """A pass/fail badge for a relative error against ``tol`` (a dash when there is none)."""
     if err is None:
+        return state_html(None)
+    return state_html("pass" if float(err) <= tol else "fail")  # NaN fails
+
+
+FD_NOISE_ULPS = 32.0
+"""Rounding error of one loss evaluation, in units of float64 eps times max(|L|, 1): generous on
+purpose, so that a difference below the resulting bound is never called a failure."""
+
+
+def fd_noise(loss_value: float, h: float, entries: int) -> float:
+    """Bound on ``||FD - exact||`` from rounding alone for a central difference of step ``h``
+    over ``entries`` entries: each entry is off by up to ``2 * FD_NOISE_ULPS * eps * max(|L|, 1)
+    / (2 h)``; the norm over the entries grows like their square root."""
+    per_entry = FD_NOISE_ULPS * np.finfo(np.float64).eps * max(abs(float(loss_value)), 1.0) / h
+    return float(per_entry * np.sqrt(max(int(entries), 1)))
+
+
+def fd_verdict(
+    analytic: np.ndarray, numeric: np.ndarray, noise: float, tol: float = PASS_TOL
+) -> tuple[float, str]:
+    """``(rel_error, state)``: "pass" when ``rel_error <= tol``; "unreliable" when the two
+    differ by no more than the finite difference's own rounding ``noise`` (the check cannot
+    tell: neither pass nor fail); otherwise "fail" (also for NaN)."""
+    err = rel_error(analytic, numeric)
+    if err <= tol:
+        return err, "pass"
+    diff = float(np.linalg.norm(np.asarray(analytic) - np.asarray(numeric)))
+    if np.isfinite(diff) and diff <= noise:
+        return err, "unreliable"
+    return err, "fail"
+
+
+def state_html(state: str | None) -> str:
+    """The badge of a :func:`fd_verdict` state (a dash for None)."""
+    if state is None:
         return f'<span class="bp-verdict bp-none">{DASH}</span>'
-    if float(err) <= tol:  # NaN fails
+    if state == "pass":
         return '<span class="bp-verdict bp-pass" style="color:#1a7f37">\u2713 pass</span>'
+    if state == "unreliable":
+        return (
+            '<span class="bp-verdict bp-unreliable" style="color:#9a6700" title="the difference '
+            'is within the rounding noise of the finite difference">? FD too noisy</span>'
+        )
     return '<span class="bp-verdict bp-fail" style="color:#cf222e">\u2717 fail</span>'
 
 
