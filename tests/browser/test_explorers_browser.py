@@ -41,7 +41,7 @@ def _press(page, css: str, key: str = "ArrowRight") -> float:  # noqa: ANN001
 
 
 def _float(page, css: str) -> float:  # noqa: ANN001
-    return float(page.locator(css).inner_text())
+    return float(page.locator(css).inner_text().replace("\u2212", "-"))  # readouts use U+2212
 
 
 @pytest.mark.browser
