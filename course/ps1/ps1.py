@@ -640,17 +640,17 @@ step_size_explorer(_pairs, include_default=not _pairs)
 # %% [markdown]
 # ### Task 1.7 — reusing work (2 points, manually graded)
 #
-# In Part B you computed $\partial C/\partial W^{(2)}_{12}$ and $\partial C/\partial W^{(1)}_{23}$
+# In Part B you computed $\partial\mathcal{L}/\partial W^{(2)}_{12}$ and $\partial\mathcal{L}/\partial W^{(1)}_{23}$
 # separately. Which factors did the two computations share? Explain how backpropagation
 # organises the computation so that every such shared factor is computed once, and why that
 # makes computing the whole gradient cost about as much as one forward pass
 # (the idea is dynamic programming).
 
 # %% [markdown] cell="written" grade_id="t1_7_written" points=2
-# Both products start with $\partial C/\partial a^{(3)} \cdot \partial a^{(3)}/\partial z^{(3)}
-# = \partial C/\partial z^{(3)}$, and both go through $\partial C/\partial z^{(2)}_1$ (the second
-# one also through $\partial C/\partial z^{(2)}_2$). Backpropagation stores
-# $\partial C/\partial z$ for every unit, layer by layer from the output down: the values of
+# Both products start with $\partial\mathcal{L}/\partial a^{(3)} \cdot \partial a^{(3)}/\partial z^{(3)}
+# = \partial\mathcal{L}/\partial z^{(3)}$, and both go through $\partial\mathcal{L}/\partial z^{(2)}_1$ (the second
+# one also through $\partial\mathcal{L}/\partial z^{(2)}_2$). Backpropagation stores
+# $\partial\mathcal{L}/\partial z$ for every unit, layer by layer from the output down: the values of
 # layer $m$ are computed from those of layer $m+1$, which are already known, and each weight's
 # derivative is that stored value times one activation from the forward pass. Every edge of
 # the graph is then used a constant number of times, instead of once per path through it (the
@@ -662,9 +662,9 @@ step_size_explorer(_pairs, include_default=not _pairs)
 #
 # ### BEGIN MARK SCHEME
 # **Rubric (2 points).**
-# - 1 point: identifies a shared factor ($\partial C/\partial z^{(3)}$ and/or
-#   $\partial C/\partial z^{(2)}_1$).
-# - 1 point: explains storing $\partial C/\partial z^{(m)}$ per layer and computing layer $m$
+# - 1 point: identifies a shared factor ($\partial\mathcal{L}/\partial z^{(3)}$ and/or
+#   $\partial\mathcal{L}/\partial z^{(2)}_1$).
+# - 1 point: explains storing $\partial\mathcal{L}/\partial z^{(m)}$ per layer and computing layer $m$
 #   from layer $m+1$ (dynamic programming / memoisation), so each edge is used a constant
 #   number of times rather than once per path; cost comparable to a forward pass.
 # ### END MARK SCHEME

@@ -68,7 +68,9 @@ def test_every_explorer_reacts_in_the_students_lab(course_server, course_page) -
     new_w = round(w + 0.1, 10) if w < 3.0 else w
     expect(analytic).to_have_text(fmt(q1_dL_dw(new_w, x, b, t)), timeout=15_000)
     times["ps1 graph w"] = time.monotonic() - start
-    expect(page.locator('.bp-graph-svg g[data-node="w"]')).to_contain_text(f"= {fmt(new_w)}")
+    node_w = page.locator('.bp-graph .bp-graph-svg g[data-node="w"]')
+    expect(node_w).to_contain_text(f"= {fmt(new_w)}")
+    expect(page.locator(".bp-graph-drawn .bp-drawn-svg line")).to_have_count(7)  # Task 1.0
     expect(page.locator('.bp-graph-table tr[data-node="w"] .bp-pass')).to_have_count(1)
     assert page.locator(".bp-graph-table .bp-fail").count() == 0
 
