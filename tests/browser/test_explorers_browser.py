@@ -13,7 +13,7 @@ import math
 import time
 
 import pytest
-from test_lab_browser import KERNEL_READY, q1_dL_dw
+from test_lab_browser import q1_dL_dw
 
 from coursekit.explorers._common import fmt
 
@@ -25,9 +25,20 @@ INSTRUCTOR_PLUGINS = (
 STUDENT_PLUGINS = ("@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment")
 
 
+NOTEBOOK_READY = """(path) => {
+    const app = window.jupyterapp;
+    const panel = app && app.shell.currentWidget;
+    const ctx = panel && panel.sessionContext;
+    const kernel = ctx && ctx.session && ctx.session.kernel;
+    return !!kernel && panel.context && panel.context.path === path && ctx.isReady
+        && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+}"""
+
+
 def _open_and_run(page, server, notebook: str) -> None:  # noqa: ANN001
-    page.goto(server.lab_url(notebook), wait_until="domcontentloaded")
-    page.wait_for_function(KERNEL_READY, timeout=120_000, polling=200)
+    """Open ``notebook`` in a fresh workspace (?reset), wait for its own idle kernel, run all."""
+    page.goto(server.lab_url(notebook) + "&reset", wait_until="domcontentloaded")
+    page.wait_for_function(NOTEBOOK_READY, arg=notebook, timeout=120_000, polling=200)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
