@@ -409,5 +409,5 @@ def check_graph(
 def show_graph(parents: Parents, nodes: list[str] | None = None) -> widgets.HTML:
     """Draw a parents mapping with the explorers' graph drawing (inputs on the left)."""
     nodes = list(nodes or dict.fromkeys([n for e in edges_of(parents) for n in e]))
-    html = graph_svg({n: [n] for n in nodes}, edges_of(parents))
+    html = graph_svg({n: [n] for n in nodes}, edges_of(parents), css_class="bp-drawn-svg")
     return with_class(widgets.HTML(html), "bp-graph-drawn")

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.lines import Line2D
-from matplotlib.ticker import LogLocator, NullLocator
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
 
 from coursekit.explorers._common import (
     LABELS,
@@ -312,6 +312,7 @@ class LayerGradientExplorer(Explorer):
                               pad=0.04, shrink=0.9),
         ]  # fmt: skip
         for bar in self.colorbars:
+            bar.formatter = FormatStrFormatter("%.1e")
             bar.ax.tick_params(labelsize="x-small")
 
     def _draw(self, m: int) -> None:
@@ -361,6 +362,9 @@ class LayerGradientExplorer(Explorer):
             ax.set_title(
                 f"{title}\nmax |.| = {fmt(float(np.abs(data).max()))}{extra}", fontsize="small"
             )
+        # three ticks per colour bar (-limit, 0, +limit): text is most of a redraw's cost
+        self.colorbars[0].set_ticks([-vmax, 0.0, vmax])
+        self.colorbars[1].set_ticks([-self.diff_scale, 0.0, self.diff_scale])
         self.image.value = figure_png(self.fig)
 
     def _table_html(self) -> str:
