@@ -21,9 +21,9 @@ from matplotlib.ticker import NullLocator
 
 from coursekit.explorers._common import (
     TABLE_STYLE,
+    Blitter,
     Explorer,
     escape,
-    figure_png,
     fmt,
     fmt_err,
     image_widget,
@@ -183,6 +183,9 @@ class StepSizeExplorer(Explorer):
         self.ax.set_ylim(ERROR_FLOOR / 2, 1e2)
         self.ax.grid(True, which="major", alpha=0.3)
         self.ax.legend(loc="lower left", fontsize="small")
+        self.title = self.ax.set_title(" ")
+        # axes, ticks and legend are fixed: only the four lines and the title are redrawn
+        self.blitter = Blitter(self.fig, [*self.lines.values(), self.title])
         self.errors: dict[tuple[str, str], np.ndarray] = {}
         self.summary: dict[tuple[str, str], dict[str, float]] = {}
         self.widget = with_class(
@@ -219,8 +222,8 @@ class StepSizeExplorer(Explorer):
                 "error_at_default_h": float(err[i_default]),
             }
         v = self.variable
-        self.ax.set_title(f"f = {name},  {v} = {x:g}")
-        self.image.value = figure_png(self.fig)
+        self.title.set_text(f"f = {name},  {v} = {x:g}")
+        self.image.value = self.blitter.png()
         kink = any(abs(x - k) < 1e-12 for k in fn.kinks)
         near = [k for k in fn.kinks if 0 < abs(x - k) <= 1.0]
         if kink:
