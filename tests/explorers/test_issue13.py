@@ -76,7 +76,9 @@ def test_heatmaps_have_colorbars_and_the_difference_is_scaled_to_the_tolerance()
     assert np.abs(diff).max() < budget  # a correct gradient: rounding noise only
     assert e.diff_scale >= budget  # ... drawn pale, not stretched to its own maximum
     assert e._maps[2].get_clim() == (-e.diff_scale, e.diff_scale)
-    assert e.colorbars[1].mappable is e._maps[2]
+    labels = [t.get_text() for t in e.colorbars[1].ax.get_xticklabels()]
+    assert labels == ["\u2212scale", "0", "+scale"]  # the scale itself is in the titles
+    assert f"scale \u00b1{e.diff_scale:.1e}" in e.axes[3].get_title()
     assert "scale \u00b1" in e.axes[3].get_title()
 
 
