@@ -137,8 +137,12 @@ class Blitter:
         for artist in artists:
             artist.set_animated(True)
         self.canvas = fig.canvas
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Render the static part again (after a change of limits, ticks or labels)."""
         self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(fig.bbox)
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
 
     def png(self) -> bytes:
         """The figure with the artists' current data, as PNG bytes."""

@@ -24,18 +24,20 @@ from typing import NamedTuple
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
+from matplotlib.ticker import LogLocator, NullLocator
 
 from coursekit.explorers._common import (
     LABELS,
     TABLE_STYLE,
+    Blitter,
     Explorer,
     error_html,
     escape,
     fd_noise,
     fd_verdict,
-    figure_png,
     fmt,
     fmt_err,
     image_widget,
@@ -298,22 +300,31 @@ class LayerGradientExplorer(Explorer):
         ax_norm.set_xlabel("layer m")
         ax_norm.set_title(r"$\|dW^{(m)}\|$ (fixed axis)", fontsize="medium")
         ax_norm.legend(fontsize="small", loc="upper left")
-        self._maps = []
+        self._maps, self._titles = [], []
         for ax in ax_maps:
             ax.set_xticks([])
             ax.set_yticks([])
-            im = ax.imshow(np.zeros((1, 1)), cmap="RdBu_r", interpolation="nearest", aspect="equal")
+            # aspect "auto": the boxes keep their size for every layer, so only data is redrawn
+            im = ax.imshow(np.zeros((1, 1)), cmap="RdBu_r", interpolation="nearest", aspect="auto")
             self._maps.append(im)
-        # one colour bar for the two gradient maps (they share the scale), one for the difference
+            self._titles.append(ax.set_title(" \n ", fontsize="small"))
+        # one colour bar for the two gradient maps (they share the scale), one for the
+        # difference; each runs from -scale to +scale, the scale is written in the map titles
+        unit = ScalarMappable(norm=Normalize(-1.0, 1.0), cmap="RdBu_r")
         self.colorbars = [
-            self.fig.colorbar(self._maps[1], ax=list(ax_maps[:2]), location="bottom",
-                              fraction=0.06, pad=0.04, shrink=0.8),
-            self.fig.colorbar(self._maps[2], ax=ax_maps[2], location="bottom", fraction=0.06,
-                              pad=0.04, shrink=0.9),
+            self.fig.colorbar(unit, ax=list(ax_maps[:2]), location="bottom", fraction=0.06,
+                              pad=0.04, shrink=0.8),
+            self.fig.colorbar(unit, ax=ax_maps[2], location="bottom", fraction=0.06, pad=0.04,
+                              shrink=0.9),
         ]  # fmt: skip
         for bar in self.colorbars:
-            bar.formatter = FormatStrFormatter("%.1e")
+            bar.set_ticks([-1.0, 0.0, 1.0], labels=["\u2212scale", "0", "+scale"])
             bar.ax.tick_params(labelsize="x-small")
+        # everything else is static between changes of depth or norm range: blit these only
+        self.blitter = Blitter(
+            self.fig, [self._marker, *self.norm_lines.values(), *self._maps, *self._titles]
+        )
+        self._static_key: tuple | None = None
 
     def _draw(self, m: int) -> None:
         ax_norm = self.axes[0]
@@ -330,9 +341,12 @@ class LayerGradientExplorer(Explorer):
         if both.size:
             lo = min(lo, 10.0 ** np.floor(np.log10(both.min())))
             hi = max(hi, 10.0 ** np.ceil(np.log10(both.max())))
-        ax_norm.set_ylim(lo, hi)
-        ax_norm.set_xlim(0.5, len(ms) + 0.5)
-        ax_norm.set_xticks(ms)
+        if (len(ms), lo, hi) != self._static_key:  # new ticks: render the static part again
+            self._static_key = (len(ms), lo, hi)
+            ax_norm.set_ylim(lo, hi)
+            ax_norm.set_xlim(0.5, len(ms) + 0.5)
+            ax_norm.set_xticks(ms)
+            self.blitter.refresh()
         num = self.numeric[f"W{m}"]
         ana = self.analytic.get(f"W{m}")
         have = ana is not None and ana.shape == num.shape
@@ -345,10 +359,12 @@ class LayerGradientExplorer(Explorer):
         largest = float(np.abs(diff).max()) if have else 0.0
         self.diff_scale = max(largest, float(budget), self.noise[m]) or 1.0
         titles = (f"dW{m}: {self.label}", f"dW{m}: finite difference", "difference")
-        for ax, im, data, title in zip(self.axes[1:], self._maps, self.images, titles, strict=True):
+        for ax, im, text, data, title in zip(
+            self.axes[1:], self._maps, self._titles, self.images, titles, strict=True
+        ):
             if data is None:
                 im.set_visible(False)
-                ax.set_title(f"{title}\n(not available)", fontsize="small")
+                text.set_text(f"{title}\n(not available)")
                 continue
             lim = vmax if title != "difference" else self.diff_scale
             rows, cols = data.shape
@@ -358,14 +374,10 @@ class LayerGradientExplorer(Explorer):
             im.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
             ax.set_xlim(-0.5, cols - 0.5)
             ax.set_ylim(rows - 0.5, -0.5)
-            extra = "" if title != "difference" else f", scale \u00b1{fmt_err(lim)}"
-            ax.set_title(
-                f"{title}\nmax |.| = {fmt(float(np.abs(data).max()))}{extra}", fontsize="small"
+            text.set_text(
+                f"{title}\nmax |.| = {fmt(float(np.abs(data).max()))}, scale \u00b1{fmt_err(lim)}"
             )
-        # three ticks per colour bar (-limit, 0, +limit): text is most of a redraw's cost
-        self.colorbars[0].set_ticks([-vmax, 0.0, vmax])
-        self.colorbars[1].set_ticks([-self.diff_scale, 0.0, self.diff_scale])
-        self.image.value = figure_png(self.fig)
+        self.image.value = self.blitter.png()
 
     def _table_html(self) -> str:
         rows = []
