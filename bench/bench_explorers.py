@@ -99,6 +99,8 @@ def main() -> None:
     os.environ.setdefault("BPC_STUDENT_ID", "bench-student")
     explorers: list = []
     _record_explorers(explorers)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"# load average {load} on {os.cpu_count()} cores (times scale with it)")
     print(f"{'set':5} {'explorer':26} {'control':16} {'median ms':>10} {'max ms':>8}  moves")
     worst = 0.0
     for ps in args.sets:
