@@ -10,6 +10,7 @@ Heavy on a shared machine: run it alone, with ``nice``.
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import pytest
@@ -52,7 +53,8 @@ def _press(page, css: str, key: str = "ArrowRight") -> float:  # noqa: ANN001
 
 
 def _float(page, css: str) -> float:  # noqa: ANN001
-    return float(page.locator(css).inner_text().replace("\u2212", "-"))  # readouts use U+2212
+    text = page.locator(css).text_content() or ""  # text_content: cells out of view count too
+    return float(text.replace("\u2212", "-"))  # the readouts write minus as U+2212
 
 
 @pytest.mark.browser
@@ -72,6 +74,10 @@ def test_every_explorer_reacts_in_the_students_lab(course_server, course_page) -
     assert plugins == [False] * 3 + [True] * 2, plugins  # instructor plugins off, students' on
     menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
     assert "Formgrader" not in " ".join(menus)
+    for n in "wxbt":  # the readouts fill in after the widget appears
+        expect(page.locator(f".bp-graph-{n} .widget-readout")).to_have_text(
+            re.compile(r"\d"), timeout=30_000
+        )
     w, x, b, t = (_float(page, f".bp-graph-{n} .widget-readout") for n in "wxbt")
     analytic = page.locator('.bp-graph-table tr[data-node="w"] .bp-analytic')
     expect(analytic).to_have_text(fmt(q1_dL_dw(w, x, b, t)), timeout=30_000)
@@ -92,7 +98,7 @@ def test_every_explorer_reacts_in_the_students_lab(course_server, course_page) -
     expect(plot).not_to_have_attribute("src", before or "", timeout=15_000)
     times["ps1 step x"] = time.monotonic() - start
     best = page.locator('.bp-step-table tr[data-scheme="central"][data-dtype="float64"] .bp-best-h')
-    assert 1e-8 <= float(best.inner_text()) <= 1e-2  # a correct derivative has a best step
+    assert 1e-8 <= float(best.text_content()) <= 1e-2  # a correct derivative has a best step
 
     # ---- ps2: the layer explorer (student's mlp_forward / mlp_backward), one more layer
     _open_and_run(page, course_server, "ps2.ipynb")
@@ -107,8 +113,8 @@ def test_every_explorer_reacts_in_the_students_lab(course_server, course_page) -
     expect(plot).not_to_have_attribute("src", before or "", timeout=15_000)
     assert page.locator(".bp-layers-table .bp-fail").count() == 0
     for i in range(5):  # the plotted norms are the table's: the student's equal the FD's
-        given = float(rows.nth(i).locator(".bp-norm-analytic").inner_text())
-        fd = float(rows.nth(i).locator(".bp-norm-numeric").inner_text())
+        given = float(rows.nth(i).locator(".bp-norm-analytic").text_content())
+        fd = float(rows.nth(i).locator(".bp-norm-numeric").text_content())
         assert math.isclose(given, fd, rel_tol=1e-4), (i, given, fd)
     expect(page.locator(".bp-layers-ratio")).to_contain_text("||dW1|| / ||dW5||")
 
@@ -138,6 +144,6 @@ def test_every_explorer_reacts_in_the_students_lab(course_server, course_page) -
     expect(page.locator(".bp-step-x .widget-readout")).to_have_text("0.25", timeout=15_000)
     expect(plot).not_to_have_attribute("src", before or "", timeout=15_000)
     times["ps4 step s"] = time.monotonic() - start
-    assert "1e-16" not in page.locator(".bp-step-table").inner_text()
+    assert "1e-16" not in page.locator(".bp-step-table").text_content()
 
     print("\n" + "; ".join(f"{k}: {v:.3f} s" for k, v in times.items()))
