@@ -264,3 +264,15 @@ TASKS = [
     ),
 ]
 """Every autograded cell of ps1 whose verdict the trusted grader decides."""
+
+
+# ================================================================== issue 13 (material engineer)
+# Graded items added by issue 13; the tasks above are not changed by this block.
+from autograder.registry.extra_items import graph_task  # noqa: E402
+
+TASKS += [
+    graph_task(
+        "t1_0_tests", 1, "q1_parents", ("w", "x", "b", "t", "z", "y", "L"),
+        {"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]},
+    ),
+]  # fmt: skip

@@ -259,3 +259,14 @@ TASKS = [
     ),
 ]
 """Every autograded cell of ps2 whose verdict the trusted grader decides."""
+
+
+# ================================================================== issue 13 (material engineer)
+# Graded items added by issue 13; the tasks above are not changed by this block.
+from autograder.registry.extra_items import matrix_task, pairing_tasks  # noqa: E402
+
+TASKS += [
+    *pairing_tasks("t2_2b_tests", "t2_2c_tests", "t2_2d_tests"),
+    matrix_task("t2_3c_tests_shapes", 1, shapes_only=True),
+    matrix_task("t2_3c_tests_values", 1),
+]

@@ -557,3 +557,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     **{f"mistake_skip_{bug}": {_SKIP_CELLS[bug]: bug} for bug in _SKIP_MUTANTS},
 }
 """mistake example -> {grade cell that must fail: expected ``Verdict.diagnosis``}."""
+
+
+# ================================================================== issue 13 (material engineer)
+# Graded items added by issue 13; the tasks above are not changed by this block.
+from autograder.registry.extra_items import graph_task  # noqa: E402
+
+TASKS += [
+    graph_task(
+        "t4_4a_tests", 1, "skip_parents", ("x", "z1", "h1", "z2", "zs", "h2", "z3", "y", "L"),
+        {"z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2", "zs"], "z3": ["h2"],
+         "y": ["z3"], "L": ["y"]},
+    ),
+]  # fmt: skip

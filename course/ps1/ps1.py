@@ -19,7 +19,7 @@
 #   digits, so compute them in Python rather than rounding by hand.
 # - Written answers (marked *manually graded*) are read by a person.
 #
-# Points: 21 in total (15 checked automatically, 6 manually graded).
+# Points: 22 in total (16 checked automatically, 6 manually graded).
 
 # %% [markdown]
 # ## Your numbers
@@ -42,17 +42,49 @@ ME = seeds.student_id(STUDENT_ID)
 print(f"Numbers are drawn for student id {ME!r}.")
 
 # %% [markdown]
-# ## Part A — one graph, all its partials (001, Q1)
+# ## Part A — one graph, all its partials (*Practice problems: backpropagation*, §1.1 Q1)
 #
-# Four inputs, three intermediate nodes:
+# Seven nodes: four inputs ($w, x, b, t$), two intermediate nodes ($z, y$) and the output
+# $\mathcal{L}$:
 #
 # $$z = w x + b, \qquad y = x + \tanh(z), \qquad \mathcal{L} = \tfrac12 (y - t)^2 .$$
 #
-# Draw the graph before you compute anything. The nodes are $w, x, b, t, z, y, \mathcal{L}$;
-# the edges are $w \to z$, $x \to z$, $b \to z$, $z \to y$, $x \to y$, $y \to \mathcal{L}$ and
-# $t \to \mathcal{L}$. Notice that $x$ has **two** outgoing edges: it changes $\mathcal{L}$
-# directly through $y$ and indirectly through $z$. Its partial derivative is therefore a sum of
-# two products, one per path.
+# Draw the graph before you compute anything: one node per quantity, and an edge $u \to v$
+# whenever the formula of $v$ reads $u$. A node with **two** outgoing edges changes
+# $\mathcal{L}$ along two paths, and its partial derivative is then a sum of two products, one
+# per path.
+#
+# ### Task 1.0 — the graph, written down (1 point)
+#
+# Set `q1_parents` to a dict that maps every computed node (`"z"`, `"y"`, `"L"`) to the list of
+# its **parents**, the nodes its formula reads, e.g. `{"z": [...], "y": [...], "L": [...]}`.
+# The inputs have no parents and need no entry. The cell after it draws your graph.
+
+# %% cell="answer" grade_id="t1_0_answer"
+### BEGIN SOLUTION
+q1_parents = {"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]}
+### END SOLUTION
+
+# %%
+from coursekit.explorers.graph import check_graph, show_graph
+
+Q1_NODES = ["w", "x", "b", "t", "z", "y", "L"]
+show_graph(q1_parents, Q1_NODES)
+
+# %% cell="tests" grade_id="t1_0_tests" points=1
+"""Task 1.0: the parents of z, y and L (1 point)."""
+# visible: a dict of known node names, every node connected, no cycle; the edges themselves are
+# checked at grading (the message then names each missing or extra edge)
+from coursekit.explorers.graph import check_graph
+
+check_graph("q1_parents", q1_parents, Q1_NODES)
+### BEGIN HIDDEN TESTS
+check_graph("q1_parents", q1_parents, Q1_NODES, expected={"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]})
+### END HIDDEN TESTS
+
+# %% [markdown]
+# In your graph one input should have **two** outgoing edges: it changes $\mathcal{L}$
+# directly and, through another node, indirectly.
 #
 # Backpropagation visits the nodes in reverse order, starting from
 # $\partial\mathcal{L}/\partial\mathcal{L} = 1$ and multiplying by one local derivative per edge.
@@ -210,7 +242,7 @@ from coursekit.explorers import graph_explorer
 graph_explorer(q1_backward, **q1)
 
 # %% [markdown]
-# ## Part B — one path or many paths (002)
+# ## Part B — one path or many paths (lecture *The backpropagation algorithm*)
 #
 # Now a three-layer network with a single output, as in the lecture: $D^{(0)} = 3$ inputs,
 # $D^{(1)} = 3$ and $D^{(2)} = 2$ hidden units with the logistic activation $\sigma$, and one
@@ -219,14 +251,18 @@ graph_explorer(q1_backward, **q1)
 # $$z^{(1)}_i = \sum_j W^{(1)}_{ij} a^{(0)}_j + b^{(1)}_i,\quad a^{(1)}_i = \sigma(z^{(1)}_i),\qquad
 #   z^{(2)}_i = \sum_j W^{(2)}_{ij} a^{(1)}_j + b^{(2)}_i,\quad a^{(2)}_i = \sigma(z^{(2)}_i),$$
 # $$z^{(3)} = \sum_j w^{(3)}_j a^{(2)}_j + b^{(3)},\qquad a^{(3)} = z^{(3)},\qquad
-#   C = \tfrac12 (a^{(3)} - t)^2 .$$
+#   \mathcal{L} = \tfrac12 (a^{(3)} - t)^2 .$$
 #
 # Indices are 1-based in the formulas and 0-based in NumPy: $W^{(2)}_{12}$ is `W2[0, 1]`.
 #
-# - $W^{(2)}_{12}$ feeds only $z^{(2)}_1$, and from there a **single path** leads to $C$, so its
+# The lecture calls the cost $C$; this course writes $\mathcal{L}$ for the cost everywhere and
+# keeps $C$ for the number of classes (Part F). The variable names of Task 1.3 keep the
+# lecture's `dC_` prefix: read `dC_dW2_12` as $\partial\mathcal{L}/\partial W^{(2)}_{12}$.
+#
+# - $W^{(2)}_{12}$ feeds only $z^{(2)}_1$, and from there a **single path** leads to $\mathcal{L}$, so its
 #   derivative is one product of local derivatives.
 # - $W^{(1)}_{23}$ feeds $z^{(1)}_2$, then $a^{(1)}_2$, which feeds **every** unit of layer 2.
-#   Each of those is a separate path to $C$; the multivariate chain rule adds their
+#   Each of those is a separate path to $\mathcal{L}$; the multivariate chain rule adds their
 #   contributions.
 
 # %% cell="locked" grade_id="t1_3_given"
@@ -248,7 +284,7 @@ def net3_forward(P: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarra
 
 
 def net3_cost(P: dict[str, np.ndarray], x: np.ndarray, t: float) -> float:
-    """C = 1/2 (a3 - t)^2 for the network above."""
+    """The cost L = 1/2 (a3 - t)^2 for the network above."""
     return 0.5 * float((net3_forward(P, x)["a3"][0, 0] - t) ** 2)
 
 
@@ -277,9 +313,9 @@ print("x =\n", x3, "\nt =", t3)
 #
 # With your parameters `P3`, input `x3` and target `t3`, set
 #
-# - `dC_dW2_12` to $\partial C / \partial W^{(2)}_{12}$ (one path; 1 point),
-# - `n_paths_W1_23` to the number of distinct paths from $W^{(1)}_{23}$ to $C$ and `dC_dW1_23`
-#   to $\partial C / \partial W^{(1)}_{23}$ (many paths; 1 point).
+# - `dC_dW2_12` to $\partial \mathcal{L} / \partial W^{(2)}_{12}$ (one path; 1 point),
+# - `n_paths_W1_23` to the number of distinct paths from $W^{(1)}_{23}$ to $\mathcal{L}$ and `dC_dW1_23`
+#   to $\partial \mathcal{L} / \partial W^{(1)}_{23}$ (many paths; 1 point).
 #
 # Use `net3_forward` for the node values and multiply local derivatives yourself. You need
 # $\sigma'(z)$: Part D derives it in terms of $\sigma(z)$ (you may do Part D first).
@@ -330,7 +366,7 @@ check.number(
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Part C — a bias-free network, forward and backward (001, Q3)
+# ## Part C — a bias-free network, forward and backward (*Practice problems: backpropagation*, §1.1 Q3)
 #
 # Two inputs $x_1, x_2$, two hidden layers of two ReLU units each, one sigmoid output, no
 # biases, ten weights $w_1, \dots, w_{10}$:
@@ -483,7 +519,7 @@ while _done < 6:
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Part D — derivatives of the logistic function and tanh (003)
+# ## Part D — derivatives of the logistic function and tanh (lecture notes *Feedforward networks and backpropagation* (CS7015))
 #
 # $$\sigma(z) = \frac{1}{1 + e^{-z}}, \qquad \tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}.$$
 #
@@ -637,17 +673,17 @@ step_size_explorer(_pairs, include_default=not _pairs)
 # %% [markdown]
 # ### Task 1.7 — reusing work (2 points, manually graded)
 #
-# In Part B you computed $\partial C/\partial W^{(2)}_{12}$ and $\partial C/\partial W^{(1)}_{23}$
+# In Part B you computed $\partial\mathcal{L}/\partial W^{(2)}_{12}$ and $\partial\mathcal{L}/\partial W^{(1)}_{23}$
 # separately. Which factors did the two computations share? Explain how backpropagation
 # organises the computation so that every such shared factor is computed once, and why that
 # makes computing the whole gradient cost about as much as one forward pass
 # (the idea is dynamic programming).
 
 # %% [markdown] cell="written" grade_id="t1_7_written" points=2
-# Both products start with $\partial C/\partial a^{(3)} \cdot \partial a^{(3)}/\partial z^{(3)}
-# = \partial C/\partial z^{(3)}$, and both go through $\partial C/\partial z^{(2)}_1$ (the second
-# one also through $\partial C/\partial z^{(2)}_2$). Backpropagation stores
-# $\partial C/\partial z$ for every unit, layer by layer from the output down: the values of
+# Both products start with $\partial\mathcal{L}/\partial a^{(3)} \cdot \partial a^{(3)}/\partial z^{(3)}
+# = \partial\mathcal{L}/\partial z^{(3)}$, and both go through $\partial\mathcal{L}/\partial z^{(2)}_1$ (the second
+# one also through $\partial\mathcal{L}/\partial z^{(2)}_2$). Backpropagation stores
+# $\partial\mathcal{L}/\partial z$ for every unit, layer by layer from the output down: the values of
 # layer $m$ are computed from those of layer $m+1$, which are already known, and each weight's
 # derivative is that stored value times one activation from the forward pass. Every edge of
 # the graph is then used a constant number of times, instead of once per path through it (the
@@ -659,15 +695,15 @@ step_size_explorer(_pairs, include_default=not _pairs)
 #
 # ### BEGIN MARK SCHEME
 # **Rubric (2 points).**
-# - 1 point: identifies a shared factor ($\partial C/\partial z^{(3)}$ and/or
-#   $\partial C/\partial z^{(2)}_1$).
-# - 1 point: explains storing $\partial C/\partial z^{(m)}$ per layer and computing layer $m$
+# - 1 point: identifies a shared factor ($\partial\mathcal{L}/\partial z^{(3)}$ and/or
+#   $\partial\mathcal{L}/\partial z^{(2)}_1$).
+# - 1 point: explains storing $\partial\mathcal{L}/\partial z^{(m)}$ per layer and computing layer $m$
 #   from layer $m+1$ (dynamic programming / memoisation), so each edge is used a constant
 #   number of times rather than once per path; cost comparable to a forward pass.
 # ### END MARK SCHEME
 
 # %% [markdown]
-# ## Part F — the backward pass of a small classifier, with loops (001, Q2)
+# ## Part F — the backward pass of a small classifier, with loops (*Practice problems: backpropagation*, §1.1 Q2)
 #
 # One hidden layer of $H$ ReLU units, $C$ softmax outputs, cross-entropy loss, for **one**
 # example $\mathbf{x}$ (a column of $D$ numbers) with one-hot target $\mathbf{t}$:

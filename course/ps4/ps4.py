@@ -3,7 +3,7 @@
 #
 # So far every network was a **chain**: each layer fed only the next one, and each parameter was
 # used once. The backward pass then walks the chain in reverse. Two small networks from the notes
-# (001, section 1.4) break that pattern:
+# (*Practice problems: backpropagation*, §1.4) break that pattern:
 #
 # - the **twin network** (Q1) uses the same weights $\mathbf{W}^{(1)}, \mathbf{b}^{(1)}$ on two
 #   inputs, so these parameters reach the loss along two branches;
@@ -19,7 +19,7 @@
 # fixed examples, graded checks add random ones and your own numbers; gradients must match to a
 # relative error of `1e-6`.
 #
-# Points: 20 in total (16 checked automatically, 4 manually graded).
+# Points: 21 in total (17 checked automatically, 4 manually graded).
 
 # %%
 STUDENT_ID = ""  # e.g. "jdoe42"; leave empty on JupyterHub
@@ -49,7 +49,7 @@ def sigmoid(v: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# ## Part A — the twin network (001, 1.4, Q1)
+# ## Part A — the twin network (*Practice problems: backpropagation*, §1.4 Q1)
 #
 # A twin network computes a representation of each of two inputs with the **same** function
 # $\Psi(\mathbf{x}) = \mathrm{ReLU}(\mathbf{W}^{(1)}\mathbf{x} + \mathbf{b}^{(1)})$ and then
@@ -381,7 +381,7 @@ _g = twin_backward(*twin_example(np.random.default_rng(45), 4, 3))
 check.shape("twin_backward(...)['W1']", _g["W1"], (3, 4))
 
 # %% [markdown]
-# ## Part B — a skip connection (001, 1.4, Q2)
+# ## Part B — a skip connection (*Practice problems: backpropagation*, §1.4 Q2)
 #
 # An input $\mathbf{x}$ $(D, 1)$, a first hidden layer of $H_1$ logistic units, a second hidden
 # layer of $H_2$ units that adds a **skip connection** from the input, and $C$ softmax outputs with
@@ -399,32 +399,74 @@ check.shape("twin_backward(...)['W1']", _g["W1"], (3, 4))
 # $\nabla_{\mathbf{x}}\mathcal{L}$ to train, but we do when $\mathbf{x}$ is itself the output of
 # an earlier network, or to see which input features the prediction is sensitive to.
 #
+# ### Task 4.4a — the graph first (1 point)
+#
+# Draw the computation graph of the skip network (*Practice problems: backpropagation*, §1.4
+# Q2(a)) with one node per vector: `"x"`, `"z1"`, `"h1"`, `"z2"`, `"zs"`, `"h2"`, `"z3"`, `"y"`
+# and `"L"` (leave out the parameters and the target). Set `skip_parents` to a dict that maps
+# every node except `"x"` to the list of its parents, the nodes its formula reads. The cell
+# after it draws your graph; count the paths from `x` to `L` in it.
+
+# %% cell="answer" grade_id="t4_4a_answer"
+### BEGIN SOLUTION
+skip_parents = {"z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2", "zs"], "z3": ["h2"],
+                "y": ["z3"], "L": ["y"]}
+### END SOLUTION
+
+# %%
+from coursekit.explorers.graph import check_graph, show_graph
+
+SKIP_NODES = ["x", "z1", "h1", "z2", "zs", "h2", "z3", "y", "L"]
+show_graph(skip_parents, SKIP_NODES)
+
+# %% cell="tests" grade_id="t4_4a_tests" points=1
+"""Task 4.4a: the parents of every node of the skip network (1 point)."""
+# visible: a dict of known node names, every node connected, no cycle; the edges themselves are
+# checked at grading (the message then names each missing or extra edge)
+from coursekit.explorers.graph import check_graph
+
+check_graph("skip_parents", skip_parents, SKIP_NODES)
+### BEGIN HIDDEN TESTS
+check_graph("skip_parents", skip_parents, SKIP_NODES, expected={
+    "z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2", "zs"], "z3": ["h2"], "y": ["z3"], "L": ["y"]})
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ### Task 4.4 — two paths to the input, symbolically (1 point)
 #
-# Shrink everything to one unit per layer and drop the activations that do not matter here:
-# $y = w_2 \tanh(w_1 x) + w_s x$. With the SymPy symbols `x`, `w1`, `w2`, `ws` below, set
-# `dy_dx` to $\partial y / \partial x$ written with these symbols (and `sp.tanh`).
+# Shrink everything to one unit per layer, drop the biases and keep the network's own
+# activations: $h_1 = \sigma(w_1 x)$ (logistic), $h_2 = \mathrm{ReLU}(w_2 h_1) + w_s x$. Take a
+# point where the ReLU unit is active ($w_2 h_1 > 0$), so that it passes its input unchanged:
+# $y = h_2 = w_2\,\sigma(w_1 x) + w_s x$. With the SymPy symbols `x`, `w1`, `w2`, `ws` and the
+# logistic function `sigma` below, set `dy_dx` to $\partial y / \partial x$ written with these
+# (you may write $\sigma'$ as `sigma(u) * (1 - sigma(u))`).
 
 # %% cell="locked" grade_id="t4_4_symbols"
 import sympy as sp
 
 x_s, w1_s, w2_s, ws_s = sp.symbols("x w1 w2 ws")
 
+
+def sigma(u: sp.Expr) -> sp.Expr:
+    """The logistic function 1 / (1 + exp(-u)) as a SymPy expression."""
+    return 1 / (1 + sp.exp(-u))
+
 # %% cell="answer" grade_id="t4_4_answer"
 ### BEGIN SOLUTION
-dy_dx = w2_s * (1 - sp.tanh(w1_s * x_s) ** 2) * w1_s + ws_s
+dy_dx = w2_s * sigma(w1_s * x_s) * (1 - sigma(w1_s * x_s)) * w1_s + ws_s
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t4_4_tests" points=1
-"""Task 4.4: dy/dx of y = w2 tanh(w1 x) + ws x, both paths (1 point).
+"""Task 4.4: dy/dx of y = w2 sigma(w1 x) + ws x (ReLU active), both paths (1 point).
 
 Visible part: dy_dx is evaluated at random values of the symbols and compared with a central
 difference of y in x (no expected expression is used)."""
 check.sympy_expr("dy_dx", dy_dx, [x_s, w1_s, w2_s, ws_s])
-check.sympy_derivative("dy_dx", dy_dx, lambda x_, w1_, w2_, ws_: w2_ * np.tanh(w1_ * x_) + ws_ * x_,
+check.sympy_derivative("dy_dx", dy_dx,
+                       lambda x_, w1_, w2_, ws_: w2_ / (1 + np.exp(-w1_ * x_)) + ws_ * x_,
                        0, [x_s, w1_s, w2_s, ws_s])
 ### BEGIN HIDDEN TESTS
-check.sympy_equal("dy_dx", dy_dx, sp.diff(w2_s * sp.tanh(w1_s * x_s) + ws_s * x_s, x_s), [x_s, w1_s, w2_s, ws_s])
+check.sympy_equal("dy_dx", dy_dx, sp.diff(w2_s * sigma(w1_s * x_s) + ws_s * x_s, x_s), [x_s, w1_s, w2_s, ws_s])
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -662,7 +704,8 @@ check.shape("skip_backward(...)['x']", _g["x"], (4, 1))
 #
 # With a correct gradient you see the V of Problem set 1: truncation error for large $h$,
 # round-off for small $h$, and a bottom far below `1e-6`. If your gradient misses one of the
-# two branches or paths, no step size brings the error down: the V has a high floor. Along the
+# two branches or paths, no step size brings the error down: the V has a high floor, and the
+# table shows no "best h" (a dash) because no step agrees with your derivative. Along the
 # twin slice the slider's $s$ passes points where a hidden ReLU unit switches on or off (the
 # note under the controls names the nearest such kink): steps that straddle a kink give large
 # errors whatever your gradient. The skip slice is smooth on the slider's range.
@@ -723,7 +766,7 @@ for _name, (_loss, _grad, _theta, _d, _pre) in _slices.items():
               "and run this cell again.")
 if not _probes:
     print("Meanwhile the explorer shows its built-in function exp(sin x) + relu(x).")
-step_size_explorer(_probes, include_default=not _probes, x=0.0)
+step_size_explorer(_probes, include_default=not _probes, x=0.0, variable="s" if _probes else "x")
 
 # %% [markdown]
 # ## Part C — why the sums matter

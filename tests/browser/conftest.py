@@ -8,6 +8,7 @@ its PID (its whole process group, i.e. the kernels it started) in teardown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -129,14 +130,13 @@ def _stop_leftovers(marker: str) -> list[int]:
     return pids
 
 
-@pytest.fixture
-def lab_server(tmp_path: Path) -> Iterator[LabServer]:
-    """JupyterLab 4 on 127.0.0.1 serving a copy of the lab notebook; stopped after the test."""
+@contextlib.contextmanager
+def serve(
+    tmp_path: Path, root: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[LabServer]:
+    """JupyterLab 4 on 127.0.0.1 serving ``root``; stopped (with its kernels) on exit."""
     if os.geteuid() == 0 and not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `./dev test` (installs Debian's chromium as root)")
-    root = tmp_path / "notebooks"
-    root.mkdir()
-    _write_lab_notebook(root / "lab.ipynb")
     config = tmp_path / "jupyter-config"
     (config / "labconfig").mkdir(parents=True)
     (config / "labconfig" / "page_config.json").write_text(
@@ -151,6 +151,7 @@ def lab_server(tmp_path: Path) -> Iterator[LabServer]:
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
         MPLBACKEND="Agg",
     )
+    env.update(extra_env or {})
     token, port = secrets.token_hex(16), _free_port()
     log = (tmp_path / "jupyter.log").open("wb")
     proc = subprocess.Popen(
@@ -189,8 +190,43 @@ def lab_server(tmp_path: Path) -> Iterator[LabServer]:
 
 
 @pytest.fixture
-def browser_page(lab_server: LabServer) -> Iterator[object]:
-    """A Playwright page in Debian's headless chromium that can reach only the lab server."""
+def lab_server(tmp_path: Path) -> Iterator[LabServer]:
+    """JupyterLab 4 on 127.0.0.1 serving a copy of the lab notebook; stopped after the test."""
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    _write_lab_notebook(root / "lab.ipynb")
+    with serve(tmp_path, root) as server:
+        yield server
+
+
+STUDENT_ENV = REPO / "student-env" / "jupyter"
+"""The students' Jupyter configuration (hides nbgrader's instructor plugins), see its README."""
+
+
+@pytest.fixture
+def course_server(tmp_path: Path) -> Iterator[LabServer]:
+    """JupyterLab with the students' configuration serving the *solved* ps1-ps4 notebooks
+    (built from their text sources like ``source/``, with coursekit next to them)."""
+    import shutil
+
+    import nbformat
+
+    from autograder.build import build_notebook
+
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    for ps in ("ps1", "ps2", "ps3", "ps4"):
+        nbformat.write(build_notebook(REPO / "course" / ps / f"{ps}.py", ps), root / f"{ps}.ipynb")
+    shutil.copytree(REPO / "coursekit", root / "coursekit",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    env = {"JUPYTER_CONFIG_PATH": str(STUDENT_ENV), "BPC_STUDENT_ID": "browser-student"}
+    with serve(tmp_path, root, env) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def open_page(server: LabServer) -> Iterator[object]:
+    """A Playwright page in Debian's headless chromium that can reach only ``server``."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -200,7 +236,7 @@ def browser_page(lab_server: LabServer) -> Iterator[object]:
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 2400})
             page = context.new_page()
-            allowed = (lab_server.url, "data:", "blob:", "about:")
+            allowed = (server.url, "data:", "blob:", "about:")
             page.route(
                 "**/*",
                 lambda route: (
@@ -210,3 +246,17 @@ def browser_page(lab_server: LabServer) -> Iterator[object]:
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser_page(lab_server: LabServer) -> Iterator[object]:
+    """A page for the lab notebook's server."""
+    with open_page(lab_server) as page:
+        yield page
+
+
+@pytest.fixture
+def course_page(course_server: LabServer) -> Iterator[object]:
+    """A page for the problem sets' server (students' configuration)."""
+    with open_page(course_server) as page:
+        yield page

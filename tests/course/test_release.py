@@ -22,6 +22,7 @@ STUDENT_FUNCTIONS = {
     "backward_loops",
     "softmax_col",
     "cross_entropy_col",
+    "output_delta",
     "backward_vec",
     "activation",
     "activation_grad",
