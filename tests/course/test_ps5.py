@@ -147,3 +147,20 @@ def test_the_reference_reaches_the_stated_digits_accuracy(module: Any) -> None:
     result = module.digits_reference()
     assert result["val_accuracy"] >= module.DIGITS_ACCURACY
     assert result["losses"].shape == (15 * (1437 // 32),)
+
+
+def test_a_model_solution_reaches_the_runner_only_after_its_own_task_was_probed(
+        module: Any) -> None:
+    """The runner's namespace lives through all probes, in TASKS order: a model solution that
+    ``with_given`` receives could be kept by a submission, so it must never be passed before
+    every task of its own answer cell has been probed."""
+    ctx = tasks.make_context("backprop-course", "ps5", STUDENT)
+    probed: set[str] = set()
+    for spec in module.TASKS:
+        for probe in spec.instances(ctx):
+            if probe.name == "with_given":
+                for answer in probe.args[0]:
+                    own = [s.grade_id for s in module.TASKS
+                           if s.grade_id.startswith(answer.replace("_answer", "_tests"))]
+                    assert own and set(own) <= probed, (spec.grade_id, answer)
+        probed.add(spec.grade_id)
