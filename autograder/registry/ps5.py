@@ -8,9 +8,9 @@ No cascades. A task that builds on earlier ones is probed through the notebook's
 below, kept equal to ``course/ps5/ps5.py`` by ``tests/course/test_ps5.py``) stand in for the
 student's during that call, so each task is judged on its own code only. Probes run in the
 order of ``TASKS`` in one namespace, so a model solution is only ever passed after every task
-of its own answer cell has been probed (a submission that kept it would gain nothing). The engine's backward
-pass is judged on graphs built from plain data whose local derivatives are given
-(``run_backward``), the layers' backward passes on caches the grader builds.
+of its own answer cell has been probed (a submission that kept it would gain nothing). The
+engine's backward pass is judged on graphs built from plain data whose local derivatives are
+given (``run_backward``), the layers' backward passes on caches the grader builds.
 
 References come from ``backprop_ref``: ``engine`` (Part A), ``batched`` and ``layer_nets``
 (Part B), ``train`` (Part C). Mistakes named here (``coursekit.diagnose.MISTAKES`` ids):
