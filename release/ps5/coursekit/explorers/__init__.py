@@ -1,4 +1,4 @@
-"""Gradient explorers: ipywidgets + matplotlib views of gradients, for the lab and ps1-ps4.
+"""Gradient explorers: ipywidgets + matplotlib views of gradients, for the lab and ps1-ps5.
 
 Every explorer takes the functions it shows as arguments; this package holds no analytic
 gradient a student is asked to write and never imports the reference. Each function below
