@@ -25,6 +25,7 @@ def train(
     seed: int = 0,
     batch_size: int | None = None,
     params: dict[str, np.ndarray] | None = None,
+    momentum: float = 0.0,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Train the MLP ``spec`` by gradient descent on inputs X (N, D) and targets T (N, C).
 
@@ -33,7 +34,8 @@ def train(
     with ``rng = default_rng(seed)``; the same generator then shuffles minibatches, so the same
     seed gives identical results. Returns the trained parameters (new arrays) and the history
     of losses, shape (steps,): entry s is the mean loss of the batch used by step s, evaluated
-    before that step's update.
+    before that step's update. With ``momentum`` beta > 0 each step is :func:`momentum_step`,
+    the velocity carried from step to step (it starts at zero).
     """
     X = np.asarray(X, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
@@ -47,6 +49,7 @@ def train(
     rng = np.random.default_rng(seed)
     start = init_params(spec, rng) if params is None else params
     theta = {k: np.array(v, dtype=np.float64, copy=True) for k, v in start.items()}
+    velocity = {k: np.zeros_like(theta[k]) for k in spec.param_names()}
     history = np.empty(steps, dtype=np.float64)
     order = np.arange(n)
     pos = n  # forces a shuffle before the first minibatch
@@ -63,8 +66,26 @@ def train(
         loss, cache = batched.mlp_loss(xb, tb, theta, spec)
         grads = batched.mlp_backward(cache)
         history[s] = loss
-        theta = {k: theta[k] - lr * grads[k] for k in spec.param_names()}
+        if momentum:
+            theta, velocity = momentum_step(theta, grads, velocity, lr, momentum)
+        else:
+            theta = {k: theta[k] - lr * grads[k] for k in spec.param_names()}
     return theta, history
+
+
+def momentum_step(
+    params: dict[str, np.ndarray],
+    grads: dict[str, np.ndarray],
+    velocity: dict[str, np.ndarray],
+    lr: float,
+    beta: float,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """One step of gradient descent with momentum: v <- beta v + g, theta <- theta - lr v, for
+    every key of ``velocity`` (each array keeps its shape). Returns new dicts of new arrays."""
+    new_v = {k: beta * velocity[k] + grads[k] for k in velocity}
+    new_p = dict(params)
+    new_p.update({k: params[k] - lr * new_v[k] for k in new_v})
+    return new_p, new_v
 
 
 def predict(X: np.ndarray, params: dict[str, np.ndarray], spec: MLPSpec) -> np.ndarray:

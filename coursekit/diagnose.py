@@ -91,6 +91,10 @@ MISTAKES: dict[str, str] = {
     "skip_path_missing": "the gradient w.r.t. the input misses the skip connection's path",
     "main_path_missing": "the gradient w.r.t. the input misses the path through the first layer",
     "skip_through_relu": "the skip connection's gradient was passed through the ReLU mask",
+    "grad_assigned": "a node used twice kept one use's gradient: assigned (=), not added (+=)",
+    "visited_before_consumers": "a node was visited before all the nodes that use it",
+    "grad_not_reset": "a second backward call added to the first one's gradients (no reset to 0)",
+    "momentum_not_carried": "the momentum buffer (velocity) was not carried across steps",
 }
 """Mistake id -> one-line description; every ``Diagnosis.mistake`` is one of these ids."""
 

@@ -13,7 +13,7 @@ import nbformat
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[2]
-GRADED = ("ps1", "ps2", "ps3", "ps4")
+GRADED = ("ps1", "ps2", "ps3", "ps4", "ps5")
 """Graded assignments whose notebooks and registries these tests run (add new ones here)."""
 STUDENT = "alice"
 

@@ -19,7 +19,7 @@ from course_helpers import REPO, STUDENT
 from autograder import sandbox, synthetic, tasks, trusted
 
 WITH_EXAMPLES = [
-    a for a in ("ps1", "ps2", "ps3", "ps4")
+    a for a in ("ps1", "ps2", "ps3", "ps4", "ps5")
     if getattr(tasks.load_task_module(REPO / "autograder" / "registry" / f"{a}.py"),
                "EXAMPLES", None)
 ]

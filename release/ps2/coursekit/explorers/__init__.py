@@ -1,4 +1,4 @@
-"""Gradient explorers: ipywidgets + matplotlib views of gradients, for the lab and ps1-ps4.
+"""Gradient explorers: ipywidgets + matplotlib views of gradients, for the lab and ps1-ps5.
 
 Every explorer takes the functions it shows as arguments; this package holds no analytic
 gradient a student is asked to write and never imports the reference. Each function below
@@ -17,6 +17,7 @@ Wiring in a problem set (the student's own functions and finite differences only
         grad_fn=lambda X, T, p, hidden: mlp_backward(mlp_loss(X, T, p, make_spec(p, hidden))[1]),
     )
     descent_explorer(loss_fn=..., predict_fn=..., grad_fn=None)   # None: FD of the loss
+    engine_explorer(root, backward)                  # student's engine, replayed node by node
 
 ``make_spec(p, hidden)`` stands for whatever the notebook uses to describe the network; the
 explorers only need :func:`sizes_of` to recover the layer widths from the parameters.
@@ -31,17 +32,20 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from coursekit.explorers.descent import DescentExplorer, GradFn, LossFn, PredictFn
+from coursekit.explorers.engine import BackwardFn, EngineExplorer
 from coursekit.explorers.graph import GraphExplorer, PartialsFn
 from coursekit.explorers.layers import LayerGradientExplorer, Params, mlp_problem_factory
 from coursekit.explorers.stepsize import ProbeFunction, StepSizeExplorer, default_functions
 
 __all__ = [
     "DescentExplorer",
+    "EngineExplorer",
     "GraphExplorer",
     "LayerGradientExplorer",
     "StepSizeExplorer",
     "ProbeFunction",
     "descent_explorer",
+    "engine_explorer",
     "graph_explorer",
     "layer_gradients_explorer",
     "sizes_of",
@@ -158,3 +162,15 @@ def descent_explorer(
         loss_fn, predict_fn, grad_fn, init_fn=init_fn, dataset=dataset, lr=lr, hidden=hidden,
         steps=steps,
     )  # fmt: skip
+
+
+def engine_explorer(root: object, backward_fn: BackwardFn, *,
+                    label: str | None = None) -> EngineExplorer | None:
+    """Explorer 5, the backward pass of a scalar engine (ps5) replayed one node at a time.
+
+    ``root`` is a node of the student's engine (``data``, ``grad``, ``parents``, ``local``);
+    ``backward_fn(root)`` is the student's backward pass, returning the nodes in visiting order.
+    """
+    if _in_grader():
+        return None
+    return EngineExplorer(root, backward_fn, label=label)

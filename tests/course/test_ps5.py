@@ -1,0 +1,166 @@
+"""ps5's task file beyond what every assignment gets: the injected model solutions are the
+notebook's, a mistake costs only the cells of its own task (no cascade), the engine's
+comparisons give no point to a backward pass that is not one, and the digits reach the stated
+accuracy with the reference."""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from course_helpers import REPO, STUDENT, load_build, make_course_copy
+
+from autograder import synthetic, tasks
+from autograder.tasks import Probe, Trial
+
+TASK_FILE = REPO / "autograder" / "registry" / "ps5.py"
+
+
+@pytest.fixture(scope="module")
+def ps5_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary course root with source/ps5 built (ps5 only)."""
+    root = make_course_copy(tmp_path_factory.mktemp("ps5") / "root")
+    load_build().build_source(root, "ps5")
+    return root / "source" / "ps5"
+
+
+@pytest.fixture(scope="module")
+def module() -> Any:
+    return tasks.load_task_module(TASK_FILE)
+
+
+def _namespace(folder: Path, replace: dict[str, str] | None = None) -> dict[str, Any]:
+    """The source notebook's non-test code cells (solutions in, ``replace`` applied) run in
+    this process, the explorer cell left out; a cell that raises is skipped, as in the
+    trusted runner (a broken layer stops the training cell, not the grading)."""
+    nb = nbformat.read(folder / "ps5.ipynb", 4)
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    old_cwd, old_env = os.getcwd(), os.environ.get("BPC_STUDENT_ID")
+    os.environ["BPC_STUDENT_ID"] = STUDENT
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.chdir(folder)
+    sys.path.insert(0, str(folder))
+    try:
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or meta.get("grade") or "_explorer(" in cell.source:
+                continue
+            gid = meta.get("grade_id")
+            src = replace[gid] if replace and gid in replace else synthetic.strip_markers(
+                cell.source)
+            try:
+                exec(compile(src, str(gid), "exec"), ns)  # noqa: S102
+            except Exception:  # noqa: BLE001, S112 - recorded by the runner, skipped here
+                continue
+    finally:
+        os.chdir(old_cwd)
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m == "coursekit" or m.startswith("coursekit.")]:
+            del sys.modules[name]
+        if old_env is None:
+            os.environ.pop("BPC_STUDENT_ID", None)
+        else:
+            os.environ["BPC_STUDENT_ID"] = old_env
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    return ns
+
+
+def _verdicts(ns: dict[str, Any], student: str = STUDENT) -> dict[str, Any]:
+    out = {}
+    for spec in tasks.load_tasks(TASK_FILE):
+        ctx = tasks.make_context("backprop-course", "ps5", student)
+        trials = []
+        for probe in spec.instances(ctx):
+            want = spec.reference(probe)
+            try:
+                got = ns[probe.name](*copy.deepcopy(probe.args), **dict(probe.kwargs))
+                trials.append(Trial(probe, want, got, None))
+            except Exception as exc:  # noqa: BLE001 - a failing call is a trial with an error
+                trials.append(Trial(probe, want, None, f"{type(exc).__name__}: {exc}"))
+        out[spec.grade_id] = spec.judge(trials)
+    return out
+
+
+def test_injected_model_solutions_are_the_notebooks(ps5_source: Path, module: Any) -> None:
+    nb = nbformat.read(ps5_source / "ps5.ipynb", 4)
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    for gid, text in module.SOLUTIONS.items():
+        assert synthetic.strip_markers(cells[gid]).strip() == text.strip(), gid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["correct", *tasks.load_task_module(TASK_FILE).EXAMPLES])
+def test_a_mistake_costs_only_its_own_cells(ps5_source: Path, module: Any, name: str) -> None:
+    """Judged in process: every cell not named in EXPECTED keeps its points (the later tasks
+    run with the model solutions of the earlier ones), the named ones fail as declared."""
+    replace = None if name == "correct" else module.EXAMPLES[name]
+    verdicts = _verdicts(_namespace(ps5_source, replace))
+    expected = module.EXPECTED.get(name, {})
+    for gid, verdict in verdicts.items():
+        if gid in expected:
+            assert verdict.score == 0, f"{name}: {gid} passed"
+            if expected[gid]:
+                assert verdict.diagnosis == expected[gid], (gid, verdict.message)
+        else:
+            assert verdict.score == verdict.max_score, (name, gid, verdict.message)
+
+
+def _backward_trials(module: Any, fn: Any) -> list[Trial]:
+    """Trials of the reset task's probes answered by ``fn(spec, calls)``."""
+    ctx = tasks.make_context("backprop-course", "ps5", STUDENT)
+    spec = next(s for s in module.TASKS if s.grade_id == "t5_2_tests_reset")
+    return [Trial(p, spec.reference(p), fn(*p.args[2:]), None) for p in spec.instances(ctx)]
+
+
+def test_a_backward_that_does_nothing_earns_no_engine_point(module: Any) -> None:
+    def idle(graph: list, calls: int = 1) -> dict:
+        return {"order": [e[0] for e in graph][::-1], "grads": {e[0]: 0.0 for e in graph}}
+
+    trials = _backward_trials(module, idle)
+    for gid in ("t5_2_tests_grads", "t5_2_tests_reset"):
+        spec = next(s for s in module.TASKS if s.grade_id == gid)
+        picked = trials if gid.endswith("reset") else trials[::2]
+        assert spec.judge(picked).score == 0, gid
+
+
+def test_order_comparison_names_the_node_visited_too_early(module: Any) -> None:
+    spec = next(s for s in module.TASKS if s.grade_id == "t5_2_tests_order")
+    probe = Probe("with_given", args=({}, "run_backward", module.DIAMOND, 1), label="DIAMOND")
+    good = {"order": ["r", "w", "v", "u"], "grads": {}}
+    early = {"order": ["r", "w", "u", "v"], "grads": {}}
+    assert spec.judge([Trial(probe, None, good, None)]).score == 1
+    verdict = spec.judge([Trial(probe, None, early, None)])
+    assert verdict.score == 0 and verdict.diagnosis == "visited_before_consumers"
+    assert "u visited before its consumer v" in verdict.message
+    bad = spec.judge([Trial(probe, None, {"order": ["r", "w"], "grads": {}}, None)])
+    assert bad.score == 0 and bad.diagnosis != "visited_before_consumers"
+
+
+def test_the_reference_reaches_the_stated_digits_accuracy(module: Any) -> None:
+    result = module.digits_reference()
+    assert result["val_accuracy"] >= module.DIGITS_ACCURACY
+    assert result["losses"].shape == (15 * (1437 // 32),)
+
+
+def test_a_model_solution_reaches_the_runner_only_after_its_own_task_was_probed(
+        module: Any) -> None:
+    """The runner's namespace lives through all probes, in TASKS order: a model solution that
+    ``with_given`` receives could be kept by a submission, so it must never be passed before
+    every task of its own answer cell has been probed."""
+    ctx = tasks.make_context("backprop-course", "ps5", STUDENT)
+    probed: set[str] = set()
+    for spec in module.TASKS:
+        for probe in spec.instances(ctx):
+            if probe.name == "with_given":
+                for answer in probe.args[0]:
+                    own = [s.grade_id for s in module.TASKS
+                           if s.grade_id.startswith(answer.replace("_answer", "_tests"))]
+                    assert own and set(own) <= probed, (spec.grade_id, answer)
+        probed.add(spec.grade_id)
