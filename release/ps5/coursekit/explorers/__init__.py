@@ -94,6 +94,7 @@ def step_size_explorer(
     *,
     include_default: bool = True,
     x: float = 0.5,
+    variable: str = "x",
 ) -> StepSizeExplorer | None:
     """Explorer 2, finite-difference error against h in float64 and float32.
 
@@ -106,7 +107,7 @@ def step_size_explorer(
     table: dict[str, ProbeFunction] = default_functions() if include_default else {}
     for name, fn in (functions or {}).items():
         table[name] = fn if isinstance(fn, ProbeFunction) else ProbeFunction(fn[0], fn[1])
-    return StepSizeExplorer(table, x=x)
+    return StepSizeExplorer(table, x=x, variable=variable)
 
 
 def layer_gradients_explorer(

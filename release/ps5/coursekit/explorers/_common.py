@@ -57,9 +57,49 @@ def scalar_rel_error(a: float, b: float) -> float:
 def verdict_html(err: float | None, tol: float = PASS_TOL) -> str:
     """A pass/fail badge for a relative error against ``tol`` (a dash when there is none)."""
     if err is None:
+        return state_html(None)
+    return state_html("pass" if float(err) <= tol else "fail")  # NaN fails
+
+
+FD_NOISE_ULPS = 32.0
+"""Rounding error of one loss evaluation, in units of float64 eps times max(|L|, 1): generous on
+purpose, so that a difference below the resulting bound is never called a failure."""
+
+
+def fd_noise(loss_value: float, h: float, entries: int) -> float:
+    """Bound on ``||FD - exact||`` from rounding alone for a central difference of step ``h``
+    over ``entries`` entries: each entry is off by up to ``2 * FD_NOISE_ULPS * eps * max(|L|, 1)
+    / (2 h)``; the norm over the entries grows like their square root."""
+    per_entry = FD_NOISE_ULPS * np.finfo(np.float64).eps * max(abs(float(loss_value)), 1.0) / h
+    return float(per_entry * np.sqrt(max(int(entries), 1)))
+
+
+def fd_verdict(
+    analytic: np.ndarray, numeric: np.ndarray, noise: float, tol: float = PASS_TOL
+) -> tuple[float, str]:
+    """``(rel_error, state)``: "pass" when ``rel_error <= tol``; "unreliable" when the two
+    differ by no more than the finite difference's own rounding ``noise`` (the check cannot
+    tell: neither pass nor fail); otherwise "fail" (also for NaN)."""
+    err = rel_error(analytic, numeric)
+    if err <= tol:
+        return err, "pass"
+    diff = float(np.linalg.norm(np.asarray(analytic) - np.asarray(numeric)))
+    if np.isfinite(diff) and diff <= noise:
+        return err, "unreliable"
+    return err, "fail"
+
+
+def state_html(state: str | None) -> str:
+    """The badge of a :func:`fd_verdict` state (a dash for None)."""
+    if state is None:
         return f'<span class="bp-verdict bp-none">{DASH}</span>'
-    if float(err) <= tol:  # NaN fails
+    if state == "pass":
         return '<span class="bp-verdict bp-pass" style="color:#1a7f37">\u2713 pass</span>'
+    if state == "unreliable":
+        return (
+            '<span class="bp-verdict bp-unreliable" style="color:#9a6700" title="the difference '
+            'is within the rounding noise of the finite difference">? FD too noisy</span>'
+        )
     return '<span class="bp-verdict bp-fail" style="color:#cf222e">\u2717 fail</span>'
 
 
@@ -85,6 +125,37 @@ def figure_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
     return buf.getvalue()
+
+
+class Blitter:
+    """Fast redraws of a figure whose axes, ticks and legend never change: the static part is
+    rendered once, each redraw paints only ``artists`` (marked animated) over it and encodes the
+    canvas as PNG, skipping the text layout that dominates a full ``savefig``."""
+
+    def __init__(self, fig: Figure, artists: list[Any]) -> None:
+        self.fig, self.artists = fig, artists
+        for artist in artists:
+            artist.set_animated(True)
+        self.canvas = fig.canvas
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Render the static part again (after a change of limits, ticks or labels)."""
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+
+    def png(self) -> bytes:
+        """The figure with the artists' current data, as PNG bytes."""
+        from PIL import Image  # matplotlib's own dependency
+
+        self.canvas.restore_region(self.background)
+        for artist in self.artists:
+            artist.axes.draw_artist(artist) if artist.axes else self.fig.draw_artist(artist)
+        width, height = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw")
+        buf = io.BytesIO()
+        image.save(buf, format="png", compress_level=1)
+        return buf.getvalue()
 
 
 def image_widget(css_class: str, fig: Figure) -> widgets.Image:

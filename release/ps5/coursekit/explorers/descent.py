@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import ListedColormap
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import LogFormatter, LogLocator, NullLocator
 
 from coursekit.data import make_moons, make_spirals, one_hot
 from coursekit.explorers._common import (
@@ -48,7 +48,7 @@ def load_data(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     if name == "moons":
         return make_moons(200, noise=0.15, seed=seed)
     if name == "spirals":
-        return make_spirals(70, n_classes=3, noise=0.2, seed=seed)
+        return make_spirals(70, n_classes=3, noise=0.15, seed=seed)  # as ps3's spirals_problem
     raise ValueError(f"unknown data set {name!r}; use 'moons' or 'spirals'")
 
 
@@ -259,9 +259,19 @@ class DescentExplorer(Explorer):
         ax.clear()
         (self.loss_line,) = ax.plot([], [], color="k")
         ax.set_yscale("log")
+        # ticks at 1, 2 and 5 per decade, labelled as plain numbers, so that losses below 1
+        # (most of training) can be read; no minor ticks (they cost most of a redraw)
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
         ax.yaxis.set_minor_locator(NullLocator())
+        ax.grid(True, which="major", alpha=0.3)
         ax.set_xlabel("step")
+        ax.set_ylabel("mean loss")
         ax.set_title("training loss", fontsize="medium")
+        self.loss_hint = ax.text(
+            0.5, 0.5, "no steps yet:\npress \u201cTrain k steps\u201d", transform=ax.transAxes,
+            ha="center", va="center", color="0.4",
+        )  # fmt: skip
         ax = self.ax_map
         ax.clear()
         cmap = ListedColormap(_COLORS[: self.C]).with_extremes(under="white")
@@ -282,11 +292,12 @@ class DescentExplorer(Explorer):
             self._new_artists()
         losses = np.asarray(self.losses, dtype=np.float64)
         self.loss_line.set_data(np.arange(1, losses.size + 1), losses)
-        if losses.size:
-            positive = losses[losses > 0]
-            lo, hi = (positive.min(), positive.max()) if positive.size else (1e-3, 1.0)
-            self.ax_loss.set_xlim(0, max(losses.size, 2) + 1)
-            self.ax_loss.set_ylim(lo / 1.5, hi * 1.5)
+        self.loss_hint.set_visible(not losses.size)
+        positive = losses[losses > 0]
+        lo, hi = (positive.min(), positive.max()) if positive.size else (0.1, 2.0)
+        # before training: the axis of the steps about to be taken, not matplotlib's -0.04..0.04
+        self.ax_loss.set_xlim(0, max(losses.size or int(self.steps.value), 2) + 1)
+        self.ax_loss.set_ylim(lo / 1.5, hi * 1.5)
         self.boundary.set_data(self.grid_labels)
         self.boundary.set_extent(self.extent)
         self.ax_map.set_title(

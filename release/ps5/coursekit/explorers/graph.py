@@ -23,10 +23,11 @@ from coursekit.explorers._common import (
     Explorer,
     error_html,
     escape,
+    fd_noise,
+    fd_verdict,
     fmt,
     fmt_err,
-    scalar_rel_error,
-    verdict_html,
+    state_html,
     with_class,
 )
 from coursekit.gradcheck import DEFAULT_H, PASS_TOL, numerical_gradient
@@ -84,14 +85,99 @@ def numeric_partials(
 
 _EDGES = (("w", "z"), ("x", "z"), ("b", "z"), ("z", "y"), ("x", "y"), ("y", "L"), ("t", "L"))
 _POS = {
-    "w": (60, 40),
-    "x": (60, 120),
-    "b": (60, 200),
-    "t": (60, 280),
-    "z": (250, 120),
-    "y": (430, 160),
-    "L": (610, 220),
+    "w": (90, 40),
+    "x": (90, 120),
+    "b": (90, 200),
+    "t": (90, 280),
+    "z": (300, 120),
+    "y": (500, 160),
+    "L": (700, 220),
 }
+
+CHAR_WIDTH = 7.4
+"""Width in pixels of one character of the 12 px DejaVu Sans labels (its widest digits and
+symbols are 7.6 px, the average about 7): a box is sized from its longest line."""
+
+MIN_BOX = 110
+
+
+def box_width(lines: list[str]) -> int:
+    """Width of a node box that holds every line of its label."""
+    return max(MIN_BOX, int(math.ceil(CHAR_WIDTH * max((len(s) for s in lines), default=0))) + 14)
+
+
+def layered_positions(
+    nodes: list[str], edges: list[tuple[str, str]]
+) -> dict[str, tuple[int, int]]:
+    """Left-to-right positions: a node's column is the length of the longest path reaching it."""
+    column = {n: 0 for n in nodes}
+    for _ in nodes:  # longest-path layering of a small DAG (a cycle just stops after |nodes|)
+        for a, c in edges:
+            if a in column and c in column and column[c] < column[a] + 1:
+                column[c] = column[a] + 1
+    rows: dict[int, int] = {}
+    pos = {}
+    for n in nodes:
+        k = column[n]
+        pos[n] = (90 + 200 * k, 40 + 80 * rows.get(k, 0))
+        rows[k] = rows.get(k, 0) + 1
+    return pos
+
+
+def graph_svg(
+    labels: Mapping[str, list[str]],
+    edges: list[tuple[str, str]],
+    *,
+    pos: Mapping[str, tuple[int, int]] | None = None,
+    edge_colors: Mapping[tuple[str, str], str] | None = None,
+    css_class: str = "bp-graph-svg",
+) -> str:
+    """An SVG drawing of a small computation graph.
+
+    ``labels[node]`` are the lines written in the node's box (the first in bold), ``edges`` the
+    (parent, child) arrows, ``pos`` the box centres (default: :func:`layered_positions`) and
+    ``edge_colors`` an optional colour per edge (e.g. red for a wrong one). Boxes are as wide as
+    their longest line, so no label overflows its box.
+    """
+    nodes = list(labels)
+    pos = dict(pos) if pos is not None else layered_positions(nodes, edges)
+    widths = {n: box_width(labels[n]) for n in nodes}
+    heights = {n: 16 * len(labels[n]) + 8 for n in nodes}
+    right = max(pos[n][0] + widths[n] / 2 for n in nodes) + 10
+    bottom = max(pos[n][1] + heights[n] / 2 for n in nodes) + 10
+    parts = [
+        f'<svg class="{css_class}" width="{int(right)}" height="{int(bottom)}" '
+        'xmlns="http://www.w3.org/2000/svg" font-family="DejaVu Sans, sans-serif" font-size="12">'
+        '<defs><marker id="bp-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
+        'markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+        'fill="context-stroke"/></marker></defs>'
+    ]
+    for a, c in edges:
+        if a not in pos or c not in pos:
+            continue
+        (x1, y1), (x2, y2) = pos[a], pos[c]
+        color = (edge_colors or {}).get((a, c), "#888")
+        parts.append(
+            f'<line data-edge="{escape(a)}-{escape(c)}" x1="{x1 + widths[a] / 2:g}" y1="{y1}" '
+            f'x2="{x2 - widths[c] / 2:g}" y2="{y2}" stroke="{color}" stroke-width="1.5" '
+            'marker-end="url(#bp-arrow)"/>'
+        )
+    for node in nodes:
+        cx, cy = pos[node]
+        w, h = widths[node], heights[node]
+        parts.append(
+            f'<g data-node="{escape(node)}"><rect x="{cx - w / 2:g}" y="{cy - h / 2:g}" '
+            f'width="{w}" height="{h}" rx="8" fill="#f3f6fa" stroke="#446"/>'
+        )
+        for i, line in enumerate(labels[node]):
+            y = cy - h / 2 + 17 + 16 * i
+            style = ' font-weight="bold"' if i == 0 else (' fill="#a40"' if i == 2 else "")
+            parts.append(
+                f'<text x="{cx}" y="{y:g}" text-anchor="middle"{style}>{escape(line)}</text>'
+            )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def _svg(
@@ -99,34 +185,22 @@ def _svg(
     analytic: Mapping[str, float | None],
     numeric: Mapping[str, float],
 ) -> str:
-    """A small SVG drawing of the graph, each node labelled with its value and partial.
+    """The Q1 graph, each node labelled with its value and partial.
 
     The analytic partial is shown where there is one, else the finite difference (with "~").
     """
-    parts = [
-        '<svg class="bp-graph-svg" width="700" height="320" xmlns="http://www.w3.org/2000/svg"'
-        ' font-family="DejaVu Sans, sans-serif" font-size="12">'
-    ]
-    for a, c in _EDGES:
-        (x1, y1), (x2, y2) = _POS[a], _POS[c]
-        parts.append(f'<line x1="{x1 + 55}" y1="{y1}" x2="{x2 - 55}" y2="{y2}" stroke="#888"/>')
-    for node, (cx, cy) in _POS.items():
-        parts.append(
-            f'<g data-node="{node}"><rect x="{cx - 55}" y="{cy - 28}" width="110" height="56" '
-            f'rx="8" fill="#f3f6fa" stroke="#446"/>'
-            f'<text x="{cx}" y="{cy - 10}" text-anchor="middle" font-weight="bold">{node}</text>'
-            f'<text x="{cx}" y="{cy + 6}" text-anchor="middle">= {escape(fmt(values[node]))}</text>'
-            f'<text x="{cx}" y="{cy + 21}" text-anchor="middle" fill="#a40">'
-            f"\u2202L/\u2202{node} {_partial_label(analytic.get(node), numeric[node])}</text></g>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    labels = {
+        node: [node, f"= {fmt(values[node])}",
+               f"\u2202L/\u2202{node} {_partial_label(analytic.get(node), numeric[node])}"]
+        for node in _POS
+    }  # fmt: skip
+    return graph_svg(labels, list(_EDGES), pos=_POS)
 
 
 def _partial_label(analytic: float | None, numeric: float) -> str:
     if analytic is not None:
-        return f"= {escape(fmt(analytic))}"
-    return f"\u2248 {escape(fmt(numeric))} (FD)"
+        return f"= {fmt(analytic)}"
+    return f"\u2248 {fmt(numeric)} (FD)"
 
 
 class GraphExplorer(Explorer):
@@ -134,7 +208,8 @@ class GraphExplorer(Explorer):
 
     ``partials_fn`` is the student's, the reference's, or ``None`` (finite differences only).
     After each update, ``rows[node]`` holds ``{"value", "analytic", "numeric", "rel_error"}``
-    (floats, ``None`` where unavailable) and ``table.value`` the displayed HTML.
+    (floats, ``None`` where unavailable), ``"state"`` (see :func:`fd_verdict`); ``table.value`` is
+    the displayed HTML.
     """
 
     def __init__(
@@ -228,12 +303,17 @@ class GraphExplorer(Explorer):
         self.rows = {}
         for node in NODES:
             a = analytic.get(node)
-            err = None if a is None else scalar_rel_error(a, numeric[node])
+            err, state = None, None
+            if a is not None:  # the FD's rounding noise bounds what the check can tell
+                err, state = fd_verdict(
+                    np.array([a]), np.array([numeric[node]]), fd_noise(values["L"], self.h, 1)
+                )
             self.rows[node] = {
                 "value": values[node],
                 "analytic": a,
                 "numeric": numeric[node],
                 "rel_error": err,
+                "state": state,
             }
         self.table.value = self._table_html()
         self.diagram.value = _svg(values, analytic, numeric)
@@ -252,6 +332,82 @@ class GraphExplorer(Explorer):
                 f'<td class="bp-analytic">{fmt(row["analytic"])}</td>'
                 f'<td class="bp-numeric">{fmt(row["numeric"])}</td>'
                 f'<td class="bp-relerr">{fmt_err(row["rel_error"])}</td>'
-                f"<td>{verdict_html(row['rel_error'])}</td></tr>"
+                f"<td>{state_html(row['state'])}</td></tr>"
             )
         return f'<table class="bp-table" style="{TABLE_STYLE}">{head}{"".join(body)}</table>'
+
+
+# ------------------------------------------------------------------ a student's drawn graph
+
+Parents = Mapping[str, "list[str] | tuple[str, ...] | set[str]"]
+"""A computation graph written as ``{node: [its parents]}`` (the nodes its formula reads)."""
+
+
+def edges_of(parents: Parents) -> list[tuple[str, str]]:
+    """The (parent, child) edges of a parents mapping, in the order written."""
+    return [(str(p), str(child)) for child, ps in parents.items() for p in ps]
+
+
+def graph_structure_problems(parents: object, nodes: list[str]) -> list[str]:
+    """What is wrong with the *form* of an answer, without knowing the graph: not a dict of
+    lists of node names, unknown names, a node that is its own ancestor, or a node of ``nodes``
+    that is neither a parent nor a child (drawn but not connected)."""
+    if not isinstance(parents, Mapping):
+        return [f"must be a dict {{node: [parents]}}, got {type(parents).__name__}"]
+    problems = []
+    for child, ps in parents.items():
+        if child not in nodes:
+            problems.append(f"{child!r} is not a node of this graph (nodes: {', '.join(nodes)})")
+        if isinstance(ps, str) or not all(isinstance(p, str) for p in ps):
+            problems.append(f"the parents of {child!r} must be a list of node names, got {ps!r}")
+            continue
+        problems += [f"{p!r} (a parent of {child!r}) is not a node" for p in ps if p not in nodes]
+    if problems:
+        return problems
+    edges = edges_of(parents)
+    used = {n for e in edges for n in e}
+    problems += [f"{n!r} is not connected to any other node" for n in nodes if n not in used]
+    ancestors: dict[str, set[str]] = {n: set() for n in nodes}
+    for _ in nodes:
+        for p, c in edges:
+            ancestors[c] |= {p} | ancestors[p]
+    problems += [f"{n!r} depends on itself (a cycle)" for n in nodes if n in ancestors[n]]
+    return problems
+
+
+def graph_edge_problems(parents: Parents, expected: Parents) -> list[str]:
+    """One sentence per missing or extra edge of ``parents`` against ``expected``."""
+    got, want = set(edges_of(parents)), set(edges_of(expected))
+    out = [
+        f"missing edge {p} \u2192 {c}: {c} is computed from {p} "
+        f"(its parents are {', '.join(expected[c])})"
+        for p, c in edges_of(expected)
+        if (p, c) not in got
+    ]
+    out += [
+        f"extra edge {p} \u2192 {c}: the formula of {c} does not read {p}"
+        if c in expected
+        else f"extra edge {p} \u2192 {c}: {c} is an input, it has no parents"
+        for p, c in edges_of(parents)
+        if (p, c) not in want
+    ]
+    return out
+
+
+def check_graph(
+    name: str, parents: object, nodes: list[str], expected: Parents | None = None
+) -> None:
+    """Assert that ``parents`` is a well-formed graph on ``nodes`` and, when ``expected`` is
+    given, that it has exactly the expected edges; the message names every wrong edge."""
+    problems = graph_structure_problems(parents, nodes)
+    if not problems and expected is not None:
+        problems = graph_edge_problems(parents, expected)  # type: ignore[arg-type]
+    if problems:
+        raise AssertionError(f"{name}: " + "; ".join(problems))
+
+
+def show_graph(parents: Parents, nodes: list[str] | None = None) -> widgets.HTML:
+    """Draw a parents mapping with the explorers' graph drawing (inputs on the left)."""
+    nodes = list(nodes or dict.fromkeys([n for e in edges_of(parents) for n in e]))
+    html = graph_svg({n: [n] for n in nodes}, edges_of(parents), css_class="bp-drawn-svg")
+    return with_class(widgets.HTML(html), "bp-graph-drawn")

@@ -5,6 +5,14 @@ gradient is drawn. For the chosen layer m the explorer draws heatmaps of dW^(m) 
 gradient function, of its central finite difference (:func:`coursekit.gradcheck.numerical_gradient`
 on the given loss) and of their difference; for every layer it plots ||dW^(m)|| on a log axis,
 which shows vanishing (sigmoid, deep, small scale) and exploding (ReLU, large scale) gradients.
+The norm axis spans a fixed range (widened only when a norm leaves it), so a change of depth or
+scale moves the curve instead of rescaling the axis.
+
+A layer passes when the relative error is at most the tolerance. When it is larger but the
+difference is within the finite difference's own rounding noise (tiny gradients: the loss
+differences are a few ulps), the check cannot tell and says so ("FD too noisy") instead of
+calling a possibly correct gradient wrong. Finite differences are cached per (activation,
+depth, scale): moving back to a setting, or changing only the layer, costs no loss evaluations.
 
 Nothing here knows how to differentiate an MLP: the loss and the gradient are arguments.
 """
@@ -16,27 +24,37 @@ from typing import NamedTuple
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import LogLocator, NullLocator
 
 from coursekit.explorers._common import (
     LABELS,
     TABLE_STYLE,
+    Blitter,
     Explorer,
     error_html,
     escape,
-    figure_png,
+    fd_noise,
+    fd_verdict,
     fmt,
     fmt_err,
     image_widget,
     new_figure,
     note_html,
-    verdict_html,
+    state_html,
     with_class,
 )
-from coursekit.gradcheck import DEFAULT_H, PASS_TOL, numerical_gradient, rel_error
+from coursekit.gradcheck import DEFAULT_H, PASS_TOL, numerical_gradient
 
 Params = dict[str, np.ndarray]
+
+NORM_RANGE = (1e-10, 1e4)
+"""Default y range of the norm plot; widened (never narrowed) to show every norm."""
+
+CACHE_SIZE = 64
+"""Settings whose finite differences are kept."""
 
 
 class LayerProblem(NamedTuple):
@@ -118,8 +136,10 @@ class LayerGradientExplorer(Explorer):
 
     After each update: ``analytic`` and ``numeric`` map ``"W{m}"`` to the arrays drawn (analytic
     is empty without a gradient function), ``norms[m] = (||dW analytic|| or None, ||dW FD||)``,
-    ``rel_errors[m]`` the relative errors, ``images`` the three heatmap arrays of the chosen layer
-    and ``norm_lines`` the plotted norm lines.
+    ``rel_errors[m]`` the relative errors, ``states[m]`` "pass", "fail", "unreliable" (within the
+    finite difference's rounding noise ``noise[m]``) or None, ``images`` the three heatmap arrays
+    of the chosen layer, ``diff_scale`` the colour limit of the difference map and
+    ``norm_lines`` the plotted norm lines.
     """
 
     def __init__(
@@ -176,10 +196,14 @@ class LayerGradientExplorer(Explorer):
         )
         self.table = with_class(widgets.HTML(), "bp-layers-table")
         self.status = with_class(widgets.HTML(), "bp-layers-status")
-        self.fig = new_figure(11.0, 3.2, left=0.075, right=0.99, bottom=0.14, top=0.84, wspace=0.15)
+        self.fig = new_figure(11.5, 3.4, left=0.07, right=0.97, bottom=0.2, top=0.84, wspace=0.3)
         self.image = image_widget("bp-layers-plot", self.fig)
         self.axes = self.fig.subplots(1, 4, width_ratios=[1.4, 1, 1, 1])
         self._key: tuple[str, int, float] | None = None
+        self._cache: dict[tuple[str, int, float], tuple] = {}
+        self.states: dict[int, str | None] = {}
+        self.noise: dict[int, float] = {}
+        self.diff_scale = float("nan")
         self.analytic: dict[str, np.ndarray] = {}
         self.numeric: dict[str, np.ndarray] = {}
         self.norms: dict[int, tuple[float | None, float]] = {}
@@ -209,32 +233,46 @@ class LayerGradientExplorer(Explorer):
         if key == self._key:
             return
         self._key = key
+        if key not in self._cache:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = self._evaluate(key)
+        (self.numeric, self.analytic, self.status.value, self.norms, self.rel_errors,
+         self.states, self.noise, self.bad_shapes) = self._cache[key]  # fmt: skip
+
+    def _evaluate(self, key: tuple[str, int, float]) -> tuple:
+        """Finite differences, the given gradient and their comparison for one setting."""
         problem = self.make_problem(*key)
         with np.errstate(all="ignore"):  # saturated softmax at large scales: no stderr noise
-            self.numeric = fd_weight_grads(problem, self.h)
-        self.analytic = {}
+            numeric = fd_weight_grads(problem, self.h)
+            loss0 = float(problem.loss_fn(problem.params))
+        analytic: dict[str, np.ndarray] = {}
         if problem.grad_fn is None:
-            self.status.value = note_html("No gradient function: finite differences only.")
+            status = note_html("No gradient function: finite differences only.")
         else:
             try:
                 with np.errstate(all="ignore"):
                     grads = problem.grad_fn(problem.params)
-                self.analytic = {k: np.asarray(grads[k], dtype=np.float64) for k in self.numeric}
-                self.status.value = note_html(
+                analytic = {k: np.asarray(grads[k], dtype=np.float64) for k in numeric}
+                status = note_html(
                     f"Weight gradients from {self.label} against finite differences (h={self.h:g})."
                 )
             except Exception as exc:  # a student's unfinished backward pass
-                self.analytic = {}
-                self.status.value = error_html(self.label, exc)
-        self.norms, self.rel_errors, self.bad_shapes = {}, {}, {}
-        for m in range(1, len(self.numeric) + 1):
-            num = self.numeric[f"W{m}"]
-            ana = self.analytic.get(f"W{m}")
+                analytic = {}
+                status = error_html(self.label, exc)
+        norms, rel_errors, states, noise, bad_shapes = {}, {}, {}, {}, {}
+        for m in range(1, len(numeric) + 1):
+            num = numeric[f"W{m}"]
+            ana = analytic.get(f"W{m}")
             ok = ana is not None and ana.shape == num.shape
             if ana is not None and not ok:
-                self.bad_shapes[m] = ana.shape
-            self.norms[m] = (float(np.linalg.norm(ana)) if ok else None, float(np.linalg.norm(num)))
-            self.rel_errors[m] = rel_error(ana, num) if ok else None
+                bad_shapes[m] = ana.shape
+            norms[m] = (float(np.linalg.norm(ana)) if ok else None, float(np.linalg.norm(num)))
+            noise[m] = fd_noise(loss0, self.h, num.size)
+            rel_errors[m], states[m] = fd_verdict(ana, num, noise[m]) if ok else (None, None)
+            if m in bad_shapes:
+                states[m] = "fail"
+        return numeric, analytic, status, norms, rel_errors, states, noise, bad_shapes
 
     def _render(self) -> None:
         layers = int(self.depth.value) + 1
@@ -256,16 +294,37 @@ class LayerGradientExplorer(Explorer):
             [1], [1], "o-", color="tab:blue", label=self.label, alpha=0.7
         )
         self._marker = ax_norm.axvline(1, color="0.7", linewidth=6, alpha=0.4)
+        ax_norm.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
         ax_norm.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost most of a redraw
+        ax_norm.grid(True, axis="y", alpha=0.3)
         ax_norm.set_xlabel("layer m")
-        ax_norm.set_title(r"$\|dW^{(m)}\|$", fontsize="medium")
+        ax_norm.set_title(r"$\|dW^{(m)}\|$ (fixed axis)", fontsize="medium")
         ax_norm.legend(fontsize="small", loc="upper left")
-        self._maps = []
+        self._maps, self._titles = [], []
         for ax in ax_maps:
             ax.set_xticks([])
             ax.set_yticks([])
-            im = ax.imshow(np.zeros((1, 1)), cmap="RdBu_r", interpolation="nearest", aspect="equal")
+            # aspect "auto": the boxes keep their size for every layer, so only data is redrawn
+            im = ax.imshow(np.zeros((1, 1)), cmap="RdBu_r", interpolation="nearest", aspect="auto")
             self._maps.append(im)
+            self._titles.append(ax.set_title(" \n ", fontsize="small"))
+        # one colour bar for the two gradient maps (they share the scale), one for the
+        # difference; each runs from -scale to +scale, the scale is written in the map titles
+        unit = ScalarMappable(norm=Normalize(-1.0, 1.0), cmap="RdBu_r")
+        self.colorbars = [
+            self.fig.colorbar(unit, ax=list(ax_maps[:2]), location="bottom", fraction=0.06,
+                              pad=0.04, shrink=0.8),
+            self.fig.colorbar(unit, ax=ax_maps[2], location="bottom", fraction=0.06, pad=0.04,
+                              shrink=0.9),
+        ]  # fmt: skip
+        for bar in self.colorbars:
+            bar.set_ticks([-1.0, 0.0, 1.0], labels=["\u2212scale", "0", "+scale"])
+            bar.ax.tick_params(labelsize="x-small")
+        # everything else is static between changes of depth or norm range: blit these only
+        self.blitter = Blitter(
+            self.fig, [self._marker, *self.norm_lines.values(), *self._maps, *self._titles]
+        )
+        self._static_key: tuple | None = None
 
     def _draw(self, m: int) -> None:
         ax_norm = self.axes[0]
@@ -278,23 +337,36 @@ class LayerGradientExplorer(Explorer):
         self._marker.set_xdata([m, m])
         both = np.concatenate([fd, an[np.isfinite(an)]])
         both = both[both > 0]
-        lo, hi = (both.min(), both.max()) if both.size else (1e-3, 1.0)
-        ax_norm.set_ylim(lo / 3, hi * 3)
-        ax_norm.set_xlim(0.5, len(ms) + 0.5)
-        ax_norm.set_xticks(ms)
+        lo, hi = NORM_RANGE
+        if both.size:
+            lo = min(lo, 10.0 ** np.floor(np.log10(both.min())))
+            hi = max(hi, 10.0 ** np.ceil(np.log10(both.max())))
+        if (len(ms), lo, hi) != self._static_key:  # new ticks: render the static part again
+            self._static_key = (len(ms), lo, hi)
+            ax_norm.set_ylim(lo, hi)
+            ax_norm.set_xlim(0.5, len(ms) + 0.5)
+            ax_norm.set_xticks(ms)
+            self.blitter.refresh()
         num = self.numeric[f"W{m}"]
         ana = self.analytic.get(f"W{m}")
         have = ana is not None and ana.shape == num.shape
         diff = ana - num if have else None
         self.images = [ana if have else None, num, diff]
         vmax = max(float(np.abs(num).max()), float(np.abs(ana).max()) if have else 0.0) or 1.0
+        # the difference is drawn against what the pass rule allows, so rounding noise far below
+        # the tolerance stays pale instead of being stretched to full colour
+        budget = PASS_TOL * (np.linalg.norm(num) + (np.linalg.norm(ana) if have else 0.0))
+        largest = float(np.abs(diff).max()) if have else 0.0
+        self.diff_scale = max(largest, float(budget), self.noise[m]) or 1.0
         titles = (f"dW{m}: {self.label}", f"dW{m}: finite difference", "difference")
-        for ax, im, data, title in zip(self.axes[1:], self._maps, self.images, titles, strict=True):
+        for ax, im, text, data, title in zip(
+            self.axes[1:], self._maps, self._titles, self.images, titles, strict=True
+        ):
             if data is None:
                 im.set_visible(False)
-                ax.set_title(f"{title}\n(not available)", fontsize="small")
+                text.set_text(f"{title}\n(not available)")
                 continue
-            lim = vmax if title != "difference" else (float(np.abs(data).max()) or 1.0)
+            lim = vmax if title != "difference" else self.diff_scale
             rows, cols = data.shape
             im.set_visible(True)
             im.set_data(data)
@@ -302,26 +374,43 @@ class LayerGradientExplorer(Explorer):
             im.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
             ax.set_xlim(-0.5, cols - 0.5)
             ax.set_ylim(rows - 0.5, -0.5)
-            ax.set_title(f"{title}\nmax |.| = {fmt(float(np.abs(data).max()))}", fontsize="small")
-        self.image.value = figure_png(self.fig)
+            text.set_text(
+                f"{title}\nmax |.| = {fmt(float(np.abs(data).max()))}, scale \u00b1{fmt_err(lim)}"
+            )
+        self.image.value = self.blitter.png()
 
     def _table_html(self) -> str:
         rows = []
         for m, (na, nn) in self.norms.items():
             shape = "\u00d7".join(str(s) for s in self.numeric[f"W{m}"].shape)
             given = fmt(na)
-            verdict = verdict_html(self.rel_errors[m])
             if m in self.bad_shapes:
                 given = f"shape {self.bad_shapes[m]}, not {self.numeric[f'W{m}'].shape}"
-                verdict = verdict_html(float("inf"))
             rows.append(
                 f'<tr data-layer="{m}"><td>{m}</td><td>{shape}</td>'
                 f'<td class="bp-norm-analytic">{escape(given)}</td>'
                 f'<td class="bp-norm-numeric">{fmt(nn)}</td>'
-                f'<td class="bp-relerr">{fmt_err(self.rel_errors[m])}</td><td>{verdict}</td></tr>'
+                f'<td class="bp-relerr">{fmt_err(self.rel_errors[m])}</td>'
+                f"<td>{state_html(self.states[m])}</td></tr>"
+            )
+        norms = [n[0] if n[0] is not None else n[1] for n in self.norms.values()]
+        ratio = ""
+        if len(norms) > 1 and norms[-1] > 0:
+            ratio = (
+                f'<div class="bp-layers-ratio">||dW1|| / ||dW{len(norms)}|| = '
+                f"{fmt_err(norms[0] / norms[-1])}</div>"
+            )
+        noisy = ""
+        if "unreliable" in self.states.values():
+            noisy = note_html(
+                "? FD too noisy: the gradient and the finite difference differ by more than the "
+                "tolerance allows, but by less than the finite difference's own rounding noise "
+                "(the loss changes by only a few ulps when a tiny gradient is probed): this check "
+                "cannot tell whether the gradient is right."
             )
         return (
             f'<table class="bp-table" style="{TABLE_STYLE}"><tr><th>layer</th>'
             f"<th>W shape</th><th>||dW|| ({escape(self.label)})</th><th>||dW|| (FD)</th>"
             f"<th>rel. error</th><th>\u2264 {PASS_TOL:g}?</th></tr>{''.join(rows)}</table>"
+            f"{ratio}{noisy}"
         )

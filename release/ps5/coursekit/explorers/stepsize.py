@@ -21,9 +21,9 @@ from matplotlib.ticker import NullLocator
 
 from coursekit.explorers._common import (
     TABLE_STYLE,
+    Blitter,
     Explorer,
     escape,
-    figure_png,
     fmt,
     fmt_err,
     image_widget,
@@ -97,11 +97,25 @@ def fd_errors(
     return out
 
 
+AGREE_TOL = 1e-2
+"""A scheme "finds" the derivative when its smallest error is below ``AGREE_TOL * max(1, |f'(x)|)``
+(round-off and truncation leave far less at the bottom of the V, even in float32)."""
+
+
 def best_step(hs: np.ndarray, err: np.ndarray) -> tuple[float, float]:
     """``(h, error)`` at the smallest finite error (the bottom of the V)."""
     finite = np.where(np.isfinite(err), err, np.inf)
     i = int(np.argmin(finite))
     return float(hs[i]), float(finite[i])
+
+
+def agrees(best_error: float, derivative: float) -> bool:
+    """Whether some step brings the difference close to the given derivative (see AGREE_TOL).
+
+    When none does, the given derivative disagrees with every finite difference (a wrong
+    derivative function, or a kink) and "best h" is an artefact of round-off: it is not shown.
+    """
+    return bool(best_error <= AGREE_TOL * max(1.0, abs(float(derivative))))
 
 
 _STYLE = {
@@ -117,7 +131,8 @@ class StepSizeExplorer(Explorer):
 
     After each update, ``errors[(scheme, dtype)]`` holds the plotted errors (before flooring),
     ``lines[(scheme, dtype)]`` the matplotlib lines and ``summary[(scheme, dtype)]`` a dict with
-    ``best_h``, ``best_error`` and ``error_at_default_h`` (h = coursekit's default step).
+    ``best_h`` (NaN when no step agrees with the given derivative, see :func:`agrees`),
+    ``best_error`` and ``error_at_default_h`` (h = coursekit's default step).
     """
 
     def __init__(
@@ -127,7 +142,9 @@ class StepSizeExplorer(Explorer):
         x: float = 0.5,
         x_range: tuple[float, float] = (-2.0, 2.0),
         x_step: float = 0.25,
+        variable: str = "x",
     ) -> None:
+        self.variable = variable
         self.functions = dict(functions) if functions else default_functions()
         self.x_step = x_step
         self.function = with_class(
@@ -139,7 +156,7 @@ class StepSizeExplorer(Explorer):
                 min=x_range[0],
                 max=x_range[1],
                 step=x_step,
-                description="x",
+                description=variable,
                 readout_format=".2f",
             ),
             "bp-step-x",
@@ -162,10 +179,13 @@ class StepSizeExplorer(Explorer):
         self.ax.xaxis.set_minor_locator(NullLocator())
         self.ax.yaxis.set_minor_locator(NullLocator())
         self.ax.set_xlabel("step h")
-        self.ax.set_ylabel("|finite difference - f'(x)|")
+        self.ax.set_ylabel(f"|finite difference - f'({variable})|")
         self.ax.set_ylim(ERROR_FLOOR / 2, 1e2)
         self.ax.grid(True, which="major", alpha=0.3)
         self.ax.legend(loc="lower left", fontsize="small")
+        self.title = self.ax.set_title(" ")
+        # axes, ticks and legend are fixed: only the four lines and the title are redrawn
+        self.blitter = Blitter(self.fig, [*self.lines.values(), self.title])
         self.errors: dict[tuple[str, str], np.ndarray] = {}
         self.summary: dict[tuple[str, str], dict[str, float]] = {}
         self.widget = with_class(
@@ -188,6 +208,7 @@ class StepSizeExplorer(Explorer):
         fn = self.functions[name]
         x = self.x()
         self.errors = fd_errors(fn, x)
+        exact = float(np.asarray(fn.df(np.array([x], dtype=np.float64)))[0])
         i_default = int(np.argmin(np.abs(np.log(H_GRID / DEFAULT_H))))
         self.summary = {}
         for key, err in self.errors.items():
@@ -196,17 +217,18 @@ class StepSizeExplorer(Explorer):
             )
             h, e = best_step(H_GRID, err)
             self.summary[key] = {
-                "best_h": h,
+                "best_h": h if agrees(e, exact) else float("nan"),
                 "best_error": e,
                 "error_at_default_h": float(err[i_default]),
             }
-        self.ax.set_title(f"f = {name},  x = {x:g}")
-        self.image.value = figure_png(self.fig)
+        v = self.variable
+        self.title.set_text(f"f = {name},  {v} = {x:g}")
+        self.image.value = self.blitter.png()
         kink = any(abs(x - k) < 1e-12 for k in fn.kinks)
         near = [k for k in fn.kinks if 0 < abs(x - k) <= 1.0]
         if kink:
             text = (
-                f"x = {x:g} is a kink: f is not differentiable here, so no step size "
+                f"{v} = {x:g} is a kink: f is not differentiable here, so no step size "
                 "recovers 'the' derivative: the exact value uses ReLU'(0) = 0, while the central "
                 "difference tends to the mean of the two one-sided slopes."
             )
@@ -214,6 +236,13 @@ class StepSizeExplorer(Explorer):
             text = (
                 f"A kink at {near[0]:g} is {abs(x - near[0]):g} away: steps larger than that "
                 "straddle it and the error jumps."
+            )
+        elif not any(np.isfinite(v["best_h"]) for v in self.summary.values()):
+            worst = min(v["best_error"] for v in self.summary.values())
+            text = (
+                f"No step size brings the finite difference within {fmt_err(worst)} of the "
+                f"derivative given at {v} = {x:g} (f'({v}) = {fmt(exact)} as given): they disagree "
+                "at every h, so there is no best h (shown as a dash). Check the derivative."
             )
         else:
             text = "f is smooth here: truncation error falls with h, round-off grows as 1/h."
