@@ -37,10 +37,16 @@ Fields of :class:`TaskSpec`:
   they are defined).
 - ``instances(ctx) -> list[Probe]``: what to ask. ``Probe(name, args=(), kwargs={})`` calls a
   function; ``Probe(name, call=False)`` reads a variable. Arguments are plain data: arrays
-  (float64), numbers, strings, None, and lists/tuples/dicts of those. ``repeat=2`` calls twice
-  (detects accumulation across calls); ``readonly=True`` passes read-only arrays (detects writes
-  into inputs). ``ctx`` has ``rng`` (``numpy.random.Generator``), ``seed``, ``student_id``,
-  ``assignment``, ``course_id``.
+  (float64), numbers, strings, None, and lists/tuples/dicts of those. Every call probe is made
+  ``repeat`` times (default 2) on fresh copies of its inputs, the later calls with read-only
+  arrays (``readonly``, default True); the runner also compares the arguments after the first
+  call with fresh copies. So accumulation across calls, writes into any argument (arrays, dicts
+  of parameters, caches) and in-place updates fail THE TASK whose function does them, whatever
+  its numbers (:func:`side_effect_verdict`). ``inject={name: source}`` runs the probe with the
+  reference's version of a function the probed one builds on (one bug costs one task);
+  ``sympy=True`` reads a SymPy answer as an expression tree (see :mod:`autograder.symbolic`).
+  ``ctx`` has ``rng`` (``numpy.random.Generator``), ``seed``, ``student_id``, ``assignment``,
+  ``course_id``.
 - ``reference(probe) -> value``: the expected value for one probe, computed in the trusted process.
 - ``compare(trials, spec) -> Verdict`` (optional): the default :func:`compare_outputs` gives full
   points when every tensor of every probe has ``rel_error <= tol`` (``PASS_TOL``, 1e-6) and a
@@ -90,9 +96,11 @@ class Probe:
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     call: bool = True
-    repeat: int = 1
-    readonly: bool = False
+    repeat: int = 2
+    readonly: bool = True
     label: str = ""
+    sympy: bool = False
+    inject: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,56 @@ class Trial:
     want: Any
     got: Any
     error: str | None
+    later: tuple = ()
+    later_errors: tuple = ()
+    mutated: tuple[str, ...] = ()
+
+
+def unwrap_trial(trial: Trial) -> Trial:
+    """Split the runner's record of a call probe (``{"calls", "errors", "mutated"}``) into the
+    first call's value, the later calls and what the first call changed in its arguments."""
+    got = trial.got
+    if not trial.probe.call or trial.error is not None or not isinstance(got, dict):
+        return trial
+    if set(got) != {"calls", "errors", "mutated"} or not got["calls"]:
+        return Trial(trial.probe, trial.want, None, trial.error or "unreadable call record")
+    return Trial(trial.probe, trial.want, got["calls"][0], None, tuple(got["calls"][1:]),
+                 tuple(got["errors"]), tuple(str(m) for m in got["mutated"]))
+
+
+def side_effect_verdict(trials: Sequence[Trial], tol: float = PASS_TOL) -> tuple[str, str] | None:
+    """(mistake id, message) for the first side effect of a task's function, or None.
+
+    Writing into an argument, failing on read-only inputs and a second identical call that
+    gives a different result (state kept between calls) all fail the task that has them.
+    """
+    for trial in trials:
+        name = trial.probe.name
+        if trial.mutated:
+            where = ", ".join(trial.mutated)
+            kind = "cache_modified" if "cache" in where else "input_modified"
+            return kind, (f"{name} changed its argument {where} in place: a function must not "
+                          "modify its inputs (copy before changing, build new arrays)")
+        for err in trial.later_errors:
+            if err and "read-only" in err:
+                return "input_modified", (
+                    f"{name} writes into its input arrays ({err}): a function must not modify "
+                    "its inputs, even temporarily (copy before changing)")
+            if err:
+                return "not_repeatable", (f"{name} failed when called a second time on the "
+                                          f"same inputs: {err}")
+        for again in trial.later:
+            if trial.got is None:
+                continue
+            parts = _cmp.compare_value(again, trial.got, "", tol)
+            bad = [p.name for p in parts if not p.ok]
+            if bad:
+                which = name if bad == ["value"] else ", ".join(b for b in bad if b != "value")
+                return "accumulates", (
+                    f"{name}: a second call on the same inputs gave a different result "
+                    f"({which}): the function keeps state between calls (e.g. += into a "
+                    "global, a default argument or the cache); compute fresh each call")
+    return None
 
 
 @dataclass(frozen=True)
@@ -145,6 +203,12 @@ class TaskSpec:
         score = float(min(max(verdict.score, 0.0), self.points))
         if not np.isfinite(score):
             score = 0.0
+        side = side_effect_verdict(trials, self.tol if self.tol > 0 else PASS_TOL)
+        if side is not None:
+            mistake, text = side
+            also = "" if score >= self.points else f" Also: {verdict.message}"
+            return Verdict(0.0, float(self.points), text + also, mistake, verdict.parts,
+                           verdict.error_measure)
         return Verdict(score, float(self.points), verdict.message, verdict.diagnosis,
                        verdict.parts, verdict.error_measure)
 
@@ -164,13 +228,6 @@ def compare_outputs(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
             worst = float("inf")
             continue
         got = trial.got
-        if trial.probe.repeat > 1 and isinstance(got, list) and got:
-            again = _cmp.compare_value(got[-1], got[0], "second call", spec.tol)
-            if not all(p.ok for p in again):
-                messages.append("calling the function twice gave different results: do not keep "
-                                "state between calls (reset, don't +=) and don't modify inputs")
-                parts[(prefix + " " if prefix else "") + "repeatable"] = False
-            got = got[0]
         for part in _cmp.compare_value(got, trial.want, "", spec.tol, n_hint=_batch_size(trial)):
             pname = trial.probe.name if part.name == "value" else part.name
             key = " ".join(s for s in (prefix, pname) if s)

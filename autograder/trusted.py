@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from autograder import plaindata, sandbox
-from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
+from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwrap_trial
 
 RUNNER_SOURCE_PATH = Path(__file__).with_name("_runner.py")
 
@@ -61,7 +61,8 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         for p in probes:
             probes_json.append({"name": p.name, "call": p.call, "args": encoder.enc(tuple(p.args)),
                                 "kwargs": encoder.enc(dict(p.kwargs)), "repeat": p.repeat,
-                                "readonly": p.readonly})
+                                "readonly": p.readonly, "sympy": p.sympy,
+                                "inject": dict(p.inject)})
     ws = sandbox.new_workspace()
     try:
         write_release_files(ws.path, release_files)
@@ -88,7 +89,7 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         for spec, probes, wants in plan:
             trials = []
             for probe, want in zip(probes, wants, strict=True):
-                trials.append(_read_trial(out, k, probe, want, result.note))
+                trials.append(unwrap_trial(_read_trial(out, k, probe, want, result.note)))
                 k += 1
             verdict = spec.judge(trials)
             broken = spec.structure(cells) if spec.structure else None

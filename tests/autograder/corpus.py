@@ -31,8 +31,8 @@ EXPECTED: dict[str, Expect] = {
     "mistake_wrong_answer": Expect(4, "answer is wrong"),
     # cheating attempts on a wrong answer (zeros of the right shapes: worth 1 public point)
     "abuse_patch_numpy": Expect(1, "all zeros"),
-    "abuse_input_transformer": Expect(1, "the trusted result stands", flag=True),
-    "abuse_ast_transformer": Expect(1, "the trusted result stands", flag=True),
+    "abuse_input_transformer": Expect(1, "the lower score, 0, counts", flag=True),
+    "abuse_ast_transformer": Expect(1, "the lower score, 0, counts", flag=True),
     "abuse_steal_files": Expect(1, "all zeros"),
     "abuse_write_gradebook": Expect(1, "all zeros"),
     "deleted_grade_cell": Expect(1, "was missing and was put back"),
