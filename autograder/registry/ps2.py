@@ -21,7 +21,7 @@ import sympy
 from autograder.registry.common import gradient_compare, inject
 from autograder.registry.ps1 import q2_context, q2_instance, q2_reference
 from autograder.structure import all_of, analytic_gradients, no_loops
-from autograder.symbolic import by_name, from_srepr
+from autograder.symbolic import as_expression, by_name
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, choice_task
 from backprop_ref import activations, vector
 from backprop_ref.spec import MLPSpec
@@ -251,7 +251,7 @@ def compare_count(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
         return Verdict(0.0, spec.points, f"{name}: {trial.error}", "error")
     M, H = _ops_symbols()
     try:
-        expr = by_name(from_srepr(trial.got), (M, H))
+        expr = by_name(as_expression(trial.got), (M, H))
     except (TypeError, ValueError) as exc:
         return Verdict(0.0, spec.points, f"{name}: {exc}", "not_an_expression")
     extra = sorted(str(s) for s in expr.free_symbols - {M, H})
