@@ -206,7 +206,9 @@ class TaskSpec:
         side = side_effect_verdict(trials, self.tol if self.tol > 0 else PASS_TOL)
         if side is not None:
             mistake, text = side
-            also = "" if score >= self.points else f" Also: {verdict.message}"
+            # values after kept state are a consequence, not a second mistake
+            also = ("" if score >= self.points or mistake == "accumulates"
+                    else f" Also: {verdict.message}")
             return Verdict(0.0, float(self.points), text + also, mistake, verdict.parts,
                            verdict.error_measure)
         return Verdict(score, float(self.points), verdict.message, verdict.diagnosis,
@@ -235,8 +237,9 @@ def compare_outputs(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
             if part.error is not None:
                 worst = max(worst, part.error)
             if not part.ok:
-                messages.append(part.message.replace("value", trial.probe.name, 1)
-                                if part.name == "value" else part.message)
+                text = (part.message.replace("value", trial.probe.name, 1)
+                        if part.name == "value" else part.message)
+                messages.append(f"{prefix}: {text}" if prefix else text)
     right = sum(parts.values())
     total = max(len(parts), 1)
     if right == total and not messages:

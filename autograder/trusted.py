@@ -55,6 +55,13 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
     encoder = plaindata.Encoder()
     probes_json = []
     for spec in tasks:
+        message = spec.structure(cells) if spec.structure else None
+        if message:
+            # The form is wrong whatever the numbers: judged from the source, not probed (a
+            # finite-difference "backward" can be slow enough to starve the other tasks).
+            result.verdicts[spec.grade_id] = Verdict(0.0, float(spec.points), message,
+                                                     "structure")
+            continue
         probes = list(spec.instances(ctx))
         wants = [spec.reference(p) for p in probes]
         plan.append((spec, probes, wants))
@@ -91,12 +98,7 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
             for probe, want in zip(probes, wants, strict=True):
                 trials.append(unwrap_trial(_read_trial(out, k, probe, want, result.note)))
                 k += 1
-            verdict = spec.judge(trials)
-            broken = spec.structure(cells) if spec.structure else None
-            if broken and verdict.score > 0:
-                verdict = Verdict(0.0, verdict.max_score, broken, "structure", verdict.parts,
-                                  verdict.error_measure)
-            result.verdicts[spec.grade_id] = verdict
+            result.verdicts[spec.grade_id] = spec.judge(trials)
     finally:
         sandbox.remove_workspace(ws, kill=False)
     result.seconds = time.perf_counter() - start

@@ -277,7 +277,7 @@ TASKS = [
         ("q3_backward",),
         _q3_instances("q3_backward", Q3_FORWARD),
         _q3_backward_reference,
-        structure=_analytic("q3_backward"),
+        structure=analytic_gradients("q3_backward", (*GIVEN, *Q3_FORWARD)),
     ),
     sympy_task("t1_5_tests_sigmoid_sym", "sigmoid_prime_in_s", lambda: [sympy.Symbol("s")],
                lambda s: s[0] * (1 - s[0])),

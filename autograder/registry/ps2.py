@@ -309,7 +309,7 @@ TASKS = [
         _backward_vec_instances([(4, 5, 3), (3, 3, 3), (6, 2, 4), (2, 7, 5)]),
         q2_reference,
         compare=gradient_compare(q2_context),
-        structure=all_of(no_loops("backward_vec", GIVEN), _analytic("backward_vec")),
+        structure=all_of(_analytic("backward_vec"), no_loops("backward_vec", GIVEN)),
     ),
     TaskSpec(
         "t2_4_tests_activations",
@@ -334,7 +334,7 @@ TASKS = [
         _mlp_instances("mlp_grads"),
         mlp_reference,
         compare=gradient_compare(lambda probe: {"cache": _mlp_cache(probe), "level": "vector"}),
-        structure=_analytic("mlp_backward"),
+        structure=analytic_gradients("mlp_backward", (*GIVEN, *ACTIVATIONS)),
     ),
     TaskSpec(
         "t2_5a_tests",

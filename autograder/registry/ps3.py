@@ -241,8 +241,10 @@ WITH_LOSS_AND_BACKWARD = inject(batch_forward=FORWARD_SOLUTION, batch_loss=LOSS_
 """The reference's earlier functions (the notebook's solutions) injected into later tasks."""
 
 
-def _analytic(name: str) -> object:
-    return analytic_gradients(name, GIVEN)
+def _analytic(name: str, injected: Mapping[str, str] = {}) -> object:  # noqa: B006
+    """No finite differences in ``name`` or its helpers; the reference's injected functions
+    are not the student's and are not followed."""
+    return analytic_gradients(name, (*GIVEN, *injected))
 
 
 def _injected(make: Callable[[TaskContext], list[Probe]], sources: Mapping[str, str],
@@ -291,7 +293,7 @@ TASKS = [
         ), WITH_FORWARD),
         backward_reference(PARAM_KEYS),
         compare=_GRADS,
-        structure=_analytic("batch_backward"),
+        structure=_analytic("batch_backward", WITH_FORWARD),
     ),
     TaskSpec(
         "t3_4_tests_output",
@@ -300,7 +302,7 @@ TASKS = [
         _injected(_random("batch_backward", HIDDEN_CASES), WITH_FORWARD),
         backward_reference(OUTPUT_KEYS),
         compare=_GRADS,
-        structure=_analytic("batch_backward"),
+        structure=_analytic("batch_backward", WITH_FORWARD),
     ),
     TaskSpec(
         "t3_4_tests_hidden_layer",
@@ -309,7 +311,7 @@ TASKS = [
         _injected(_random("batch_backward", HIDDEN_CASES), WITH_FORWARD),
         backward_reference(HIDDEN_KEYS),
         compare=_GRADS,
-        structure=_analytic("batch_backward"),
+        structure=_analytic("batch_backward", WITH_FORWARD),
     ),
     TaskSpec(
         "t3_5_tests",
@@ -321,7 +323,7 @@ TASKS = [
         ), WITH_BACKWARD),
         backward_reference(PARAM_KEYS),
         compare=_GRADS,
-        structure=_analytic("grads_loop"),
+        structure=_analytic("grads_loop", WITH_BACKWARD),
     ),
     sympy_task("t3_6_tests_step", "gd_next", _gd_symbols,
                lambda s: s[2] - s[0] * s[1] * s[2]),
@@ -334,7 +336,7 @@ TASKS = [
         _injected(_train_instances, WITH_LOSS_AND_BACKWARD),
         _train_reference,
         tol=1e-8,
-        structure=_analytic("train_gd"),
+        structure=_analytic("train_gd", WITH_LOSS_AND_BACKWARD),
     ),
     TaskSpec(
         "t3_7_tests_spirals",
@@ -343,7 +345,7 @@ TASKS = [
         _injected(_spirals_instances, WITH_LOSS_AND_BACKWARD),
         _train_reference,
         tol=1e-6,
-        structure=_analytic("train_gd"),
+        structure=_analytic("train_gd", WITH_LOSS_AND_BACKWARD),
     ),
 ]
 """Every autograded code cell of ps3 whose verdict the trusted grader decides."""

@@ -46,6 +46,14 @@ def cells(assignment: str, replace: dict[str, str] | None = None) -> list[str]:
     return out
 
 
+def solution_of(assignment: str, gid: str) -> str:
+    """The instructor's solution text of one answer cell (markers removed)."""
+    for cell in _source(assignment).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == gid:
+            return synthetic.strip_markers(cell.source).rstrip("\n") + "\n"
+    raise KeyError(gid)
+
+
 def specs(assignment: str) -> list[tasks.TaskSpec]:
     return tasks.load_tasks(REPO / "autograder" / "registry" / f"{assignment}.py")
 
