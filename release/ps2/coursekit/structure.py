@@ -22,6 +22,9 @@ What counts:
 from __future__ import annotations
 
 import ast
+import inspect
+import textwrap
+from collections.abc import Callable, Iterable
 
 MATRIX_PRODUCT_CALLS = frozenset({"dot", "matmul", "outer", "einsum", "inner", "tensordot"})
 HIDDEN_LOOP_CALLS = frozenset({"map", "vectorize", "apply_along_axis", "frompyfunc"})
@@ -158,3 +161,36 @@ def finite_differences(node: ast.AST, steps: set[str] = frozenset(),
               and _is_step(sub.right, steps)):
             found.append("a difference quotient (f(x + h) - f(x - h)) / 2h")
     return list(dict.fromkeys(found))
+
+
+def used_functions(fn: Callable, given: Iterable[str] = ()) -> list[tuple[Callable, ast.AST]]:
+    """``fn`` and every function of its module it uses by name, transitively (for a notebook:
+    the functions of ``__main__``), except the ``given`` ones and those without source."""
+    skip = set(given)
+    order, todo, seen = [], [fn], {getattr(fn, "__name__", "")}
+    while todo:
+        f = todo.pop()
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        order.append((f, tree))
+        namespace = getattr(f, "__globals__", {})
+        for sub in ast.walk(tree):
+            if not isinstance(sub, ast.Name) or sub.id in seen or sub.id in skip:
+                continue
+            other = namespace.get(sub.id)
+            if inspect.isfunction(other) and other.__module__ == f.__module__:
+                seen.add(sub.id)
+                todo.append(other)
+    return order
+
+
+def function_loops(fn: Callable, given: Iterable[str] = ()) -> list[str]:
+    """:func:`computation_loops` of ``fn`` and of the helpers it uses (see
+    :func:`used_functions`), each as ``"for"`` or ``"for (in helper)"``."""
+    found = []
+    for f, tree in used_functions(fn, given):
+        where = "" if f is fn else f" (in {f.__name__})"
+        found += [kind + where for kind in computation_loops(tree)]
+    return found
