@@ -54,10 +54,15 @@ Fields of :class:`TaskSpec`:
 - ``notebook``: which notebook of the assignment holds the cell (default: found automatically).
 - ``structure(cells) -> message | None`` (optional): a requirement on the form of the student's
   code, checked on the source of their code cells by parsing, never by running it (see
-  :mod:`autograder.structure`: ``loops_only(name)``, ``no_loops(name)``); a message gives 0.
+  :mod:`autograder.structure`: ``loops_only``, ``no_loops``, ``analytic_gradients``, ``all_of``;
+  each follows the student's helpers, never the notebook's ``given`` ones); a message gives 0
+  and the task is not probed at all.
 
-Each trial carries ``probe``, ``want`` (reference value), ``got`` (student value, decoded, or
-None) and ``error`` (the student's exception text, or None).
+Each trial carries ``probe``, ``want`` (reference value), ``got`` (student value of the first
+call, decoded, or None), ``error`` (the student's exception text, or None) and, for calls,
+``later`` / ``later_errors`` (the repeated calls) and ``mutated`` (what the first call changed in
+its arguments). :meth:`TaskSpec.judge` fails the task on any side effect before its comparison
+counts.
 """
 
 from __future__ import annotations
