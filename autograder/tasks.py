@@ -133,6 +133,21 @@ def unwrap_trial(trial: Trial) -> Trial:
                  tuple(got["errors"]), tuple(str(m) for m in got["mutated"]))
 
 
+def _identical(a: Any, b: Any) -> bool:
+    """The same value, NaN where NaN (a wrong result repeated exactly is not a side effect)."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return set(a) == set(b) and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        x, y = np.asarray(a), np.asarray(b)
+        if x.dtype.kind in "biufc" and y.dtype.kind in "biufc":
+            return x.shape == y.shape and bool(np.array_equal(x, y, equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+    return a == b
+
+
 def side_effect_verdict(trials: Sequence[Trial], tol: float = PASS_TOL) -> tuple[str, str] | None:
     """(mistake id, message) for the first side effect of a task's function, or None.
 
@@ -155,7 +170,7 @@ def side_effect_verdict(trials: Sequence[Trial], tol: float = PASS_TOL) -> tuple
                 return "not_repeatable", (f"{name} failed when called a second time on the "
                                           f"same inputs: {err}")
         for again in trial.later:
-            if trial.got is None:
+            if trial.got is None or _identical(again, trial.got):
                 continue
             parts = _cmp.compare_value(again, trial.got, "", tol)
             bad = [p.name for p in parts if not p.ok]

@@ -38,3 +38,32 @@ def test_agreement_is_not_flagged_and_partial_credit_is_the_minimum() -> None:
 def test_cells_without_a_trusted_task_keep_the_kernel_result() -> None:
     e = combine("t", 1.0, 1.0, "passed", None)
     assert e["score"] == 1.0 and e["trusted_score"] is None and not e["flagged"]
+
+
+def test_side_effects_fail_the_task_with_their_own_message() -> None:
+    import numpy as np
+
+    from autograder import tasks
+
+    spec = tasks.TaskSpec("g", 2, ("f",), lambda c: [], lambda p: None)
+    want = {"W": np.ones((2, 2))}
+
+    def trial(record: dict) -> tasks.Trial:
+        return tasks.unwrap_trial(tasks.Trial(tasks.Probe("f"), want, record, None))
+
+    same = {"W": np.ones((2, 2))}
+    v = spec.judge([trial({"calls": [same, same], "errors": [None],
+                           "mutated": ["params['W1']"]})])
+    assert (v.score, v.diagnosis) == (0, "input_modified")
+    assert v.message.startswith("f changed its argument params['W1'] in place")
+    v = spec.judge([trial({"calls": [same], "errors": ["ValueError: assignment destination is "
+                                                       "read-only"], "mutated": []})])
+    assert (v.score, v.diagnosis) == (0, "input_modified")
+    v = spec.judge([trial({"calls": [same, same], "errors": [None], "mutated": ["cache"]})])
+    assert v.diagnosis == "cache_modified"
+    # a wrong result (NaN included) repeated exactly is a wrong result, not a side effect
+    nan = {"W": np.full((2, 2), np.nan)}
+    v = spec.judge([trial({"calls": [nan, {"W": np.full((2, 2), np.nan)}], "errors": [None],
+                           "mutated": []})])
+    assert v.score == 0 and v.diagnosis not in ("accumulates", "input_modified")
+    assert spec.judge([trial({"calls": [same, same], "errors": [None], "mutated": []})]).score == 2
