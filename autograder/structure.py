@@ -104,11 +104,13 @@ def no_loops(name: str, given: Iterable[str] = ()) -> Rule:
     dict of results is allowed, see ``coursekit.structure.computation_loops``)."""
 
     def check(cells: str | list[str]) -> str | None:
-        nodes = reachable(_join(cells), name, given)
+        source = _join(cells)
+        nodes = reachable(source, name, given)
         if not nodes:
             return f"{name} is not defined"
+        keys = rules.key_names(ast.parse(source))
         for node in nodes:
-            used = sorted(set(rules.computation_loops(node)))
+            used = sorted(set(rules.computation_loops(node, keys)))
             if used:
                 return (f"{_where(node, name)} uses Python loops ({', '.join(used)}): "
                         "the task asks for vector and matrix operations")

@@ -90,6 +90,8 @@ def test_no_loops_allows_result_key_loops_and_follows_helpers():
     hidden = "def f(X):\n    return list(map(lambda r: r * 2, X))\n"
     assert "map" in structure.no_loops("f")([hidden])
     assert "through its helper _down) uses @" in structure.loops_only("f")([HELPER_LOOP])
+    key_list = 'KEYS = ("W", "b")\n\ndef f(g):\n    return {k: g[k] for k in KEYS}\n'
+    assert structure.no_loops("f")([key_list]) is None
 
 
 FD_QUOTIENT = '''

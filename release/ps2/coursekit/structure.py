@@ -75,10 +75,32 @@ def _over_keys(iterable: ast.AST, dicts: set[str]) -> bool:
     return isinstance(iterable, ast.Name) and iterable.id in dicts
 
 
-def computation_loops(node: ast.AST) -> list[str]:
+def key_names(tree: ast.AST) -> set[str]:
+    """Names a module binds to a dict literal or a tuple/list/set of strings (key lists such
+    as ``KEYS = ("W1", "b1")``): walking them walks result keys."""
+    out = set()
+    for sub in getattr(tree, "body", []):
+        if isinstance(sub, ast.Assign) and (
+                isinstance(sub.value, ast.Dict | ast.DictComp)
+                or _over_keys(sub.value, set())):
+            out.update(t.id for t in sub.targets if isinstance(t, ast.Name))
+    return out
+
+
+def _runtime_key_names(fn: Callable) -> set[str]:
+    """Global names of ``fn`` bound to a dict or a tuple/list/set of strings right now."""
+    out = set()
+    for name, value in getattr(fn, "__globals__", {}).items():
+        if isinstance(value, dict) or (isinstance(value, tuple | list | set | frozenset) and value
+                                       and all(isinstance(v, str) for v in value)):
+            out.add(name)
+    return out
+
+
+def computation_loops(node: ast.AST, keys: Iterable[str] = ()) -> list[str]:
     """Loops over the computation inside ``node`` (see the module docstring); loops that only
-    walk the keys of a dict of tensors are not counted."""
-    dicts = _string_keyed(node)
+    walk the keys of a dict of tensors (or a list of key names, ``keys``) are not counted."""
+    dicts = _string_keyed(node) | set(keys)
     found = []
     for sub in ast.walk(node):
         if isinstance(sub, ast.While):
@@ -192,5 +214,5 @@ def function_loops(fn: Callable, given: Iterable[str] = ()) -> list[str]:
     found = []
     for f, tree in used_functions(fn, given):
         where = "" if f is fn else f" (in {f.__name__})"
-        found += [kind + where for kind in computation_loops(tree)]
+        found += [kind + where for kind in computation_loops(tree, _runtime_key_names(f))]
     return found
