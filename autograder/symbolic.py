@@ -13,6 +13,7 @@ like one built from the notebook's own symbols.
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -118,10 +119,15 @@ def compare_expression(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
 def _diagnose(name: str, expr: Any, expected: Any, symbols: Sequence[Any]) -> tuple[bool, str,
                                                                                     str]:
     """(ok, mistake id, message) from the one diagnosis engine when it knows expressions."""
-    try:
-        from coursekit.diagnose import expression_diagnosis  # noqa: PLC0415
-    except ImportError:
-        expression_diagnosis = None
+    expression_diagnosis = None
+    for module in ("coursekit.expressions", "coursekit.diagnose"):
+        try:
+            expression_diagnosis = getattr(importlib.import_module(module),
+                                           "expression_diagnosis", None)
+        except ImportError:
+            continue
+        if expression_diagnosis is not None:
+            break
     if expression_diagnosis is not None:
         found = expression_diagnosis(name, expr, expected, list(symbols))
         return found.ok, found.mistake, found.message

@@ -43,7 +43,8 @@ EXPECTED: dict[str, Expect] = {
     # faults on a correct answer
     "abuse_os_exit": Expect(0, "the kernel died"),
     "abuse_sys_exit": Expect(5),
-    "abuse_busy_loop": Expect(5, "ignored the interrupt", flag=True),
+    # the kernel stopped before the tests ran: no evidence from them, so no points (verdict rule)
+    "abuse_busy_loop": Expect(0, "ignored the interrupt", flag=True),
     "abuse_memory_bomb": Expect(5),
     "abuse_fork_bomb": Expect(5),
     "abuse_huge_output": Expect(5, "truncated"),
