@@ -67,7 +67,8 @@ XSS = "bpcxss"
 SHM_KEY = 0x0B0C5A11
 HOST_SOCKET = "/tmp/bpc-host-service.sock"
 
-_LEAK = ("def _leak(tag, text):\n    print('FOUND', tag, str(text)[:300])\n")
+_LEAK = ("def _leak(tag, text):\n    print('FOUND', tag, str(text)[:300])\n"
+         f"_SECRET = '{SECRET[:8]}' + '{SECRET[8:]}'\n")
 
 ATTACKS: dict[str, tuple[str, str]] = {
     # 1. kernel-decided cells: hide failures from nbgrader's rule (the execute reply says error)
@@ -137,7 +138,7 @@ ATTACKS: dict[str, tuple[str, str]] = {
                "            except OSError:\n                continue\n"
                "            if b'ipykernel' in t and pid not in ('1', str(os.getpid())):\n"
                "                _leak('kernel', t)\n"
-               f"            if b'{SECRET}' in t or b'sqlite' in t or b'postgres' in t:\n"
+               "            if _SECRET.encode() in t or b'sqlite' in t or b'postgres' in t:\n"
                "                _leak('proc', t)\n"
                "print('pids', [p for p in os.listdir('/proc') if p.isdigit()])\n"),
     "s_disk_fill": ("sandbox", "import os\nos.makedirs('fill', exist_ok=True)\n"
@@ -167,11 +168,11 @@ ATTACKS: dict[str, tuple[str, str]] = {
                           "        print('blocked', type(e).__name__)\n"),
     "g_credentials": ("gradebook", _LEAK + "import os\n"
                       "for k, v in os.environ.items():\n"
-                      f"    if '{SECRET}' in v or 'sqlite' in v or 'postgres' in v:\n"
+                      "    if _SECRET in v or 'sqlite' in v or 'postgres' in v:\n"
                       "        _leak('env', k)\n"
                       "for p in ['{SECRET_FILE}', '/proc/1/environ', '/proc/1/cmdline']:\n"
                       "    try:\n        t = open(p, 'rb').read()\n"
-                      f"        if b'{SECRET}' in t:\n            _leak('file', p)\n"
+                      "        if _SECRET.encode() in t:\n            _leak('file', p)\n"
                       "    except OSError as e:\n        print('blocked', type(e).__name__)\n"),
     # 8. active content in feedback
     "f_html_output": ("feedback", "from IPython.display import HTML, Javascript, SVG, display\n"

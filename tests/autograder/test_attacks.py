@@ -24,8 +24,15 @@ from nbgrader.api import Gradebook
 
 from autograder import demo, pipeline, synthetic
 from tests.autograder.conftest import ASSIGNMENT, FAST, copy_course
-from tests.autograder.corpus import (ATTACK_CATEGORIES, ATTACKS, HOST_SOCKET, MARKDOWN_ATTACKS,
-                                     SECRET, SHM_KEY, XSS)
+from tests.autograder.corpus import (
+    ATTACK_CATEGORIES,
+    ATTACKS,
+    HOST_SOCKET,
+    MARKDOWN_ATTACKS,
+    SECRET,
+    SHM_KEY,
+    XSS,
+)
 
 pytestmark = pytest.mark.slow
 PNG = base64.b64encode(bytes.fromhex(
@@ -40,7 +47,10 @@ def _ipc_keys() -> set[str]:
 
 
 def _sandbox_processes() -> list[str]:
-    """Processes left by any sandbox: a workspace as their folder or the sleepers of attacks."""
+    """Processes left by our sandboxes (this Python installation in a workspace, or the
+    sleepers of the attacks); other graders on the machine are not ours to judge."""
+    import sys  # noqa: PLC0415
+
     left = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -50,7 +60,8 @@ def _sandbox_processes() -> list[str]:
             cwd = os.readlink(f"/proc/{pid}/cwd")
         except OSError:
             continue
-        if "bpc-ws-" in cwd or "bpc-ws-" in cmd or cmd.startswith("sleep 600"):
+        ours = sys.prefix in cmd and ("bpc-ws-" in cwd or "bpc-ws-" in cmd)
+        if ours or cmd.startswith("sleep 600") or "bwrap" in cmd and sys.prefix in cmd:
             left.append(f"{pid}: {cmd[:80]}")
     return left
 
@@ -216,7 +227,9 @@ class _Active(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.tag = tag
         for name, value in attrs:
-            if XSS in (value or "") or (name.startswith("on") and tag != "body"):
+            value = value or ""
+            if (XSS in value or name.startswith("on")
+                    or value.strip().lower().startswith(("javascript:", "data:text"))):
                 self.hits.append(f"<{tag} {name}={value}>")
 
     def handle_data(self, data):
@@ -231,7 +244,6 @@ def test_feedback_is_inert(batch, kind):
     parser = _Active()
     parser.feed(page)
     assert parser.hits == []
-    assert "javascript:" not in page.lower()
 
 
 def test_nothing_left_and_gradebook_consistent(batch):
