@@ -32,6 +32,13 @@ import bleach
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_output
 
+from autograder import bounded
+
+RENDER_SECONDS = 60.0
+RENDER_MEMORY_BYTES = 2 * 1024**3
+MARKDOWN_BUDGET = 200_000
+MAX_TEXT_CELLS = 400
+_OVER = "*[text cells not shown: the feedback's size limit for text was reached]*"
 _HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 _HIDDEN_END = "END HIDDEN TESTS"
 _EXPORTER: Any = None
@@ -81,8 +88,16 @@ def feedback_notebook(nb: Any, nb_result: dict[str, Any], hidden: list[str],
     fb = copy.deepcopy(nb)
     cells = nb_result["cells"]
     after_hidden = False
+    budget, text_cells = MARKDOWN_BUDGET, 0
     for cell in fb.cells:
         meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type in ("markdown", "raw"):
+            budget -= len(cell.source)
+            text_cells += 1
+            if budget < 0 or text_cells > MAX_TEXT_CELLS:
+                cell.source, cell.metadata = _OVER, {}
+                cell.pop("attachments", None)
+                continue
         cell.source, had_hidden = strip_hidden(cell.source)
         gid = meta.get("grade_id")
         if cell.cell_type == "code":
@@ -104,6 +119,10 @@ def feedback_notebook(nb: Any, nb_result: dict[str, Any], hidden: list[str],
             meta["points"] = res.get("max_score", meta.get("points", 0))
         if gid and (meta.get("solution") or meta.get("task")):
             meta["comment"] = nb_result.get("comments", {}).get(gid)
+    kept = [c for c in fb.cells if c.source != _OVER or c.cell_type == "code"]
+    if len(kept) < len(fb.cells):  # text past the budget: one marker instead of every cell
+        kept.append(new_markdown_cell(_OVER))
+    fb.cells = kept
     fb.cells.insert(0, new_markdown_cell(summary_markdown(nb_result, student_notes)))
     return fb
 
@@ -208,5 +227,10 @@ def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
                               "late_penalty": 0}}
     nb = nbformat.from_dict(fb)
     inert_cells(nb)
+    return bounded.call(_export, nb, resources, seconds=RENDER_SECONDS,
+                        memory_bytes=RENDER_MEMORY_BYTES)
+
+
+def _export(nb: Any, resources: dict[str, Any]) -> str:
     body, _ = _EXPORTER.from_notebook_node(nb, resources=resources)
     return body

@@ -92,7 +92,10 @@ def _kernel_manager(ws: sandbox.Workspace, student_id: str,
     km = AsyncKernelManager(kernel_name="bpc-sandbox")
     km._kernel_spec = KernelSpec(argv=[*sandbox.launch_argv(cfg, ws, limits),
                                        "{connection_file}"],
-                                 display_name="sandbox", language="python", env={})
+                                 display_name="sandbox", language="python", env={},
+                                 # a signal would reach bubblewrap outside the sandbox, not the
+                                 # kernel: ipykernel interrupts itself on a control message
+                                 interrupt_mode="message")
     # a message larger than the whole output budget is dropped by ZeroMQ before it is decoded
     km.context.setsockopt(zmq.MAXMSGSIZE, 4 * limits.output_bytes_total + 65536)
     km.connection_file = str(cfg.parent / "connection.json")
