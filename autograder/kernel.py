@@ -142,7 +142,7 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
                 if sandbox.over_quota(ws):
                     state["killed"] = sandbox.quota_note(ws)
             if state["killed"]:
-                pass
+                pass  # over quota: end it below
             elif now - start > limits.submission_timeout:
                 state["killed"] = (f"the notebook exceeded the time limit of "
                                    f"{limits.submission_timeout:.0f} s per submission")

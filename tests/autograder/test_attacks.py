@@ -34,7 +34,7 @@ from tests.autograder.corpus import (
     XSS,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005fe02fe0dd8a5"
@@ -140,6 +140,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory):
         nb.cells.append(new_markdown_cell(text))
         nb.cells.append(nbformat.v4.new_raw_cell(f"<script>{XSS}13()</script>"))
         _write(folder, kind, nb)
+    flood = synthetic.solved(src, rel, wrong)  # untimed trusted work: 2900 markdown cells
+    flood.cells += [new_markdown_cell(f"*{i}* " + "text _x_ " * 500) for i in range(2900)]
+    _write(folder, "t_markdown_flood", flood)
     with Gradebook(course.db_url, course.course_id) as gb:
         gb.update_or_create_student("bystander", first_name="By", email="b@example.org")
     try:
@@ -172,7 +175,7 @@ def test_every_student_scored_with_a_reason(batch):
     _, report, _, _ = batch
     rows = _rows(report)
     expected = set(ATTACKS) | set(MARKDOWN_ATTACKS) | {"correct", "blank", "control_wrong",
-                                                        "honest_attachment"}
+                                                        "honest_attachment", "t_markdown_flood"}
     assert set(rows) == expected and report.rejected == []
     for student, row in rows.items():
         assert row["max_score"] == 7
@@ -190,7 +193,8 @@ def test_honest_controls(batch):
     assert f'src="data:image/png;base64,{PNG}"' in page
 
 
-@pytest.mark.parametrize("kind", sorted(ATTACKS) + sorted(MARKDOWN_ATTACKS))
+@pytest.mark.parametrize("kind", sorted(ATTACKS) + sorted(MARKDOWN_ATTACKS) +
+                         ["t_markdown_flood"])
 def test_no_attack_gains_a_point(batch, kind):
     _, report, _, _ = batch
     rows = _rows(report)
@@ -270,3 +274,6 @@ def test_sandbox_stopped_the_attacks(batch):
     assert "pids ['1', '2']" in _everything_students_see(course, "s_proc")  # PID namespace
     assert "shm -1" in _everything_students_see(course, "s_sysv_read")  # IPC namespace
     assert "truncated" in notes["t_display_update"]
+    flood = (course.feedback_dir("t_markdown_flood", ASSIGNMENT) / "backprop.html").read_text()
+    assert "size limit for text" in flood or "could not render the feedback" in notes[
+        "t_markdown_flood"]
