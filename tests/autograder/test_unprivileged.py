@@ -1,8 +1,8 @@
 """The attack batch again, with the grader running as an unprivileged user (CI runs as root).
 
 As root this test creates the system user ``bpc-grader`` (``useradd``) and runs
-``tests/autograder/test_attacks.py`` under it with ``setpriv`` (no supplementary groups, a clean
-environment). When the Python installation lies under a folder that user cannot enter (e.g.
+``tests/autograder/test_attacks.py`` and ``test_postgres_attacks.py`` under it with ``setpriv``
+(no supplementary groups, a clean environment). When the Python installation lies under a folder that user cannot enter (e.g.
 ``/root/.pyenv``), the run happens in a private mount namespace (``unshare --mount``) where only
 that installation is made reachable, exactly as an instructor's own installation would be.
 Without root, test_attacks.py already runs unprivileged and this test is skipped.
@@ -63,7 +63,8 @@ def test_attack_batch_as_unprivileged_user():
     home = Path(tempfile.mkdtemp(prefix="bpc-unprivileged-"))  # pytest's tmp is root-only
     shutil.chown(home, USER, USER)
     python = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-              "--basetemp", str(home / "pt"), str(ROOT / "tests/autograder/test_attacks.py")]
+              "--basetemp", str(home / "pt"), str(ROOT / "tests/autograder/test_attacks.py"),
+              str(ROOT / "tests/autograder/test_postgres_attacks.py")]
     inner = ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups",
              "env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
              "BPC_ATTACKS_UNPRIVILEGED=1", *python]
