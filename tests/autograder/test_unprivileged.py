@@ -2,9 +2,10 @@
 
 As root this test creates the system user ``bpc-grader`` (``useradd``) and runs
 ``tests/autograder/test_attacks.py`` and ``test_postgres_attacks.py`` under it with ``setpriv``
-(no supplementary groups, a clean environment). When the Python installation lies under a folder that user cannot enter (e.g.
-``/root/.pyenv``), the run happens in a private mount namespace (``unshare --mount``) where only
-that installation is made reachable, exactly as an instructor's own installation would be.
+(no supplementary groups, a clean environment). When the Python installation lies under a
+folder that user cannot enter (e.g. ``/root/.pyenv``), the run happens in a private mount
+namespace (``unshare --mount``) where only that installation is made reachable, exactly as an
+instructor's own installation would be.
 Without root, test_attacks.py already runs unprivileged and this test is skipped.
 """
 
