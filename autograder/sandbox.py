@@ -10,7 +10,7 @@ process ends, the kernel ends every process and IPC object of the namespaces.
 
 Inside, :mod:`autograder._launch` adds rlimits (CPU, address space, processes, file size, no core)
 and Landlock, and as root switches to an unprivileged uid chosen at random per submission. The
-workspace is size limited: as root it is a tmpfs of ``Limits.disk_bytes``; without root a watchdog
+workspace is size limited: as root it is a tmpfs of ``DEFAULT_DISK_BYTES``; without root a watchdog
 ends the sandbox when the workspace grows past it (files are also capped by ``RLIMIT_FSIZE``).
 
 Where bubblewrap cannot isolate (not installed, user namespaces disabled), grading is refused
@@ -59,7 +59,6 @@ class Limits:
     cpu_seconds: int = 240
     memory_bytes: int = 3 * 1024**3
     file_bytes: int = 64 * 1024**2
-    disk_bytes: int = DEFAULT_DISK_BYTES
     nproc: int = 64
     output_bytes_per_cell: int = 100_000
     output_bytes_total: int = 1_000_000
