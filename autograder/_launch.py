@@ -1,19 +1,20 @@
 """Sandbox launcher: drop into the sandbox, then exec the untrusted program.
 
-Run as ``python -I /path/to/_launch.py CONFIG.json [CONNECTION_FILE]`` by the trusted grader. This
-file is deliberately standard-library only and is executed by path (never imported by student
-code). It reads its configuration, then, in this order:
+Run as ``python -I /path/to/_launch.py CONFIG.json [CONNECTION_FILE]`` by the trusted grader,
+normally as the first program inside bubblewrap (``"bwrap": true``: the namespaces, the file
+system view and the network are bubblewrap's; see :mod:`autograder.sandbox`). This file is
+deliberately standard-library only and is executed by path (never imported by student code). It
+reads its configuration (and the kernel connection file, if given), then, in this order:
 
-1. copies the kernel connection file (if given) into the workspace so the sandbox user can read it;
+1. (``--unsafe`` only) as root, a private mount namespace and a network namespace;
 2. sets resource limits (CPU seconds, address space, processes, file size, no core dumps);
 3. restricts the file system and network with Landlock (Linux >= 5.13): read-only access to the
    Python installation, read-write access to the workspace only, TCP bind only to the kernel's
    ports, no TCP connect, no signals or abstract sockets outside the sandbox;
-4. when running as root, makes the Python installation reachable (private mount namespace) and
-   drops to the unprivileged uid/gid given in the configuration;
-   and, as root, gives the program a network namespace of its own (no network at all; the
-   kernel talks to the grader over Unix sockets in the workspace);
-5. changes to the workspace and ``execve``s the program with a clean environment.
+4. when running as root, drops to the unprivileged uid/gid given in the configuration (in
+   bubblewrap, the only capabilities left are the two this needs; the switch clears them);
+5. writes the copy of the connection file into the workspace, changes to the workspace and
+   ``execve``s the program with a clean environment.
 
 If Landlock is requested as mandatory and unavailable the launcher exits with status 97.
 """
@@ -24,7 +25,6 @@ import ctypes
 import json
 import os
 import resource
-import shutil
 import sys
 
 _SYS_CREATE = 444
@@ -184,25 +184,22 @@ def main(argv: list[str]) -> None:
     work = cfg["workspace"]
     uid, gid = cfg.get("uid"), cfg.get("gid")
     program = list(cfg["argv"])
+    inside_bwrap = bool(cfg.get("bwrap"))
+    conn_data = None
+    ports: list[int] = []
     if len(argv) > 2:
-        conn = os.path.join(work, ".kernel-connection.json")
-        shutil.copyfile(argv[2], conn)
-        os.chmod(conn, 0o600)
-        if uid is not None:
-            os.chown(conn, uid, gid)
-        with open(conn, encoding="utf-8") as fh:
-            info = json.load(fh)
+        # read now (the file is the grader's), write the copy after dropping privileges
+        with open(argv[2], "rb") as fh:
+            conn_data = fh.read(1_000_000)
+        info = json.loads(conn_data)
         ports = [int(info[k]) for k in info if k.endswith("_port")] + [0]
-        program = [conn if a == "{connection_file}" else a for a in program]
-    else:
-        ports = []
-    if uid is not None and os.getuid() == 0 and not _expose(cfg.get("expose", []),
-                                                              os.path.dirname(argv[1])):
+    if (not inside_bwrap and uid is not None and os.getuid() == 0
+            and not _expose(cfg.get("expose", []), os.path.dirname(argv[1]))):
         sys.stderr.write("sandbox: cannot expose the Python installation to an unprivileged "
                          "user; running as root with Landlock only\n")
         uid = None
-    net = "shared"
-    if cfg.get("no_network") and os.getuid() == 0:
+    net = "none" if inside_bwrap else "shared"
+    if not inside_bwrap and cfg.get("no_network") and os.getuid() == 0:
         # a fresh network namespace: no interface but a down loopback, so no TCP, UDP or DNS
         libc = ctypes.CDLL(None, use_errno=True)
         net = "none" if libc.unshare(_CLONE_NEWNET) == 0 else "shared"
@@ -211,6 +208,15 @@ def main(argv: list[str]) -> None:
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
+        if os.getuid() == 0 or os.geteuid() == 0:
+            os._exit(96)
+    os.umask(0o077)
+    if conn_data is not None:
+        conn = os.path.join(work, ".kernel-connection.json")
+        fd = os.open(conn, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(conn_data)
+        program = [conn if a == "{connection_file}" else a for a in program]
     abi = 0
     if cfg.get("landlock", True):
         abi = _landlock(cfg["read_paths"], cfg["write_paths"], ports)
@@ -218,11 +224,11 @@ def main(argv: list[str]) -> None:
             sys.stderr.write("sandbox: Landlock is required but unavailable\n")
             os._exit(97)
     os.chdir(work)
-    os.umask(0o077)
     env = dict(cfg["env"])
     env["BPC_SANDBOX_LANDLOCK"] = str(abi)
     env["BPC_SANDBOX_UID"] = str(os.getuid())
     env["BPC_SANDBOX_NETWORK"] = net
+    env["BPC_SANDBOX"] = "bwrap" if inside_bwrap else "unsafe"
     os.execve(program[0], program, env)
 
 

@@ -52,6 +52,9 @@ def _grading(g: argparse.ArgumentParser) -> None:
                    help="seconds per cell (default: the course's Execute.timeout, else 30)")
     g.add_argument("--submission-timeout", type=float, default=180.0)
     g.add_argument("--memory-mb", type=int, default=3072)
+    g.add_argument("--unsafe", action="store_true",
+                   help="grade even where bubblewrap cannot isolate student code "
+                        "(rlimits and Landlock only; see the threat model)")
     g.add_argument("--roster", type=Path, default=None,
                    help="CSV mapping LMS ids to student ids (Canvas bulk-download names)")
     _table_options(g)
@@ -105,10 +108,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _limits(args: argparse.Namespace, course: Course) -> sandbox.Limits:
     cell = args.cell_timeout or course.cell_timeout()
-    return sandbox.Limits(cell_timeout=cell,
-                          submission_timeout=max(args.submission_timeout, 2 * cell),
-                          memory_bytes=args.memory_mb * 1024**2,
-                          runner_timeout=max(cell * 1.5, 10.0))
+    limits = sandbox.Limits(cell_timeout=cell,
+                            submission_timeout=max(args.submission_timeout, 2 * cell),
+                            memory_bytes=args.memory_mb * 1024**2,
+                            runner_timeout=max(cell * 1.5, 10.0), unsafe=args.unsafe)
+    try:
+        sandbox.require_isolation(limits)
+    except sandbox.SandboxUnavailableError as exc:
+        raise CourseError(f"refusing to grade: {exc}") from None
+    return limits
 
 
 def build_sources(root: Path, console: Console) -> None:

@@ -11,6 +11,13 @@ The graded notebook is copied, and in the copy:
 - a summary cell at the top lists every task: score, diagnosis, error measure, parts right.
 
 Scores shown are the ones written to the gradebook (the role of nbgrader's ``GetGrades``).
+
+Feedback is **inert HTML**: everything that comes from the submission passes bleach (the
+sanitizer nbconvert itself uses) with an allow-list: rendered markdown and raw cells (no script,
+style, iframe, object, form, event handler or ``javascript:``/``data:`` link; images only as
+embedded raster ``data:image/...`` such as the cell's own attachments), and code outputs through
+nbconvert's ``SanitizeHTML`` (JavaScript, SVG, widget and unknown outputs dropped, HTML and
+markdown outputs cleaned).
 """
 
 from __future__ import annotations
@@ -18,11 +25,20 @@ from __future__ import annotations
 import copy
 import html
 import os
+import re
 from typing import Any
 
+import bleach
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_output
 
+from autograder import bounded
+
+RENDER_SECONDS = 60.0
+RENDER_MEMORY_BYTES = 2 * 1024**3
+MARKDOWN_BUDGET = 200_000
+MAX_TEXT_CELLS = 400
+_OVER = "*[text cells not shown: the feedback's size limit for text was reached]*"
 _HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 _HIDDEN_END = "END HIDDEN TESTS"
 _EXPORTER: Any = None
@@ -72,8 +88,16 @@ def feedback_notebook(nb: Any, nb_result: dict[str, Any], hidden: list[str],
     fb = copy.deepcopy(nb)
     cells = nb_result["cells"]
     after_hidden = False
+    budget, text_cells = MARKDOWN_BUDGET, 0
     for cell in fb.cells:
         meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type in ("markdown", "raw"):
+            budget -= len(cell.source)
+            text_cells += 1
+            if budget < 0 or text_cells > MAX_TEXT_CELLS:
+                cell.source, cell.metadata = _OVER, {}
+                cell.pop("attachments", None)
+                continue
         cell.source, had_hidden = strip_hidden(cell.source)
         gid = meta.get("grade_id")
         if cell.cell_type == "code":
@@ -95,6 +119,10 @@ def feedback_notebook(nb: Any, nb_result: dict[str, Any], hidden: list[str],
             meta["points"] = res.get("max_score", meta.get("points", 0))
         if gid and (meta.get("solution") or meta.get("task")):
             meta["comment"] = nb_result.get("comments", {}).get(gid)
+    kept = [c for c in fb.cells if c.source != _OVER or c.cell_type == "code"]
+    if len(kept) < len(fb.cells):  # text past the budget: one marker instead of every cell
+        kept.append(new_markdown_cell(_OVER))
+    fb.cells = kept
     fb.cells.insert(0, new_markdown_cell(summary_markdown(nb_result, student_notes)))
     return fb
 
@@ -116,13 +144,73 @@ def _md(text: str) -> str:
     return html.escape(text).replace("|", "\\|").replace("\n", " ")
 
 
+_TAGS = frozenset(bleach.ALLOWED_TAGS) | {
+    "p", "div", "span", "pre", "code", "table", "thead", "tbody", "tr", "td", "th", "h1", "h2",
+    "h3", "h4", "h5", "h6", "img", "br", "hr", "sub", "sup", "del", "ins", "dl", "dt", "dd",
+    "kbd", "s", "details", "summary", "caption"}
+_IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*")
+
+
+def _img_attr(tag: str, name: str, value: str) -> bool:
+    if name == "src":
+        return _IMAGE_DATA.fullmatch(value.strip()) is not None
+    return name in ("alt", "title", "width", "height")
+
+
+def _a_attr(tag: str, name: str, value: str) -> bool:
+    if name == "href":
+        return not value.strip().lower().startswith("data:")
+    return name == "title"
+
+
+_ATTRS = {"*": ["class"], "a": _a_attr, "img": _img_attr, "abbr": ["title"],
+          "acronym": ["title"], "td": ["align", "colspan", "rowspan"],
+          "th": ["align", "colspan", "rowspan"]}
+
+
+def clean_html(element: Any) -> str:
+    """Make submission HTML inert (allow-listed tags and attributes; see the module docstring)."""
+    text = element.decode("utf-8", "replace") if isinstance(element, bytes) else str(element)
+    return bleach.clean(text, tags=_TAGS, attributes=_ATTRS,
+                        protocols=["http", "https", "mailto", "data"], strip=True,
+                        strip_comments=True)
+
+
+def inert_cells(fb: Any) -> None:
+    """Clean raw cells and code outputs in place (markdown is cleaned after rendering)."""
+    from nbconvert.preprocessors.sanitize import SanitizeHTML  # noqa: PLC0415
+
+    outputs = SanitizeHTML(safe_output_keys={"metadata", "text/plain", "image/png",
+                                             "image/jpeg"},
+                           sanitized_output_types={"text/html", "text/markdown"})
+    outputs.sanitize_html_tags = clean_html  # type: ignore[method-assign]
+    for cell in fb.cells:
+        if cell.cell_type == "raw":
+            cell.source = clean_html(cell.source)
+            cell.metadata.pop("raw_mimetype", None)
+            cell.metadata.pop("format", None)
+        elif cell.cell_type == "code":
+            cell.outputs = outputs.sanitize_code_outputs(cell.get("outputs", []))
+        cell.metadata.pop("attachments", None)
+        if cell.cell_type != "markdown":
+            cell.pop("attachments", None)
+
+
 def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
     """Export a feedback notebook with nbgrader's ``feedback`` HTML template."""
     global _EXPORTER  # noqa: PLW0603 - one exporter per process: building it is slow
     if _EXPORTER is None:
         import nbgrader  # noqa: PLC0415
+        from jinja2 import pass_context  # noqa: PLC0415
         from nbconvert.exporters import HTMLExporter  # noqa: PLC0415
         from traitlets.config import Config  # noqa: PLC0415
+
+        class InertHTMLExporter(HTMLExporter):
+            """nbgrader's feedback template renders markdown itself: clean what it renders."""
+
+            @pass_context
+            def markdown2html(self, context: Any, source: str) -> str:
+                return clean_html(super().markdown2html(context, source))
 
         base = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader")
         c = Config()
@@ -130,8 +218,19 @@ def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
         c.HTMLExporter.extra_template_basedirs = [os.path.join(base, "templates")]
         c.HTMLExporter.extra_template_paths = [
             os.path.join(base, "static", "node_modules", "bootstrap", "dist", "css")]
-        _EXPORTER = HTMLExporter(config=c)
+        # markdown rendered by the template goes through clean_html (our allow-list)
+        c.HTMLExporter.sanitize_html = True
+        c.HTMLExporter.embed_images = False
+        c.HTMLExporter.filters = {"clean_html": clean_html}
+        _EXPORTER = InertHTMLExporter(config=c)
     resources = {"nbgrader": {"notebook": notebook, "score": score, "max_score": max_score,
                               "late_penalty": 0}}
-    body, _ = _EXPORTER.from_notebook_node(nbformat.from_dict(fb), resources=resources)
+    nb = nbformat.from_dict(fb)
+    inert_cells(nb)
+    return bounded.call(_export, nb, resources, seconds=RENDER_SECONDS,
+                        memory_bytes=RENDER_MEMORY_BYTES)
+
+
+def _export(nb: Any, resources: dict[str, Any]) -> str:
+    body, _ = _EXPORTER.from_notebook_node(nb, resources=resources)
     return body

@@ -84,13 +84,16 @@ def write_result(db_url: str, course_id: str, assignment: str, result: dict[str,
                     need = cell["auto_score"] is None
                 grade.needs_manual_grade = need
                 written[f"{nb_name}/{cell_id}"] = grade.auto_score
+                written[f"{nb_name}/{cell_id}/needs_manual"] = grade.needs_manual_grade
             for cell_id, text in nb_res.get("comments", {}).items():
                 try:
                     comment = gb.find_comment(cell_id, nb_name, assignment, student)
                 except MissingEntry:
                     continue
                 comment.auto_comment = text
+                written[f"{nb_name}/{cell_id}/comment"] = text
             sub_nb.flagged = bool(nb_res.get("flagged"))
+            written[f"{nb_name}/flagged"] = sub_nb.flagged
         gb.db.commit()
     return written, stale
 
@@ -111,7 +114,11 @@ def snapshot(db_url: str, course_id: str) -> dict[str, Any]:
     """Every stored cell and every student's grade/comment rows, keyed for comparison."""
     snap: dict[str, Any] = {"stored": {}, "students": {}}
     with Gradebook(db_url, course_id) as gb:
+        for student in gb.students:
+            snap["students"].setdefault(student.id, {})["student"] = [
+                student.first_name, student.last_name, student.email, student.lms_user_id]
         for assn in gb.assignments:
+            snap["stored"][f"{assn.name}/assignment"] = [str(assn.duedate), assn.course_id]
             for nb in assn.notebooks:
                 for c in nb.source_cells:
                     snap["stored"][f"{assn.name}/{nb.name}/{c.name}/source"] = [
@@ -121,6 +128,7 @@ def snapshot(db_url: str, course_id: str) -> dict[str, Any]:
                         float(c.max_score), c.cell_type]
             for sub in assn.submissions:
                 rows = snap["students"].setdefault(sub.student_id, {})
+                rows[f"{assn.name}/submission"] = [str(sub.timestamp), str(sub.extension)]
                 for snb in sub.notebooks:
                     key = f"{assn.name}/{snb.name}"
                     rows[f"{key}/flagged"] = bool(snb.flagged)
@@ -134,24 +142,57 @@ def snapshot(db_url: str, course_id: str) -> dict[str, Any]:
 
 def check_consistency(before: dict[str, Any], after: dict[str, Any], graded: set[str],
                       assignment: str, written: dict[str, dict]) -> list[str]:
-    """Problems found (empty when consistent): stored cells changed, another student's rows
-    changed, or a graded student's auto scores differ from what the coordinator wrote."""
+    """Problems found (empty when consistent), field by field: stored cells changed; a student
+    who was not graded changed in any field; a graded student's other assignments, names,
+    manual scores, extra credit or manual comments changed; or what the coordinator wrote
+    (auto scores, needs-manual flags, auto comments, notebook flags) is not what is stored."""
     problems: list[str] = []
     if before["stored"] != after["stored"]:
         changed = sorted(k for k in set(before["stored"]) | set(after["stored"])
                          if before["stored"].get(k) != after["stored"].get(k))
         problems.append(f"stored cells changed: {', '.join(changed[:5])}")
+    prefix = f"{assignment}/"
     for student in sorted(set(before["students"]) | set(after["students"])):
         b, a = before["students"].get(student, {}), after["students"].get(student, {})
-        if student in graded:
-            others_b = {k: v for k, v in b.items() if not k.startswith(f"{assignment}/")}
-            others_a = {k: v for k, v in a.items() if not k.startswith(f"{assignment}/")}
-            if others_b != others_a:
-                problems.append(f"{student}: rows of other assignments changed")
-            for key, score in written.get(student, {}).items():
-                row = a.get(f"{assignment}/{key}")
-                if row is None or row[0] != score:
-                    problems.append(f"{student}: {key} holds {row and row[0]}, wrote {score}")
-        elif a != b:
-            problems.append(f"{student}: rows changed although the student was not graded")
+        if student not in graded:
+            if a != b:
+                problems.append(f"{student}: rows changed although the student was not graded")
+            continue
+        for key in sorted(set(a) | set(b)):
+            if key == "student" and key not in b and a[key] == [None] * 4:
+                continue  # created by this grading, with no names
+            if not key.startswith(prefix) and a.get(key) != b.get(key):
+                problems.append(f"{student}: {key} changed (not part of this grading)")
+        mine = written.get(student, {})
+        for key in sorted(k for k in a if k.startswith(prefix)):
+            problems += _check_row(student, key[len(prefix):], a[key], b.get(key), mine)
+        for key, value in mine.items():
+            if f"{prefix}{key.removesuffix('/needs_manual')}" not in a:
+                problems.append(f"{student}: {key} was written ({value}) but is missing")
     return problems
+
+
+def _check_row(student: str, key: str, now: Any, then: Any, mine: dict[str, Any]) -> list[str]:
+    """One row of a graded student: written fields as written, manual fields as they were."""
+    out = []
+    if key == "submission":
+        return out
+    if key.endswith("/flagged"):
+        if key in mine and now != mine[key]:
+            out.append(f"{student}: {key} holds {now}, wrote {mine[key]}")
+        return out
+    if key.endswith("/comment"):
+        auto, manual = now
+        if key in mine and auto != mine[key]:
+            out.append(f"{student}: {key} holds {auto!r}, wrote {mine[key]!r}")
+        if manual != (then[1] if then else None):
+            out.append(f"{student}: manual comment {key} changed")
+        return out
+    auto, manual, extra, needs = now
+    if key in mine and auto != mine[key]:
+        out.append(f"{student}: {key} holds {auto}, wrote {mine[key]}")
+    if f"{key}/needs_manual" in mine and needs != mine[f"{key}/needs_manual"]:
+        out.append(f"{student}: {key} needs-manual flag holds {needs}")
+    if [manual, extra] != ([then[1], then[2]] if then else [None, None]):
+        out.append(f"{student}: manual score or extra credit of {key} changed")
+    return out

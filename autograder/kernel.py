@@ -1,13 +1,18 @@
 """Execute a sanitized notebook in a sandboxed IPython kernel (nbgrader's in-kernel grading).
 
-The kernel is started through :mod:`autograder._launch` in the submission's workspace, so it runs
-with rlimits, Landlock and (as root) an unprivileged uid. A watchdog thread enforces the
-per-submission time limit and a hard per-cell limit for code that ignores interrupts by killing
-every process of the sandbox uid; outputs are capped per cell and per notebook.
+The kernel is started in the submission's bubblewrap sandbox (:mod:`autograder.sandbox`), so it
+runs in namespaces of its own with rlimits, Landlock and (as root) an unprivileged uid. A watchdog
+thread enforces the per-submission time limit, a hard per-cell limit for code that ignores
+interrupts and the workspace quota by ending the sandbox. Outputs are capped by the bytes
+received: ZeroMQ drops any single message larger than the notebook's budget before it is decoded,
+and every output message (display updates included) counts against the per-cell and per-notebook
+budgets. The execute reply's status of every cell is recorded (a cell whose reply is not "ok"
+failed, whatever its outputs say). The sandbox always ends with the notebook.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -16,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import zmq
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
@@ -33,6 +39,7 @@ class ExecInfo:
     died_in: int | None = None
     timed_out: set[int] = field(default_factory=set)
     truncated: set[int] = field(default_factory=set)
+    status: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -46,22 +53,32 @@ class _LimitedClient(NotebookClient):
         self._cell_bytes: dict[int, int] = {}
         self._total = 0
 
-    def output(self, outs: list, msg: dict, display_id: str | None,
-               cell_index: int) -> Any:
-        """Keep the output unless the cell or the notebook is over its byte budget."""
-        size = len(str(msg.get("content", "")))
-        used = self._cell_bytes.get(cell_index, 0)
-        if (used + size > self._limits.output_bytes_per_cell
-                or self._total + size > self._limits.output_bytes_total):
-            if cell_index not in self._info.truncated:
-                self._info.truncated.add(cell_index)
-                outs.append(nbformat.v4.new_output(
-                    "stream", name="stdout",
-                    text="\n[output truncated by the grader: size limit reached]\n"))
-            return None
-        self._cell_bytes[cell_index] = used + size
-        self._total += size
-        return super().output(outs, msg, display_id, cell_index)
+    def process_message(self, msg: dict, cell: Any, cell_index: int) -> Any:
+        """Count every output message by its size (display updates included) before using it."""
+        if msg.get("msg_type") in _OUTPUT_TYPES:
+            size = _content_bytes(msg.get("content", {}))
+            used = self._cell_bytes.get(cell_index, 0)
+            if (used + size > self._limits.output_bytes_per_cell
+                    or self._total + size > self._limits.output_bytes_total):
+                if cell_index not in self._info.truncated:
+                    self._info.truncated.add(cell_index)
+                    cell.outputs.append(nbformat.v4.new_output(
+                        "stream", name="stdout",
+                        text="\n[output truncated by the grader: size limit reached]\n"))
+                return None
+            self._cell_bytes[cell_index] = used + size
+            self._total += size
+        return super().process_message(msg, cell, cell_index)
+
+
+_OUTPUT_TYPES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
+
+
+def _content_bytes(content: Any) -> int:
+    try:
+        return len(json.dumps(content, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return 1 << 40
 
 
 def _kernel_manager(ws: sandbox.Workspace, student_id: str,
@@ -73,8 +90,14 @@ def _kernel_manager(ws: sandbox.Workspace, student_id: str,
                "--HistoryManager.enabled=False", "--IPKernelApp.parent_handle=0"]
     cfg = sandbox.launcher_config(ws, program, env, limits, "kernel")
     km = AsyncKernelManager(kernel_name="bpc-sandbox")
-    km._kernel_spec = KernelSpec(argv=[*sandbox.launch_argv(cfg), "{connection_file}"],
-                                 display_name="sandbox", language="python", env={})
+    km._kernel_spec = KernelSpec(argv=[*sandbox.launch_argv(cfg, ws, limits),
+                                       "{connection_file}"],
+                                 display_name="sandbox", language="python", env={},
+                                 # a signal would reach bubblewrap outside the sandbox, not the
+                                 # kernel: ipykernel interrupts itself on a control message
+                                 interrupt_mode="message")
+    # a message larger than the whole output budget is dropped by ZeroMQ before it is decoded
+    km.context.setsockopt(zmq.MAXMSGSIZE, 4 * limits.output_bytes_total + 65536)
     km.connection_file = str(cfg.parent / "connection.json")
     # Unix sockets in the workspace: the kernel needs no network (see _launch.py)
     km.transport = "ipc"
@@ -94,18 +117,33 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
 
     def on_done(cell: Any, cell_index: int, execute_reply: Any = None, **_: Any) -> None:
         info.executed.add(cell_index)
+        content = execute_reply.get("content", {}) if isinstance(execute_reply, dict) else {}
+        status = content.get("status") if isinstance(content, dict) else None
+        info.status[cell_index] = status if isinstance(status, str) else "missing"
         state["cell"] = None
+
+    def on_nb_start(**_: Any) -> None:
+        proc = getattr(km.provisioner, "process", None)
+        if proc is not None:
+            sandboxes.append(proc)
 
     def on_complete(**_: Any) -> None:
         # the kernel is not needed any more: end it now instead of a polite shutdown
         state["done"] = True
-        sandbox.kill_uid(ws.uid)
+        _end(sandboxes, ws)
 
     def watchdog() -> None:
         hard = limits.cell_timeout + 6.0
+        checked = start
         while not state["done"]:
             now = time.monotonic()
-            if now - start > limits.submission_timeout:
+            if now - checked > 0.5:
+                checked = now
+                if sandbox.over_quota(ws):
+                    state["killed"] = sandbox.quota_note(ws)
+            if state["killed"]:
+                pass  # over quota: end it below
+            elif now - start > limits.submission_timeout:
                 state["killed"] = (f"the notebook exceeded the time limit of "
                                    f"{limits.submission_timeout:.0f} s per submission")
             elif state["cell"] is not None and now - state["cell_start"] > hard:
@@ -114,15 +152,11 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
             elif state["cell"] is not None and now - state["cell_start"] > limits.cell_timeout:
                 info.timed_out.add(state["cell"])
             if state["killed"]:
-                sandbox.kill_uid(ws.uid)
-                if ws.uid is None and km.has_kernel:
-                    try:
-                        km.provisioner.process.kill()  # type: ignore[union-attr]
-                    except (AttributeError, OSError):
-                        pass
+                _end(sandboxes, ws)
                 return
             time.sleep(0.2)
 
+    sandboxes: list[Any] = []
     km = _kernel_manager(ws, student_id, limits)
     cfg_dir = Path(km.connection_file).parent
     client = _LimitedClient(
@@ -130,6 +164,7 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
         raise_on_iopub_timeout=False, iopub_timeout=4, allow_errors=True,
         startup_timeout=60, shutdown_kernel="immediate", record_timing=False,
         on_cell_start=on_start, on_cell_executed=on_done, on_notebook_complete=on_complete,
+        on_notebook_start=on_nb_start,
         store_widget_state=False,
         resources={"metadata": {"path": str(ws.path)}})
     dog = threading.Thread(target=watchdog, daemon=True)
@@ -148,13 +183,24 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
         info.notes.append(state["killed"] or f"the kernel failed: {str(exc)[:200]}")
     finally:
         state["done"] = True
-        sandbox.kill_uid(ws.uid)
+        _end(sandboxes, ws)
     for idx in sorted(info.timed_out):
         if idx != info.died_in:
             info.notes.append(f"cell {idx + 1} was interrupted after the time limit of "
                               f"{limits.cell_timeout:.0f} s")
     info.seconds = time.monotonic() - start
     return info
+
+
+def _end(sandboxes: list[Any], ws: sandbox.Workspace) -> None:
+    """End the kernel's sandbox (every process of its namespaces) and wait until it is gone."""
+    for proc in sandboxes:
+        sandbox.end_process_tree(proc.pid)
+        try:
+            proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - already reaped by jupyter_client
+            pass
+    sandbox.kill_uid(ws.uid)
 
 
 def _death_note(cell: int | None) -> str:

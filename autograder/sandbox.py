@@ -1,16 +1,26 @@
 """Workspaces and limits for running untrusted student code (trusted side).
 
-Every submission gets a fresh workspace directory that holds only its notebooks, the instructor's
-release-side files (e.g. ``coursekit/``) and a private ``tmp/``. Programs started in it go through
-:mod:`autograder._launch`, which applies rlimits and Landlock and, when the grader runs as root,
-switches to an unprivileged uid chosen at random per submission (no other process shares it, so
-``RLIMIT_NPROC`` is per submission and no other submission's files are readable), in a network
-namespace of its own. After the submission, :func:`kill_uid` ends every process left with that
-uid.
+Every submission gets a fresh workspace directory that holds only its notebooks' release-side
+files (e.g. ``coursekit/``) and a private ``tmp/``. Every program that runs student code starts
+inside **bubblewrap** (Debian's ``bwrap``): its own PID, IPC, network, UTS and mount namespaces
+(and, without root, its own user namespace), a file system holding only the system libraries, the
+Python installation and the workspace, no network at all (the kernel talks to the worker over Unix
+sockets in the workspace), a clean environment and ``--die-with-parent``: when the sandbox's first
+process ends, the kernel ends every process and IPC object of the namespaces.
+
+Inside, :mod:`autograder._launch` adds rlimits (CPU, address space, processes, file size, no core)
+and Landlock, and as root switches to an unprivileged uid chosen at random per submission. The
+workspace is size limited: as root it is a tmpfs of ``DEFAULT_DISK_BYTES``; without root a watchdog
+ends the sandbox when the workspace grows past it (files are also capped by ``RLIMIT_FSIZE``).
+
+Where bubblewrap cannot isolate (not installed, user namespaces disabled), grading is refused
+(:func:`isolation_problem`) unless ``Limits.unsafe`` is set, which keeps only the launcher's
+rlimits and Landlock (and, as root, the random uid and a network namespace).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import secrets
@@ -20,7 +30,6 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +37,22 @@ from pathlib import Path
 LAUNCHER = Path(__file__).with_name("_launch.py")
 _UID_BASE = 300_000
 _UID_SPAN = 1_000_000_000
+DEFAULT_DISK_BYTES = 256 * 1024**2
+_MNT_DETACH = 2
+# what of /etc a Python program needs (never all of /etc: it can hold service credentials)
+_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
+        "passwd", "group", "nsswitch.conf", "mime.types", "python3", "python3.11", "python3.12",
+        "python3.13")
+
+
+class SandboxUnavailableError(RuntimeError):
+    """The machine cannot isolate student code (the message says what to do)."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one submission (seconds, bytes)."""
+    """Resource limits for one submission (seconds, bytes); ``unsafe`` grades without the
+    namespaces of bubblewrap (see :func:`isolation_problem`)."""
 
     cell_timeout: float = 30.0
     submission_timeout: float = 180.0
@@ -43,6 +63,7 @@ class Limits:
     output_bytes_per_cell: int = 100_000
     output_bytes_total: int = 1_000_000
     runner_timeout: float = 45.0
+    unsafe: bool = False
 
 
 @dataclass
@@ -53,11 +74,18 @@ class Workspace:
     uid: int | None
     gid: int | None
     extra_read: list[str] = field(default_factory=list)
+    mounted: bool = False
+    disk_bytes: int = DEFAULT_DISK_BYTES
 
     @property
     def tmp(self) -> Path:
         """The private temporary directory inside the workspace."""
         return self.path / "tmp"
+
+    @property
+    def ctl(self) -> Path:
+        """The grader's control folder beside the workspace (never visible to the sandbox uid)."""
+        return Path(str(self.path) + ".ctl")
 
 
 def is_root() -> bool:
@@ -65,16 +93,60 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def new_workspace(base: Path | None = None) -> Workspace:
-    """Create an empty workspace; as root, owned by a fresh random unprivileged uid."""
+def bwrap_path() -> str | None:
+    """The bubblewrap executable, or None."""
+    return shutil.which("bwrap", path="/usr/bin:/bin:/usr/local/bin")
+
+
+_PROBLEM: list[str | None] = []
+
+
+def isolation_problem() -> str | None:
+    """None when student code can be fully isolated here; otherwise a one-line reason."""
+    if _PROBLEM:
+        return _PROBLEM[0]
+    bwrap = bwrap_path()
+    if bwrap is None:
+        problem: str | None = ("bubblewrap (bwrap) is not installed, so student code cannot be "
+                               "isolated: install Debian's 'bubblewrap' (./dev setup does it as "
+                               "root) or pass --unsafe")
+    else:
+        probe = [bwrap, *_namespace_args(), *_system_binds(), "--proc", "/proc", "--dev", "/dev",
+                 "--", "/bin/sh", "-c", "exit 0"]
+        try:
+            done = subprocess.run(probe, env={}, capture_output=True, timeout=30, check=False)
+            problem = None if done.returncode == 0 else (
+                "bubblewrap cannot create namespaces here ("
+                + done.stderr.decode("utf-8", "replace").strip().splitlines()[-1][:160]
+                + "): enable unprivileged user namespaces or run as root, or pass --unsafe")
+        except (OSError, subprocess.TimeoutExpired, IndexError) as exc:
+            problem = f"bubblewrap does not run here ({exc}); pass --unsafe to grade anyway"
+    _PROBLEM.append(problem)
+    return problem
+
+
+def require_isolation(limits: Limits) -> None:
+    """Raise :class:`SandboxUnavailableError` unless isolation works or ``limits.unsafe`` is set."""
+    if limits.unsafe:
+        return
+    problem = isolation_problem()
+    if problem:
+        raise SandboxUnavailableError(problem)
+
+
+def new_workspace(base: Path | None = None, disk_bytes: int = DEFAULT_DISK_BYTES) -> Workspace:
+    """Create an empty workspace; as root, a size-limited tmpfs owned by a fresh random uid."""
     root = Path(tempfile.mkdtemp(prefix="bpc-ws-", dir=base))
     os.chmod(root, 0o700)
     uid = gid = None
+    mounted = False
     if is_root():
         uid = gid = _UID_BASE + secrets.randbelow(_UID_SPAN)
+        opts = f"size={disk_bytes},nr_inodes=20000,mode=0700".encode()
+        libc = ctypes.CDLL(None, use_errno=True)
+        mounted = libc.mount(b"tmpfs", str(root).encode(), b"tmpfs", 0, opts) == 0
     (root / "tmp").mkdir()
-    ws = Workspace(root, uid, gid)
-    return ws
+    return Workspace(root, uid, gid, mounted=mounted, disk_bytes=disk_bytes)
 
 
 def seal(ws: Workspace) -> None:
@@ -85,6 +157,14 @@ def seal(ws: Workspace) -> None:
         os.chown(dirpath, ws.uid, ws.gid)
         for name in dirnames + filenames:
             os.chown(os.path.join(dirpath, name), ws.uid, ws.gid, follow_symlinks=False)
+
+
+def python_roots() -> list[str]:
+    """The Python installation (venv and base interpreter), as real paths."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sysconfig.get_paths()["stdlib"],
+             os.path.dirname(os.path.realpath(sys.executable))}
+    real = sorted({os.path.realpath(p) for p in paths if os.path.exists(p)})
+    return [p for p in real if not any(p.startswith(q + "/") for q in real)]
 
 
 def read_roots() -> list[str]:
@@ -127,6 +207,7 @@ def clean_env(ws: Workspace, student_id: str,
 def launcher_config(ws: Workspace, argv: list[str], env: dict[str, str], limits: Limits,
                     name: str) -> Path:
     """Write the launcher configuration into a root-only file outside the workspace."""
+    isolated = not limits.unsafe
     cfg = {
         "workspace": str(ws.path),
         "uid": ws.uid,
@@ -136,24 +217,122 @@ def launcher_config(ws: Workspace, argv: list[str], env: dict[str, str], limits:
         "cpu_seconds": limits.cpu_seconds,
         "memory_bytes": limits.memory_bytes,
         "file_bytes": limits.file_bytes,
-        "nproc": limits.nproc if ws.uid is not None else None,
+        # without root the limit counts the processes of this sandbox's user namespace only
+        "nproc": limits.nproc if (ws.uid is not None or isolated) else None,
         "read_paths": read_roots() + ws.extra_read,
-        "write_paths": [str(ws.path), "/dev/null"],
+        "write_paths": [str(ws.path), "/dev/null", "/tmp", "/dev/shm"] if isolated
+        else [str(ws.path), "/dev/null"],
         "landlock": True,
         "no_network": True,
+        "bwrap": isolated,
         "expose": sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix,
                                                          sys.executable)}),
     }
-    cfg_dir = Path(str(ws.path) + ".ctl")
-    cfg_dir.mkdir(mode=0o700, exist_ok=True)
-    path = cfg_dir / f"{name}.json"
-    path.write_text(json.dumps(cfg), encoding="utf-8")
+    ws.ctl.mkdir(mode=0o700, exist_ok=True)
+    path = ws.ctl / f"{name}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cfg), encoding="utf-8")
+    os.replace(tmp, path)
     return path
 
 
-def launch_argv(config_path: Path) -> list[str]:
+def _namespace_args() -> list[str]:
+    args = ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc",
+            "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
+    if is_root():
+        # privileged bwrap: the launcher keeps only what it needs to switch to the random uid
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        args += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+    return args
+
+
+def _system_binds() -> list[str]:
+    args: list[str] = []
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for name in _ETC:
+        path = os.path.join("/etc", name)
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def bwrap_argv(ws: Workspace, limits: Limits) -> list[str]:
+    """The bubblewrap prefix for a program of ``ws`` (see the module docstring)."""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise SandboxUnavailableError("bubblewrap (bwrap) is not installed")
+    args = ["/usr/bin/env", "-i", bwrap, *_namespace_args(), *_system_binds()]
+    binds = [p for p in python_roots() if not p.startswith(("/usr/", "/bin/", "/lib"))]
+    # the folders leading to the bound paths: traversable whatever the grader's umask
+    parents = sorted({str(a) for p in [*binds, str(LAUNCHER), *ws.extra_read]
+                      for a in Path(p).parents if str(a) not in ("/", "/tmp")})
+    for path in parents:
+        args += ["--perms", "0755", "--dir", path]
+    for path in binds:
+        args += ["--ro-bind", path, path]
+    for path in ("/sys/devices/system/cpu",):
+        args += ["--ro-bind-try", path, path]
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(64 * 1024**2), "--tmpfs", "/dev/shm",
+             "--size", str(64 * 1024**2), "--tmpfs", "/tmp",
+             "--bind", str(ws.path), str(ws.path),
+             "--ro-bind", str(ws.ctl), str(ws.ctl),
+             "--ro-bind", str(LAUNCHER), str(LAUNCHER)]
+    for path in ws.extra_read:
+        args += ["--ro-bind", path, path]
+    # no --chdir: as root the workspace is the sandbox uid's; the launcher changes to it
+    args += ["--remount-ro", "/", "--chdir", "/", "--"]
+    return args
+
+
+def launch_argv(config_path: Path, ws: Workspace, limits: Limits) -> list[str]:
     """The command that starts a program in the sandbox described by ``config_path``."""
-    return [sys.executable, "-I", str(LAUNCHER), str(config_path)]
+    launch = [sys.executable, "-I", str(LAUNCHER), str(config_path)]
+    if limits.unsafe:
+        return launch
+    require_isolation(limits)
+    return [*bwrap_argv(ws, limits), *launch]
+
+
+def workspace_bytes(ws: Workspace, max_entries: int = 20_000) -> int:
+    """Disk used by the workspace (a huge number when it holds more than ``max_entries``)."""
+    total, seen = 0, 0
+    stack = [str(ws.path)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    seen += 1
+                    if seen > max_entries:
+                        return 1 << 62
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return total
+
+
+def over_quota(ws: Workspace) -> bool:
+    """True when a workspace that is not a size-limited tmpfs grew past its quota."""
+    return not ws.mounted and workspace_bytes(ws) > ws.disk_bytes
+
+
+def quota_note(ws: Workspace) -> str:
+    """The reason given when a sandbox is ended for its disk use."""
+    return (f"the workspace grew past its disk quota of {ws.disk_bytes // 2**20} MB; "
+            "the program was stopped")
 
 
 def kill_uid(uid: int | None) -> int:
@@ -192,36 +371,90 @@ def _is_zombie(pid: str) -> bool:
 
 def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: Limits,
                   timeout: float, name: str = "run") -> tuple[int | None, str, bool]:
-    """Run ``argv`` in the sandbox; return (exit code or None, stderr tail, timed out)."""
+    """Run ``argv`` in the sandbox; return (exit code or None, stderr tail, timed out).
+
+    The stderr tail starts with the quota note when the workspace outgrew its quota."""
     cfg = launcher_config(ws, argv, env, limits, name)
-    err_path = Path(str(ws.path) + ".ctl") / f"{name}.stderr"
+    err_path = ws.ctl / f"{name}.stderr"
+    quota = False
     with open(err_path, "wb") as err:
-        proc = subprocess.Popen(launch_argv(cfg), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(launch_argv(cfg, ws, limits), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
-                                cwd=str(ws.path))
-        expired = threading.Event()
-
-        def on_timeout() -> None:
-            expired.set()
-            _kill_group(proc.pid)
-            kill_uid(ws.uid)
-
-        timer = threading.Timer(timeout, on_timeout)
-        timer.start()
-        try:
-            code: int | None = proc.wait()  # blocking waitpid: no polling latency
-        finally:
-            timer.cancel()
-        timed_out = expired.is_set()
+                                cwd=str(ws.path), env={})
+        deadline = time.monotonic() + timeout
+        timed_out = False
+        code: int | None = None
+        while True:
+            try:
+                code = proc.wait(timeout=0.25)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() > deadline:
+                timed_out = True
+            elif over_quota(ws):
+                quota = True
+            if timed_out or quota:
+                end_process_tree(proc.pid)
+                kill_uid(ws.uid)
+                proc.wait()
+                code = None
+                break
+        end_process_tree(proc.pid)  # anything the program left behind
         kill_uid(ws.uid)
-        if timed_out:
-            code = None
     with open(err_path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
         fh.seek(max(0, size - 4000))
         tail = fh.read().decode("utf-8", "replace")
+    if quota:
+        tail = quota_note(ws) + "\n" + tail
     return code, tail, timed_out
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return _is_zombie(str(pid))
+    except OSError:
+        return True
+
+
+def end_process_tree(pid: int, wait: float = 5.0) -> bool:
+    """SIGKILL a sandbox's outer process and its session; wait until its direct children (the
+    sandbox's first process: with it the whole PID namespace) are gone. True when they are."""
+    kids = _children(pid)
+    _kill_group(pid)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for kid in kids:
+        try:
+            os.kill(kid, signal.SIGKILL)
+        except OSError:
+            pass
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if all(_gone(k) for k in kids):
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def _kill_group(pid: int) -> None:
@@ -235,5 +468,9 @@ def remove_workspace(ws: Workspace, kill: bool = True) -> None:
     """Kill leftovers (unless already done) and delete the workspace and its control folder."""
     if kill:
         kill_uid(ws.uid)
+    if ws.mounted:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.umount2(str(ws.path).encode(), _MNT_DETACH)
+        ws.mounted = False
     shutil.rmtree(ws.path, ignore_errors=True)
-    shutil.rmtree(str(ws.path) + ".ctl", ignore_errors=True)
+    shutil.rmtree(ws.ctl, ignore_errors=True)

@@ -26,6 +26,9 @@ from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateId
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
+MAX_CELLS = 3000
+MAX_ATTACHMENT_BYTES = 8 * 1024**2
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
 class SubmissionError(ValueError):
@@ -44,7 +47,10 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         raise SubmissionError(f"the notebook is not valid JSON ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", []), list):
         raise SubmissionError("the file is not a Jupyter notebook (no list of cells)")
+    if len(raw.get("cells", [])) > MAX_CELLS:
+        raise SubmissionError(f"the notebook has more than {MAX_CELLS} cells")
     cells = []
+    budget = [MAX_ATTACHMENT_BYTES]
     for item in raw.get("cells", []):
         if not isinstance(item, dict):
             continue
@@ -60,6 +66,10 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
         if isinstance(nbg, dict) and isinstance(nbg.get("grade_id"), str):
             cell.metadata["nbgrader"] = dict(nbg)
+        if ctype == "markdown":
+            attachments = _attachments(item.get("attachments"), budget)
+            if attachments:
+                cell["attachments"] = attachments
         cells.append(cell)
     out = new_notebook(cells=cells)
     meta = raw.get("metadata")
@@ -67,6 +77,25 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         name = meta["kernelspec"].get("name")
         if isinstance(name, str):
             out.metadata["kernelspec"] = {"name": name[:100]}
+    return out
+
+
+def _attachments(raw: Any, budget: list[int]) -> dict[str, dict[str, str]]:
+    """The image attachments of a markdown cell (raster images only, within a size budget)."""
+    out: dict[str, dict[str, str]] = {}
+    if not isinstance(raw, dict):
+        return out
+    for name, bundle in raw.items():
+        if not (isinstance(name, str) and 0 < len(name) <= 200 and isinstance(bundle, dict)):
+            continue
+        for mime in _IMAGE_TYPES:
+            data = bundle.get(mime)
+            if isinstance(data, list):
+                data = "".join(d for d in data if isinstance(d, str))
+            if isinstance(data, str) and len(data) <= budget[0]:
+                budget[0] -= len(data)
+                out[name] = {mime: data}
+                break
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import plaindata, sandbox
+from autograder import plaindata, sandbox, transport
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwrap_trial
 
 RUNNER_SOURCE_PATH = Path(__file__).with_name("_runner.py")
@@ -84,20 +84,24 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         env = sandbox.clean_env(ws, ctx.student_id, {"BPC_TRUSTED_RUNNER": "1"})
         code, tail, timed_out = sandbox.run_sandboxed(ws, argv, env, limits,
                                                       limits.runner_timeout, "runner")
-        out = job / "out"
-        result.note = _runner_note(code, tail, timed_out, out, limits)
-        try:
-            cells_out = plaindata.load_json(out / "cells.json")
-            if isinstance(cells_out, list):
-                result.cell_errors = [c if isinstance(c, str) else None for c in cells_out]
-        except (OSError, ValueError):
-            pass
-        k = 0
-        for spec, probes, wants in plan:
-            trials = []
-            for probe, want in zip(probes, wants, strict=True):
-                trials.append(unwrap_trial(_read_trial(out, k, probe, want, result.note)))
-                k += 1
+        with transport.OutputDir(ws.path, ".job", "out") as out:
+            result.note = _runner_note(code, tail, timed_out, out, limits)
+            try:
+                cells_out = out.load_json("cells.json")
+                if isinstance(cells_out, list):
+                    result.cell_errors = [c if isinstance(c, str) else None for c in cells_out]
+            except transport.TransportError:
+                pass
+            k = 0
+            trial_lists = []
+            for _spec, probes, wants in plan:
+                trials = []
+                for probe, want in zip(probes, wants, strict=True):
+                    trials.append(unwrap_trial(_read_trial(out, k, probe, want, result.note)))
+                    k += 1
+                trial_lists.append(trials)
+        # The form rules were decided before probing (above); here only the values are judged.
+        for (spec, _probes, _wants), trials in zip(plan, trial_lists, strict=True):
             result.verdicts[spec.grade_id] = spec.judge(trials)
     finally:
         sandbox.remove_workspace(ws, kill=False)
@@ -111,11 +115,13 @@ def _python() -> str:
     return sys.executable
 
 
-def _runner_note(code: int | None, tail: str, timed_out: bool, out: Path,
+def _runner_note(code: int | None, tail: str, timed_out: bool, out: transport.OutputDir,
                  limits: sandbox.Limits) -> str:
     if timed_out:
         return f"the isolated run exceeded its time limit of {limits.runner_timeout:.0f} s"
-    if (out / "done.json").exists() and code == 0:
+    if tail.startswith("the workspace grew past its disk quota"):
+        return tail.splitlines()[0]
+    if out.exists("done.json") and code == 0:
         return ""
     if code is not None and code < 0:
         return f"the isolated run was killed by signal {-code} (CPU or memory limit?)"
@@ -124,18 +130,18 @@ def _runner_note(code: int | None, tail: str, timed_out: bool, out: Path,
     return f"the student code ended the isolated run early (exit code {code})"
 
 
-def _read_trial(out: Path, k: int, probe: Probe, want: Any, note: str) -> Trial:
-    meta = out / f"p{k}.json"
-    if not meta.exists():
+def _read_trial(out: transport.OutputDir, k: int, probe: Probe, want: Any, note: str) -> Trial:
+    """One probe's result, read as hostile input (see :mod:`autograder.transport`)."""
+    if not out.exists(f"p{k}.json"):
         return Trial(probe, want, None, note or "the call did not finish")
     try:
-        info = plaindata.load_json(meta)
+        info = out.load_json(f"p{k}.json")
         if not isinstance(info, dict):
             raise plaindata.PlainDataError("bad result record")
         if info.get("error") is not None:
             return Trial(probe, want, None, str(info["error"])[:500])
-        arrays = plaindata.load_arrays(out / f"p{k}.npz")
+        arrays = out.load_arrays(f"p{k}.npz")
         got = plaindata.decode(info.get("value"), arrays)
-    except (OSError, ValueError) as exc:
-        return Trial(probe, want, None, f"unreadable result ({exc})")
+    except (OSError, ValueError, RecursionError) as exc:
+        return Trial(probe, want, None, f"unreadable result ({str(exc)[:200]})")
     return Trial(probe, want, got, None)

