@@ -125,7 +125,7 @@ def test_feedback_hides_hidden_tests_and_shows_diagnosis(graded):
         for line in secrets:
             assert line not in plain, (student, line)
     fb = (course.feedback_dir("mistake_transposed_dW1", ASSIGNMENT) / "backprop.html").read_text()
-    assert "transpose of the expected" in fb and "Autograder summary" in fb
+    assert "transpose of the right shape" in fb and "Autograder summary" in fb
     ok = (course.feedback_dir("mistake_no_tanh_derivative", ASSIGNMENT) / "backprop.html")
     text = ok.read_text()
     assert "relative error" in text and "parts correct" in text
