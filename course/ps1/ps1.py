@@ -72,9 +72,11 @@ Q1_NODES = ["w", "x", "b", "t", "z", "y", "L"]
 show_graph(q1_parents, Q1_NODES)
 
 # %% cell="tests" grade_id="t1_0_tests" points=1
-"""Task 1.0: the parents of z, y and L (1 point)."""
-# visible: a dict of known node names, every node connected, no cycle; the edges themselves are
-# checked at grading (the message then names each missing or extra edge)
+"""Task 1.0: the parents of z, y and L (1 point).
+
+Visible part: a dict of known node names, every node connected, no cycle; the edges themselves
+are checked after submission (the message then names each missing or extra edge; a visible
+check would give them away)."""
 from coursekit.explorers.graph import check_graph
 
 check_graph("q1_parents", q1_parents, Q1_NODES)

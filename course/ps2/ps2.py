@@ -704,6 +704,11 @@ for _name in ("identity", "sigmoid", "tanh", "relu"):
 
 # %% cell="tests" grade_id="t2_4_tests_forward" points=1
 """Task 2.4: mlp_forward (1 point)."""
+### BEGIN HIDDEN TESTS
+# judged with the model activation, so that a wrong activation costs its own cell only
+#: reference activation
+check.using(globals(), activation=_REF["activation"]).for_this_cell()
+### END HIDDEN TESTS
 _p = {"W1": np.array([[1.0, -2.0], [0.5, 0.3], [-1.0, 0.8]]), "b1": np.array([[0.1], [-0.2], [0.3]]),
       "W2": np.array([[0.7, -0.4, 1.1]]), "b2": np.array([[0.05]])}
 _y, _ = mlp_forward(np.array([[0.6], [-0.9]]), _p, ["relu", "sigmoid"])
@@ -726,6 +731,12 @@ for _sizes, _acts in [((4, 5, 3), ["tanh", "sigmoid"]), ((3, 4, 4, 2), ["relu", 
 
 # %% cell="tests" grade_id="t2_4_tests_backward" points=2
 """Task 2.4: mlp_backward against finite differences of mlp_forward (2 points)."""
+### BEGIN HIDDEN TESTS
+# judged with the model activation, activation_grad and mlp_forward (the cache and the finite
+# differences), so that a mistake in one of those costs its own cell only
+#: reference activation, activation_grad, mlp_forward
+check.using(globals(), **_REF).for_this_cell()
+### END HIDDEN TESTS
 
 
 def _check_mlp(rng: np.random.Generator, sizes: tuple[int, ...], acts: list[str]) -> None:
