@@ -493,6 +493,11 @@ for _ in range(5):
 
 # %% cell="tests" grade_id="t1_4_tests_backward" points=2
 """Task 1.4, backward pass: q3_backward against finite differences of q3_forward (2 points)."""
+### BEGIN HIDDEN TESTS
+# judged with the model q3_forward, so that a mistake there costs its own cell only
+#: reference q3_forward
+check.using(globals(), **_REF).for_this_cell()
+### END HIDDEN TESTS
 
 
 def _check_q3(x: np.ndarray, w: np.ndarray, t: float, loss: str) -> None:
