@@ -41,10 +41,12 @@ BUGS: dict[str, tuple[str, str, str, set[str]]] = {
     "ps3_backward_updates_params_in_place": (
         "t3_4_answer", 'g["a1"] = g["z2"] @ params["W2"]',
         'g["a1"] = g["z2"] @ params["W2"]\n    params["W2"] -= g["z2"].T @ fw["a1"]',
-        {"t3_4_tests_public", "t3_4_tests_output", "t3_4_tests_hidden_layer"}),
+        # the notebook's tests pass copies, so the mutation itself is judged by the trusted
+        # runner (the lower score counts); here 3.5 and 3.7, which call it, keep their points
+        set()),
     "ps3_train_gd_in_place": (
         "t3_7_answer", "theta_ = {k: theta_[k] - lr * g[k] for k in theta_}",
-        "for k in theta_:\n            theta_[k] -= lr * g[k]",
+        "for k in theta_:\n            params[k] -= lr * g[k]\n        theta_ = params",
         {"t3_7_tests", "t3_7_tests_spirals"}),
     "ps4_twin_head_wrong": (
         "t4_3_answer", 'g["W2"] = g["z"] @ f["h"].T', 'g["W2"] = g["z"] @ f["h_a"].T',
@@ -102,7 +104,8 @@ def test_students_bindings_are_restored_after_each_cell(fresh_course: Path, tmp_
     lost, ran = _run(fresh_course, assignment, tmp_path, None)
     assert not lost, lost
     swapping = [c for c in ran.cells if "for_this_cell()" in c.source]
-    assert swapping, f"{assignment}: no cell swaps in a reference"
+    # ps4's tasks build on no earlier student function (its forward passes are given)
+    assert bool(swapping) == (assignment != "ps4"), f"{assignment}: {len(swapping)} swapping cells"
     bound = "".join(o.get("text", "") for o in ran.cells[-1].outputs)
     assert "batch_forward" in bound or assignment != "ps3", bound
     assert "_reference_solutions" not in bound, f"{assignment}: a reference stayed bound: {bound}"
