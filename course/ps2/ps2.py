@@ -315,7 +315,10 @@ why_pairs = "B"
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t2_2d_tests" points=1
-"""Task 2.2d: the reason for the pairs (1 point)."""
+"""Task 2.2d: the reason for the pairs (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("why_pairs", why_pairs, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("why_pairs", why_pairs, "B")
@@ -533,7 +536,11 @@ _vals = {"W": np.arange(6.0).reshape(2, 3) / 7, "a_prev": np.array([[1.0], [-2.0
 check.shape("matrix_forms_at(...)['dW']", matrix_forms_at(_vals)["dW"], (2, 3))
 
 # %% cell="tests" grade_id="t2_3c_tests_values" points=1
-"""Task 2.3c: the four expressions equal the backward step at random matrices (1 point)."""
+"""Task 2.3c: the four expressions equal the backward step at random matrices (1 point).
+
+Visible part: only that matrix_forms_at evaluates your expressions to a finite number; their
+values are compared with the backward step at random matrices after submission (a visible
+comparison would give the expressions away)."""
 _got = matrix_forms_at({"W": np.ones((2, 3)), "a_prev": np.ones((3, 1)), "da": np.ones((2, 1)), "s": np.ones((2, 1))})
 check.finite_number("matrix_forms_at(...)['dz'][0, 0]", float(_got["dz"][0, 0]))
 ### BEGIN HIDDEN TESTS

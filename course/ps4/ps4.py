@@ -427,9 +427,11 @@ SKIP_NODES = ["x", "z1", "h1", "z2", "zs", "h2", "z3", "y", "L"]
 show_graph(skip_parents, SKIP_NODES)
 
 # %% cell="tests" grade_id="t4_4a_tests" points=1
-"""Task 4.4a: the parents of every node of the skip network (1 point)."""
-# visible: a dict of known node names, every node connected, no cycle; the edges themselves are
-# checked at grading (the message then names each missing or extra edge)
+"""Task 4.4a: the parents of every node of the skip network (1 point).
+
+Visible part: a dict of known node names, every node connected, no cycle; the edges themselves
+are checked after submission (the message then names each missing or extra edge; a visible
+check would give them away)."""
 from coursekit.explorers.graph import check_graph
 
 check_graph("skip_parents", skip_parents, SKIP_NODES)
