@@ -15,7 +15,8 @@ from course_helpers import STUDENT, errors, execute
 BUGS: dict[str, tuple[str, str, str, set[str]]] = {
     # name: (answer cell, model line, buggy line, the cells that must lose points — no others)
     "ps1_forward_wrong": (
-        "t1_4_answer", 'n["m3"] = w5 * n["h1"] + w6 * n["h2"]', 'n["m3"] = w5 * n["h1"] + w6 * n["h1"]',
+        "t1_4_answer", 'n["m3"] = w5 * n["h1"] + w6 * n["h2"]',
+        'n["m3"] = w5 * n["h1"] + w6 * n["h1"]',
         {"t1_4_tests_forward"}),
     "ps2_activation_wrong": (
         "t2_4_answer", "return 1.0 / (1.0 + np.exp(-z))", "return 1.0 / (1.0 + np.exp(z))",
