@@ -72,9 +72,11 @@ Q1_NODES = ["w", "x", "b", "t", "z", "y", "L"]
 show_graph(q1_parents, Q1_NODES)
 
 # %% cell="tests" grade_id="t1_0_tests" points=1
-"""Task 1.0: the parents of z, y and L (1 point)."""
-# visible: a dict of known node names, every node connected, no cycle; the edges themselves are
-# checked at grading (the message then names each missing or extra edge)
+"""Task 1.0: the parents of z, y and L (1 point).
+
+Visible part: a dict of known node names, every node connected, no cycle; the edges themselves
+are checked after submission (the message then names each missing or extra edge; a visible
+check would give them away)."""
 from coursekit.explorers.graph import check_graph
 
 check_graph("q1_parents", q1_parents, Q1_NODES)
@@ -491,6 +493,11 @@ for _ in range(5):
 
 # %% cell="tests" grade_id="t1_4_tests_backward" points=2
 """Task 1.4, backward pass: q3_backward against finite differences of q3_forward (2 points)."""
+### BEGIN HIDDEN TESTS
+# judged with the model q3_forward, so that a mistake there costs its own cell only
+#: reference q3_forward
+check.using(globals(), **_REF).for_this_cell()
+### END HIDDEN TESTS
 
 
 def _check_q3(x: np.ndarray, w: np.ndarray, t: float, loss: str) -> None:

@@ -315,7 +315,10 @@ why_pairs = "B"
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t2_2d_tests" points=1
-"""Task 2.2d: the reason for the pairs (1 point)."""
+"""Task 2.2d: the reason for the pairs (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("why_pairs", why_pairs, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("why_pairs", why_pairs, "B")
@@ -533,7 +536,11 @@ _vals = {"W": np.arange(6.0).reshape(2, 3) / 7, "a_prev": np.array([[1.0], [-2.0
 check.shape("matrix_forms_at(...)['dW']", matrix_forms_at(_vals)["dW"], (2, 3))
 
 # %% cell="tests" grade_id="t2_3c_tests_values" points=1
-"""Task 2.3c: the four expressions equal the backward step at random matrices (1 point)."""
+"""Task 2.3c: the four expressions equal the backward step at random matrices (1 point).
+
+Visible part: only that matrix_forms_at evaluates your expressions to a finite number; their
+values are compared with the backward step at random matrices after submission (a visible
+comparison would give the expressions away)."""
 _got = matrix_forms_at({"W": np.ones((2, 3)), "a_prev": np.ones((3, 1)), "da": np.ones((2, 1)), "s": np.ones((2, 1))})
 check.finite_number("matrix_forms_at(...)['dz'][0, 0]", float(_got["dz"][0, 0]))
 ### BEGIN HIDDEN TESTS
@@ -704,6 +711,11 @@ for _name in ("identity", "sigmoid", "tanh", "relu"):
 
 # %% cell="tests" grade_id="t2_4_tests_forward" points=1
 """Task 2.4: mlp_forward (1 point)."""
+### BEGIN HIDDEN TESTS
+# judged with the model activation, so that a wrong activation costs its own cell only
+#: reference activation
+check.using(globals(), activation=_REF["activation"]).for_this_cell()
+### END HIDDEN TESTS
 _p = {"W1": np.array([[1.0, -2.0], [0.5, 0.3], [-1.0, 0.8]]), "b1": np.array([[0.1], [-0.2], [0.3]]),
       "W2": np.array([[0.7, -0.4, 1.1]]), "b2": np.array([[0.05]])}
 _y, _ = mlp_forward(np.array([[0.6], [-0.9]]), _p, ["relu", "sigmoid"])
@@ -726,6 +738,12 @@ for _sizes, _acts in [((4, 5, 3), ["tanh", "sigmoid"]), ((3, 4, 4, 2), ["relu", 
 
 # %% cell="tests" grade_id="t2_4_tests_backward" points=2
 """Task 2.4: mlp_backward against finite differences of mlp_forward (2 points)."""
+### BEGIN HIDDEN TESTS
+# judged with the model activation, activation_grad and mlp_forward (the cache and the finite
+# differences), so that a mistake in one of those costs its own cell only
+#: reference activation, activation_grad, mlp_forward
+check.using(globals(), **_REF).for_this_cell()
+### END HIDDEN TESTS
 
 
 def _check_mlp(rng: np.random.Generator, sizes: tuple[int, ...], acts: list[str]) -> None:

@@ -213,6 +213,11 @@ for _dims, _hid in [((5, 7, 4, 3), "relu"), ((6, 3, 5, 2), "tanh"), ((4, 3, 3, 3
 
 # %% cell="tests" grade_id="t3_2_tests_loss" points=1
 """Task 3.2: batch_loss is the mean over the batch (1 point)."""
+### BEGIN HIDDEN TESTS
+# judged with the model batch_forward, so that a mistake there costs its own cell only
+#: reference batch_forward
+check.using(globals(), **_REF).for_this_cell()
+### END HIDDEN TESTS
 _p = {"W1": np.array([[1.0, -2.0], [0.5, 0.3], [-1.0, 0.8]]), "b1": np.array([[0.1], [-0.2], [0.3]]),
       "W2": np.array([[0.7, -0.4, 1.1], [-0.6, 0.9, 0.2]]), "b2": np.array([[0.05], [-0.1]])}
 _X = np.array([[0.6, -0.9], [-1.2, 0.4], [0.3, 0.3], [2.0, -0.5]])
@@ -355,6 +360,11 @@ _g, _fd = batch_backward(_X, _T, _p, "tanh"), fd_grads(_X, _T, _p, "tanh")
 
 # %% cell="tests" grade_id="t3_4_tests_public" points=1
 """Task 3.4, visible part: parameter gradients against finite differences of your batch_loss (1 point)."""
+### BEGIN HIDDEN TESTS
+# judged with the model batch_forward and batch_loss, so that a mistake there costs its own cell only
+#: reference batch_forward, batch_loss
+check.using(globals(), batch_forward=_REF["batch_forward"], batch_loss=_REF["batch_loss"]).for_this_cell()
+### END HIDDEN TESTS
 for _seed, _dims, _hid in [(31, (4, 3, 3, 3), "sigmoid"), (32, (5, 7, 4, 3), "relu"), (33, (6, 3, 5, 2), "tanh")]:
     _X, _T, _p = random_problem(np.random.default_rng(_seed), *_dims, _hid)
     _g = batch_backward(_X.copy(), _T.copy(), {k: v.copy() for k, v in _p.items()}, _hid)
@@ -369,18 +379,10 @@ for _seed, _dims, _hid in [(31, (4, 3, 3, 3), "sigmoid"), (32, (5, 7, 4, 3), "re
 Visible part: the shape of dZ2; the values are checked against the reference on random batches after
 submission. The visible test of Task 3.4 above checks the same function on fixed batches."""
 ### BEGIN HIDDEN TESTS
-
-
-def _reference_backward(X, T, p, hidden):  # noqa: ANN001, ANN202
-    N = X.shape[0]
-    z1 = X @ p["W1"].T + p["b1"].T
-    a1 = act(z1, hidden)
-    z2 = a1 @ p["W2"].T + p["b2"].T
-    dz2 = (softmax_rows(z2) - T) / N
-    da1 = dz2 @ p["W2"]
-    dz1 = da1 * act_prime(z1, hidden)
-    return {"z2": dz2, "W2": dz2.T @ a1, "b2": dz2.sum(axis=0, keepdims=True).T,
-            "a1": da1, "z1": dz1, "W1": dz1.T @ X, "b1": dz1.sum(axis=0, keepdims=True).T}
+# judged with the model batch_forward and batch_loss, so that a mistake there costs its own cell only
+#: reference batch_forward, batch_loss, batch_backward
+check.using(globals(), batch_forward=_REF["batch_forward"], batch_loss=_REF["batch_loss"]).for_this_cell()
+_reference_backward = _REF["batch_backward"]
 
 
 def _batch_mistakes(X, T, p, hidden):  # noqa: ANN001, ANN202
@@ -419,16 +421,23 @@ check.shape("batch_backward(...)['z2']", batch_backward(_X, _T, _p, "relu")["z2"
 Visible part: the shape of dZ1; the values are checked against the reference on random batches after
 submission. The visible test of Task 3.4 above checks the same function on fixed batches."""
 ### BEGIN HIDDEN TESTS
+# judged with the model batch_forward and batch_loss, so that a mistake there costs its own cell only
+#: reference batch_forward, batch_loss, batch_backward
+check.using(globals(), batch_forward=_REF["batch_forward"], batch_loss=_REF["batch_loss"]).for_this_cell()
+_reference_backward = _REF["batch_backward"]
 _gen = np.random.default_rng()
 for _dims, _hid in _BATCH_CASES:
     _X, _T, _p = random_problem(_gen, *_dims, _hid)
     _want = _reference_backward(_X, _T, _p, _hid)
     _g = batch_backward(_X.copy(), _T.copy(), {k: v.copy() for k, v in _p.items()}, _hid)
-    check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}", _g, _want, n=_dims[0],
-                against="the reference", mistakes=_batch_mistakes(_X, _T, _p, _hid), loss="cross_entropy")
+    # only the tensors this cell announces: a mistake in dW2 or db2 costs the output cell only
+    check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}", _g,
+                {k: _want[k] for k in ("a1", "z1", "W1", "b1")}, n=_dims[0], against="the reference",
+                mistakes=_batch_mistakes(_X, _T, _p, _hid), loss="cross_entropy")
     check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}",
-                {k: _g[k] for k in ("W2", "b2", "W1", "b1")}, fd_grads(_X, _T, _p, _hid), n=_dims[0],
-                against="finite differences of your batch_loss", loss="cross_entropy")
+                {k: _g[k] for k in ("W1", "b1")},
+                {k: v for k, v in fd_grads(_X, _T, _p, _hid).items() if k in ("W1", "b1")}, n=_dims[0],
+                against="finite differences of batch_loss", loss="cross_entropy")
 ### END HIDDEN TESTS
 _X, _T, _p = random_problem(np.random.default_rng(35), 6, 3, 5, 2, "sigmoid")
 check.shape("batch_backward(...)['z1']", batch_backward(_X, _T, _p, "sigmoid")["z1"], (6, 5))
@@ -465,6 +474,12 @@ def grads_loop(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray], hidd
 
 # %% cell="tests" grade_id="t3_5_tests" points=1
 """Task 3.5: grads_loop loops over the examples and equals the gradient of the mean loss (1 point)."""
+### BEGIN HIDDEN TESTS
+# judged with the model batch_forward, batch_loss and batch_backward, so that a mistake there costs its own cell only
+#: reference batch_forward, batch_loss, batch_backward
+_reference_backward = _REF["batch_backward"]
+check.using(globals(), **_REF).for_this_cell()
+### END HIDDEN TESTS
 for _seed, _dims, _hid in [(51, (5, 7, 4, 3), "tanh"), (52, (4, 3, 3, 3), "relu")]:
     _X, _T, _p = random_problem(np.random.default_rng(_seed), *_dims, _hid)
     check.grads(f"grads_loop(...) with N, D, H, C = {_dims}", grads_loop(_X, _T, _p, _hid),
@@ -639,6 +654,12 @@ def predict(X: np.ndarray, params: dict[str, np.ndarray], hidden: str) -> np.nda
 
 # %% cell="tests" grade_id="t3_7_tests" points=1
 """Task 3.7: a few steps of train_gd on a small batch, and params left unchanged (1 point)."""
+### BEGIN HIDDEN TESTS
+# judged with the model batch_forward, batch_loss and batch_backward, so that a mistake there costs its own cell only
+#: reference batch_forward, batch_loss, batch_backward
+_reference_backward = _REF["batch_backward"]
+check.using(globals(), **_REF).for_this_cell()
+### END HIDDEN TESTS
 _X, _T, _p = random_problem(np.random.default_rng(71), 5, 3, 4, 2, "tanh")
 _before = {k: v.copy() for k, v in _p.items()}
 _out, _losses = train_gd(_X, _T, _p, "tanh", 0.5, 3)
@@ -690,6 +711,12 @@ plt.show()
 
 # %% cell="tests" grade_id="t3_7_tests_spirals" points=1
 """Task 3.7: 100 steps on the spirals lower the loss and fit the training points (1 point)."""
+### BEGIN HIDDEN TESTS
+# judged with the model batch_forward, batch_loss and batch_backward, so that a mistake there costs its own cell only
+#: reference batch_forward, batch_loss, batch_backward
+_reference_backward = _REF["batch_backward"]
+check.using(globals(), **_REF).for_this_cell()
+### END HIDDEN TESTS
 _Xs, _ys, _Ts, _Ps = spirals_problem()
 _run = train_summary(_Xs, _Ts, _Ps, "tanh", 1.0, 100)
 check.shape("losses", _run["losses"], (100,))

@@ -59,6 +59,10 @@ def _notebook_failures(nb: nbformat.NotebookNode, folder: Path) -> dict[str, str
                     exec(compile(cell.source, str(gid), "exec"), ns)  # noqa: S102
             except Exception as exc:  # noqa: BLE001 - every failure is recorded
                 errors[str(gid)] = f"{type(exc).__name__}: {exc}"
+            finally:  # what IPython's post_run_cell hook does in a kernel: end a cell's swaps
+                kit = sys.modules.get("coursekit.check")
+                if kit is not None and hasattr(kit, "restore_all"):
+                    kit.restore_all()
     finally:
         os.chdir(old_cwd)
         sys.path.remove(str(folder))
