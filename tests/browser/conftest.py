@@ -205,7 +205,7 @@ STUDENT_ENV = REPO / "student-env" / "jupyter"
 
 @pytest.fixture
 def course_server(tmp_path: Path) -> Iterator[LabServer]:
-    """JupyterLab with the students' configuration serving the *solved* ps1-ps4 notebooks
+    """JupyterLab with the students' configuration serving the *solved* ps1-ps5 notebooks
     (built from their text sources like ``source/``, with coursekit next to them)."""
     import shutil
 
@@ -215,7 +215,7 @@ def course_server(tmp_path: Path) -> Iterator[LabServer]:
 
     root = tmp_path / "notebooks"
     root.mkdir()
-    for ps in ("ps1", "ps2", "ps3", "ps4"):
+    for ps in ("ps1", "ps2", "ps3", "ps4", "ps5"):
         nbformat.write(build_notebook(REPO / "course" / ps / f"{ps}.py", ps), root / f"{ps}.ipynb")
     shutil.copytree(REPO / "coursekit", root / "coursekit",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
