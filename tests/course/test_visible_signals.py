@@ -70,9 +70,10 @@ def test_sympy_visible_checks_use_finite_differences_only():
     x, w1, w2, ws = sp.symbols("x w1 w2 ws")
     base4 = {"check": check, "sp": sp, "np": np, "x_s": x, "w1_s": w1, "w2_s": w2, "ws_s": ws}
     src = _visible("ps4", "t4_4_tests")
-    _run(src, dict(base4, dy_dx=w2 * (1 - sp.tanh(w1 * x) ** 2) * w1 + ws))
+    sig = 1 / (1 + sp.exp(-w1 * x))
+    _run(src, dict(base4, dy_dx=w2 * sig * (1 - sig) * w1 + ws))
     with pytest.raises(AssertionError):
-        _run(src, dict(base4, dy_dx=w2 * (1 - sp.tanh(w1 * x) ** 2) * w1))
+        _run(src, dict(base4, dy_dx=w2 * sig * (1 - sig) * w1))  # the skip path is missing
 
 
 def test_gradient_descent_visible_checks():
