@@ -5,10 +5,19 @@ it is never imported by the grader and imports nothing from the course but the r
 files that sit in the workspace. Protocol (all paths relative to the workspace):
 
 - ``.job/job.json``: ``{"cells": [source, ...], "probes": [{"name", "call", "args", "kwargs",
-  "repeat", "readonly"}, ...]}`` where args use the plain-data encoding below;
+  "repeat", "readonly", "sympy", "inject"}, ...]}`` where args use the plain-data encoding
+  below;
 - ``.job/inputs.npz``: the arrays referenced by the encoding (``{"$a": key}``);
 - output ``.job/out/cells.json`` (one entry per cell: null or an error string) and, per probe k,
   ``.job/out/p{k}.json`` plus ``.job/out/p{k}.npz``, written as soon as the probe finishes.
+
+A call probe calls the function ``repeat`` times, each time on fresh copies of the inputs; the
+calls after the first get read-only arrays when ``readonly`` is set. Its value is
+``{"calls": [value per call], "errors": [null or error per later call], "mutated": [what the
+first call changed in its arguments]}``. ``inject`` maps names to source code (the reference's
+version of a function the probed one builds on): it is executed into the namespace for the
+probe and the previous bindings are restored afterwards. ``sympy`` turns the value into the text
+of ``sympy.srepr`` (the trusted side rebuilds the expression from a whitelist, never by eval).
 
 Encoding: JSON null/bool/int/str; floats as numbers or ``{"$f": "nan"|"inf"|"-inf"}``; arrays
 ``{"$a": key}``; lists ``{"$l": [...]}``, tuples ``{"$t": [...]}``, dicts ``{"$d": [[k, v], ...]}``.
@@ -124,6 +133,96 @@ class _Encoder:
         raise TypeError(f"a value of type {type(value).__name__} is not a number or an array")
 
 
+def _changes(before: object, after: object, where: str, np: object, out: list) -> None:
+    """Append to ``out`` the places where ``after`` differs from its copy ``before``."""
+    if len(out) >= 5:
+        return
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape or not np.array_equal(
+            before, after, equal_nan=True
+        ):
+            out.append(where)
+    elif isinstance(before, dict):
+        if not isinstance(after, dict) or set(after) != set(before):
+            out.append(where + " (keys added or removed)")
+            return
+        for k in before:
+            _changes(before[k], after[k], f"{where}[{k!r}]", np, out)
+    elif isinstance(before, (list, tuple)):
+        if not isinstance(after, (list, tuple)) or len(after) != len(before):
+            out.append(where + " (items added or removed)")
+            return
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            _changes(b, a, f"{where}[{i}]", np, out)
+
+
+def _arg_names(target: object, n: int) -> list:
+    try:
+        import inspect
+
+        names = [
+            p.name
+            for p in inspect.signature(target).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(n)]
+
+
+def _call(target: object, probe: dict, arrays: dict, np: object) -> dict:
+    """Call ``target`` ``repeat`` times on fresh inputs; record later errors and mutations."""
+    calls, errors, mutated = [], [], []
+    for i in range(max(1, int(probe.get("repeat", 1)))):
+        readonly = bool(probe.get("readonly", False)) and i > 0
+        args = _decode(probe["args"], arrays, readonly)
+        kwargs = _decode(probe["kwargs"], arrays, readonly)
+        if i == 0:
+            value = target(*args, **kwargs)
+            names = _arg_names(target, len(args))
+            fresh = _decode(probe["args"], arrays, False)
+            for name, b, a in zip(names, fresh, args, strict=True):
+                _changes(b, a, name, np, mutated)
+            fresh_kw = _decode(probe["kwargs"], arrays, False)
+            for k in fresh_kw:
+                _changes(fresh_kw[k], kwargs[k], k, np, mutated)
+            calls.append(value)
+            continue
+        try:
+            calls.append(target(*args, **kwargs))
+            errors.append(None)
+        except _OvertimeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - student code may raise anything
+            errors.append(_err(exc))
+    return {"calls": calls, "errors": errors, "mutated": mutated}
+
+
+def _srepr(value: object) -> str:
+    import sympy
+
+    text = sympy.srepr(sympy.sympify(value))
+    if len(text) > 2000:
+        raise ValueError("the expression is too long (more than 2000 characters); simplify it")
+    return text
+
+
+def _injected(ns: dict, sources: dict) -> dict:
+    """Execute the reference sources into ``ns``; return the bindings they replaced."""
+    saved = {name: ns.get(name) for name in sources}
+    for name, src in sources.items():
+        exec(compile(src, f"<reference {name}>", "exec"), ns)
+    return saved
+
+
+def _restore(ns: dict, saved: dict) -> None:
+    for name, old in saved.items():
+        if old is None:
+            ns.pop(name, None)
+        else:
+            ns[name] = old
+
+
 def _write(path: str, text: str) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -176,17 +275,18 @@ def main() -> None:
                 raise NameError(f"name '{name}' is not defined")
             target = ns[name]
             signal.setitimer(signal.ITIMER_REAL, step)
-            if probe["call"]:
-                if not callable(target):
-                    raise TypeError(f"'{name}' is not a function")
-                values = []
-                for _ in range(max(1, int(probe.get("repeat", 1)))):
-                    args = _decode(probe["args"], arrays, probe.get("readonly", False))
-                    kwargs = _decode(probe["kwargs"], arrays, probe.get("readonly", False))
-                    values.append(target(*args, **kwargs))
-                value = values[0] if len(values) == 1 else values
-            else:
-                value = target
+            saved = _injected(ns, probe.get("inject") or {})
+            try:
+                if probe["call"]:
+                    if not callable(target):
+                        raise TypeError(f"'{name}' is not a function")
+                    value = _call(target, probe, arrays, np)
+                else:
+                    value = target
+                if probe.get("sympy"):
+                    value = _srepr(value)
+            finally:
+                _restore(ns, saved)
             result["value"] = enc.enc(value)
         except BaseException as exc:  # noqa: BLE001
             result = {"error": _err(exc)}

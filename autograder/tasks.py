@@ -37,10 +37,16 @@ Fields of :class:`TaskSpec`:
   they are defined).
 - ``instances(ctx) -> list[Probe]``: what to ask. ``Probe(name, args=(), kwargs={})`` calls a
   function; ``Probe(name, call=False)`` reads a variable. Arguments are plain data: arrays
-  (float64), numbers, strings, None, and lists/tuples/dicts of those. ``repeat=2`` calls twice
-  (detects accumulation across calls); ``readonly=True`` passes read-only arrays (detects writes
-  into inputs). ``ctx`` has ``rng`` (``numpy.random.Generator``), ``seed``, ``student_id``,
-  ``assignment``, ``course_id``.
+  (float64), numbers, strings, None, and lists/tuples/dicts of those. Every call probe is made
+  ``repeat`` times (default 2) on fresh copies of its inputs, the later calls with read-only
+  arrays (``readonly``, default True); the runner also compares the arguments after the first
+  call with fresh copies. So accumulation across calls, writes into any argument (arrays, dicts
+  of parameters, caches) and in-place updates fail THE TASK whose function does them, whatever
+  its numbers (:func:`side_effect_verdict`). ``inject={name: source}`` runs the probe with the
+  reference's version of a function the probed one builds on (one bug costs one task);
+  ``sympy=True`` reads a SymPy answer as an expression tree (see :mod:`autograder.symbolic`).
+  ``ctx`` has ``rng`` (``numpy.random.Generator``), ``seed``, ``student_id``, ``assignment``,
+  ``course_id``.
 - ``reference(probe) -> value``: the expected value for one probe, computed in the trusted process.
 - ``compare(trials, spec) -> Verdict`` (optional): the default :func:`compare_outputs` gives full
   points when every tensor of every probe has ``rel_error <= tol`` (``PASS_TOL``, 1e-6) and a
@@ -48,10 +54,15 @@ Fields of :class:`TaskSpec`:
 - ``notebook``: which notebook of the assignment holds the cell (default: found automatically).
 - ``structure(cells) -> message | None`` (optional): a requirement on the form of the student's
   code, checked on the source of their code cells by parsing, never by running it (see
-  :mod:`autograder.structure`: ``loops_only(name)``, ``no_loops(name)``); a message gives 0.
+  :mod:`autograder.structure`: ``loops_only``, ``no_loops``, ``analytic_gradients``, ``all_of``;
+  each follows the student's helpers, never the notebook's ``given`` ones); a message gives 0
+  and the task is not probed at all.
 
-Each trial carries ``probe``, ``want`` (reference value), ``got`` (student value, decoded, or
-None) and ``error`` (the student's exception text, or None).
+Each trial carries ``probe``, ``want`` (reference value), ``got`` (student value of the first
+call, decoded, or None), ``error`` (the student's exception text, or None) and, for calls,
+``later`` / ``later_errors`` (the repeated calls) and ``mutated`` (what the first call changed in
+its arguments). :meth:`TaskSpec.judge` fails the task on any side effect before its comparison
+counts.
 """
 
 from __future__ import annotations
@@ -90,9 +101,11 @@ class Probe:
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     call: bool = True
-    repeat: int = 1
-    readonly: bool = False
+    repeat: int = 2
+    readonly: bool = True
     label: str = ""
+    sympy: bool = False
+    inject: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,71 @@ class Trial:
     want: Any
     got: Any
     error: str | None
+    later: tuple = ()
+    later_errors: tuple = ()
+    mutated: tuple[str, ...] = ()
+
+
+def unwrap_trial(trial: Trial) -> Trial:
+    """Split the runner's record of a call probe (``{"calls", "errors", "mutated"}``) into the
+    first call's value, the later calls and what the first call changed in its arguments."""
+    got = trial.got
+    if not trial.probe.call or trial.error is not None or not isinstance(got, dict):
+        return trial
+    if set(got) != {"calls", "errors", "mutated"} or not got["calls"]:
+        return Trial(trial.probe, trial.want, None, trial.error or "unreadable call record")
+    return Trial(trial.probe, trial.want, got["calls"][0], None, tuple(got["calls"][1:]),
+                 tuple(got["errors"]), tuple(str(m) for m in got["mutated"]))
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """The same value, NaN where NaN (a wrong result repeated exactly is not a side effect)."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return set(a) == set(b) and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        x, y = np.asarray(a), np.asarray(b)
+        if x.dtype.kind in "biufc" and y.dtype.kind in "biufc":
+            return x.shape == y.shape and bool(np.array_equal(x, y, equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+    return a == b
+
+
+def side_effect_verdict(trials: Sequence[Trial], tol: float = PASS_TOL) -> tuple[str, str] | None:
+    """(mistake id, message) for the first side effect of a task's function, or None.
+
+    Writing into an argument, failing on read-only inputs and a second identical call that
+    gives a different result (state kept between calls) all fail the task that has them.
+    """
+    for trial in trials:
+        name = trial.probe.name
+        if trial.mutated:
+            where = ", ".join(trial.mutated)
+            kind = "cache_modified" if "cache" in where else "input_modified"
+            return kind, (f"{name} changed its argument {where} in place: a function must not "
+                          "modify its inputs (copy before changing, build new arrays)")
+        for err in trial.later_errors:
+            if err and "read-only" in err:
+                return "input_modified", (
+                    f"{name} writes into its input arrays ({err}): a function must not modify "
+                    "its inputs, even temporarily (copy before changing)")
+            if err:
+                return "not_repeatable", (f"{name} failed when called a second time on the "
+                                          f"same inputs: {err}")
+        for again in trial.later:
+            if trial.got is None or _identical(again, trial.got):
+                continue
+            parts = _cmp.compare_value(again, trial.got, "", tol)
+            bad = [p.name for p in parts if not p.ok]
+            if bad:
+                which = name if bad == ["value"] else ", ".join(b for b in bad if b != "value")
+                return "accumulates", (
+                    f"{name}: a second call on the same inputs gave a different result "
+                    f"({which}): the function keeps state between calls (e.g. += into a "
+                    "global, a default argument or the cache); compute fresh each call")
+    return None
 
 
 @dataclass(frozen=True)
@@ -145,6 +223,14 @@ class TaskSpec:
         score = float(min(max(verdict.score, 0.0), self.points))
         if not np.isfinite(score):
             score = 0.0
+        side = side_effect_verdict(trials, self.tol if self.tol > 0 else PASS_TOL)
+        if side is not None:
+            mistake, text = side
+            # values after kept state are a consequence, not a second mistake
+            also = ("" if score >= self.points or mistake == "accumulates"
+                    else f" Also: {verdict.message}")
+            return Verdict(0.0, float(self.points), text + also, mistake, verdict.parts,
+                           verdict.error_measure)
         return Verdict(score, float(self.points), verdict.message, verdict.diagnosis,
                        verdict.parts, verdict.error_measure)
 
@@ -164,13 +250,6 @@ def compare_outputs(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
             worst = float("inf")
             continue
         got = trial.got
-        if trial.probe.repeat > 1 and isinstance(got, list) and got:
-            again = _cmp.compare_value(got[-1], got[0], "second call", spec.tol)
-            if not all(p.ok for p in again):
-                messages.append("calling the function twice gave different results: do not keep "
-                                "state between calls (reset, don't +=) and don't modify inputs")
-                parts[(prefix + " " if prefix else "") + "repeatable"] = False
-            got = got[0]
         for part in _cmp.compare_value(got, trial.want, "", spec.tol, n_hint=_batch_size(trial)):
             pname = trial.probe.name if part.name == "value" else part.name
             key = " ".join(s for s in (prefix, pname) if s)
@@ -178,8 +257,9 @@ def compare_outputs(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
             if part.error is not None:
                 worst = max(worst, part.error)
             if not part.ok:
-                messages.append(part.message.replace("value", trial.probe.name, 1)
-                                if part.name == "value" else part.message)
+                text = (part.message.replace("value", trial.probe.name, 1)
+                        if part.name == "value" else part.message)
+                messages.append(f"{prefix}: {text}" if prefix else text)
     right = sum(parts.values())
     total = max(len(parts), 1)
     if right == total and not messages:

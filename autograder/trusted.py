@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from autograder import plaindata, sandbox
-from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict
+from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwrap_trial
 
 RUNNER_SOURCE_PATH = Path(__file__).with_name("_runner.py")
 
@@ -55,13 +55,21 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
     encoder = plaindata.Encoder()
     probes_json = []
     for spec in tasks:
+        message = spec.structure(cells) if spec.structure else None
+        if message:
+            # The form is wrong whatever the numbers: judged from the source, not probed (a
+            # finite-difference "backward" can be slow enough to starve the other tasks).
+            result.verdicts[spec.grade_id] = Verdict(0.0, float(spec.points), message,
+                                                     "structure")
+            continue
         probes = list(spec.instances(ctx))
         wants = [spec.reference(p) for p in probes]
         plan.append((spec, probes, wants))
         for p in probes:
             probes_json.append({"name": p.name, "call": p.call, "args": encoder.enc(tuple(p.args)),
                                 "kwargs": encoder.enc(dict(p.kwargs)), "repeat": p.repeat,
-                                "readonly": p.readonly})
+                                "readonly": p.readonly, "sympy": p.sympy,
+                                "inject": dict(p.inject)})
     ws = sandbox.new_workspace()
     try:
         write_release_files(ws.path, release_files)
@@ -88,14 +96,9 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         for spec, probes, wants in plan:
             trials = []
             for probe, want in zip(probes, wants, strict=True):
-                trials.append(_read_trial(out, k, probe, want, result.note))
+                trials.append(unwrap_trial(_read_trial(out, k, probe, want, result.note)))
                 k += 1
-            verdict = spec.judge(trials)
-            broken = spec.structure(cells) if spec.structure else None
-            if broken and verdict.score > 0:
-                verdict = Verdict(0.0, verdict.max_score, broken, "structure", verdict.parts,
-                                  verdict.error_measure)
-            result.verdicts[spec.grade_id] = verdict
+            result.verdicts[spec.grade_id] = spec.judge(trials)
     finally:
         sandbox.remove_workspace(ws, kill=False)
     result.seconds = time.perf_counter() - start

@@ -3,8 +3,9 @@
 Runs in a worker process (local pool or Dask), never touches the gradebook. For each notebook:
 parse and sanitize it, execute it in a sandboxed kernel (nbgrader's grading, with stderr ignored),
 run the student's code in the isolated runner and judge every registered task in this trusted
-process, then combine: the trusted verdict stands, disagreements are flagged. Feedback HTML is
-rendered here so that rendering scales with the workers.
+process, then combine them with the verdict rule (:func:`combine`): a cell scores the LOWER of
+the kernel's result and the trusted result, and every disagreement is flagged with its reason
+for the instructor. Feedback HTML is rendered here so that rendering scales with the workers.
 """
 
 from __future__ import annotations
@@ -152,30 +153,68 @@ def _score_cells(nb: Any, info: kernel.ExecInfo, verdicts: dict[str, tasks.Verdi
             k_score, k_why = 0.0, "not run (the kernel had stopped)"
         else:
             k_score, k_why = kernel_score(cell)
-        entry: dict[str, Any] = {"max_score": points, "kernel_score": k_score, "flagged": False}
-        verdict = verdicts.get(gid)
-        if verdict is not None:
-            entry.update(score=verdict.score, trusted_score=verdict.score,
-                         diagnosis=verdict.diagnosis, parts=dict(verdict.parts),
-                         error_measure=_finite(verdict.error_measure))
-            summary = verdict.message + (f": {verdict.diagnosis}" if verdict.diagnosis else "")
-            right = [p for p, ok in verdict.parts.items() if ok]
-            wrong = [p for p, ok in verdict.parts.items() if not ok]
-            if wrong and right:
-                summary += f" (right: {', '.join(right)}; wrong: {', '.join(wrong)})"
-            if k_score is None or abs(k_score - verdict.score) > 1e-9:
-                entry["flagged"] = flagged = True
-                notes.append(f"{gid}: the notebook's own tests gave {k_score:g} but the trusted "
-                             f"check gave {verdict.score:g}; the trusted result stands")
-        else:
-            entry.update(score=k_score, trusted_score=None, diagnosis="" if k_score else k_why,
-                         parts={}, error_measure=None)
-            summary = k_why if cell.cell_type == "code" else (
-                "needs manual grading" if k_score is None else "no answer")
-        entry["summary"] = summary
-        entry["auto_score"] = entry["score"]
+            k_why = _error_text(cell) or k_why
+        entry = combine(gid, points, k_score, k_why, verdicts.get(gid), cell.cell_type == "code")
+        if entry.pop("disagreement", None):
+            flagged = True
+            notes.append(entry["review"])
         cells[gid] = entry
     return cells, comments, flagged
+
+
+def _error_text(cell: Any) -> str:
+    """``ename: first line of evalue`` of the cell's first error output ("" when none)."""
+    for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+        if out.get("output_type") == "error":
+            first = str(out.get("evalue", "")).strip().splitlines()[:1]
+            text = f"{out.get('ename', 'Error')}" + (f": {first[0]}" if first else "")
+            return text[:300]
+    return ""
+
+
+def combine(gid: str, points: float, k_score: float | None, k_why: str,
+            verdict: tasks.Verdict | None, is_code: bool = True) -> dict[str, Any]:
+    """The verdict rule for one grade cell: the LOWER of the kernel's and the trusted result.
+
+    A submission never gains a point the notebook's own tests denied, and the trusted check can
+    only take points away from what the kernel reported, never add them. Any disagreement sets
+    ``flagged`` and ``review`` (the reason, for the instructor). Without a trusted task (manual
+    cells, or a task file that does not cover the cell) the kernel's result is the score.
+    """
+    entry: dict[str, Any] = {"max_score": points, "kernel_score": k_score, "flagged": False}
+    if verdict is None:
+        entry.update(score=k_score, trusted_score=None, diagnosis="" if k_score else k_why,
+                     parts={}, error_measure=None)
+        entry["summary"] = k_why if is_code else (
+            "needs manual grading" if k_score is None else "no answer")
+        entry["auto_score"] = entry["score"]
+        return entry
+    t_score = verdict.score
+    score = t_score if k_score is None else min(k_score, t_score)
+    entry.update(score=score, trusted_score=t_score, diagnosis=verdict.diagnosis,
+                 parts=dict(verdict.parts), error_measure=_finite(verdict.error_measure))
+    summary = verdict.message + (f": {verdict.diagnosis}" if verdict.diagnosis else "")
+    right = [p for p, ok in verdict.parts.items() if ok]
+    wrong = [p for p, ok in verdict.parts.items() if not ok]
+    if wrong and right:
+        summary += f" (right: {', '.join(right)}; wrong: {', '.join(wrong)})"
+    if k_score is not None and k_score < t_score - 1e-9:
+        entry["diagnosis"] = entry["diagnosis"] or "notebook_test_failed"
+        summary = f"the notebook's own test failed ({k_why})"
+    if k_score is None or abs(k_score - t_score) > 1e-9:
+        entry["flagged"] = entry["disagreement"] = True
+        k_text = "no score" if k_score is None else f"{k_score:g}"
+        if k_score is not None and k_score < t_score:
+            why = f"the notebook's own test failed ({k_why}) while the trusted check passed"
+        else:
+            why = (f"the trusted check failed ({verdict.message}"
+                   f"{': ' + verdict.diagnosis if verdict.diagnosis else ''})"
+                   " while the notebook's own test passed")
+        entry["review"] = (f"{gid}: the notebook's own test gave {k_text} and the trusted check "
+                           f"gave {t_score:g}: {why}; the lower score, {score:g}, counts")
+    entry["summary"] = summary
+    entry["auto_score"] = entry["score"]
+    return entry
 
 
 def _finite(x: float | None) -> float | None:

@@ -5,6 +5,7 @@ Instructor-side only (it imports ``backprop_ref``), like every task file.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,26 +34,33 @@ def gradient_compare(
 
     def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
         parts: dict[str, bool] = {}
+        first_error: tuple[str, str] | None = None
         for i, trial in enumerate(trials):
             label = trial.probe.label or f"case {i + 1}"
             if trial.error is not None:
                 parts[label] = False
-                msg = f"{label}: {trial.probe.name} failed: {trial.error}"
-                return Verdict(0.0, spec.points, msg, "error", parts)
+                first_error = first_error or (
+                    f"{label}: {trial.probe.name} failed: {trial.error}", "error")
+                continue
             if not isinstance(trial.got, Mapping):
                 parts[label] = False
-                msg = (f"{label}: {trial.probe.name} should return a dict, "
-                       f"got {type(trial.got).__name__}")
-                return Verdict(0.0, spec.points, msg, "not_numeric", parts)
+                first_error = first_error or (
+                    f"{label}: {trial.probe.name} should return a dict, "
+                    f"got {type(trial.got).__name__}", "not_numeric")
+                continue
             context = context_of(trial.probe) if context_of else None
             found = diagnose(trial.got, trial.want, context=context, tol=spec.tol)
             parts[label] = found.ok
             if found.ok:
                 continue
+            # A case that computed (e.g. the square one) is diagnosed before any crash of
+            # another case: W instead of W^T is named, not "shapes do not match".
             for mistake, text, tensors in (mistakes_of(trial.probe) if mistakes_of else []):
                 if matches(trial.got, trial.want, tensors, spec.tol):
                     return Verdict(0.0, spec.points, f"{label}: {text}", mistake, parts)
             return Verdict(0.0, spec.points, f"{label}: {found.message}", found.mistake, parts)
+        if first_error is not None:
+            return Verdict(0.0, spec.points, first_error[0], first_error[1], parts)
         return Verdict(spec.points, spec.points, "correct on every case", "", parts)
 
     return compare
@@ -86,3 +94,9 @@ def mutate(source: str, edits: Sequence[tuple[str, str]]) -> str:
             raise ValueError(f"mutant edit not found: {old!r}")
         source = source.replace(old, new)
     return source
+
+
+def inject(**sources: str) -> dict[str, str]:
+    """``Probe(inject=...)`` from reference sources: the probed function is judged with these
+    versions of the functions it builds on, so a bug in an earlier task costs that task only."""
+    return {name: textwrap.dedent(src) for name, src in sources.items()}

@@ -1,8 +1,13 @@
 """Trusted grading of ps1 (computation graphs and the chain rule): one TaskSpec per graded cell.
 
-Runs only in the trusted grader (may import backprop_ref). Grade cells not listed here (the
-SymPy answers of Task 1.5 and the manually graded written answers) are decided by nbgrader:
-the in-notebook hidden tests and the instructor. Shapes follow docs/conventions.md.
+Runs only in the trusted grader (may import backprop_ref). Every automatically graded cell has
+a task here (the verdict is the lower of this and the notebook's own test); the written answers
+are graded by the instructor. Shapes follow docs/conventions.md.
+
+Probes cover every branch for every student: both losses of Task 1.4 with both targets t = 0
+and t = 1; the backward passes are judged with the reference q3_forward injected (a forward bug
+costs Task 1.4's forward cell only) and must compute analytic gradients (no finite differences,
+in the function or its helpers).
 
 Per-student numbers: probes that read a variable carry ``kwargs={"student": id}`` so that
 ``reference`` recomputes the expected value for the student being graded (the runner ignores
@@ -15,9 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import sympy
 
-from autograder.registry.common import gradient_compare
-from autograder.structure import loops_only
+from autograder.registry.common import gradient_compare, inject
+from autograder.structure import all_of, analytic_gradients, loops_only
+from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec
 from backprop_ref import activations, scalar, vector
 from backprop_ref.spec import MLPSpec
@@ -33,6 +40,35 @@ Q3_NODES = ("m1", "h1", "m2", "h2", "m3", "h3", "m4", "h4", "z", "y", "L")
 Q3_GRADS = (*(f"w{i}" for i in range(1, 11)), *Q3_NODES)
 Q2_KEYS = ("W1", "b1", "W2", "b2", "z2", "a1", "z1")
 Q2_SPEC_NAMES = ("relu", "softmax", "cross_entropy")
+GIVEN = ("q1_forward", "sigmoid", "net3_forward", "net3_cost", "net3_numbers", "q2_forward",
+         "q2_loss", "q2_example")
+"""Functions of the notebook's locked cells: not the student's, not followed by form rules."""
+
+Q3_FORWARD = inject(q3_forward='''
+    def q3_forward(x, w, t, loss="binary_cross_entropy"):
+        x1, x2 = float(x[0]), float(x[1])
+        w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = (float(v) for v in w)
+        n = {"m1": w1 * x1 + w2 * x2}
+        n["h1"] = max(n["m1"], 0.0)
+        n["m2"] = w3 * x1 + w4 * x2
+        n["h2"] = max(n["m2"], 0.0)
+        n["m3"] = w5 * n["h1"] + w6 * n["h2"]
+        n["h3"] = max(n["m3"], 0.0)
+        n["m4"] = w7 * n["h1"] + w8 * n["h2"]
+        n["h4"] = max(n["m4"], 0.0)
+        n["z"] = w9 * n["h3"] + w10 * n["h4"]
+        n["y"] = 1.0 / (1.0 + math.exp(-n["z"]))
+        if loss == "binary_cross_entropy":
+            n["L"] = -t * math.log(n["y"]) - (1.0 - t) * math.log(1.0 - n["y"])
+        else:
+            n["L"] = 0.5 * (n["y"] - t) ** 2
+        return n
+''')
+"""The reference q3_forward (the notebook's solution), injected when q3_backward is judged."""
+
+
+def _analytic(name: str) -> object:
+    return analytic_gradients(name, GIVEN)
 
 
 # ------------------------------------------------------------------ instances and references
@@ -106,13 +142,17 @@ def q3_instance(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float
             return x, w, t
 
 
-def _q3_instances(name: str) -> Callable[[TaskContext], list[Probe]]:
+def _q3_instances(name: str, injected: dict[str, str] | None = None,
+                  ) -> Callable[[TaskContext], list[Probe]]:
+    """Eight cases: both losses with both targets t = 0 and t = 1, twice, for every student."""
+
     def make(ctx: TaskContext) -> list[Probe]:
         out = []
-        for i in range(6):
-            x, w, t = q3_instance(ctx.rng)
-            loss = scalar.Q3_LOSSES[i % 2]
-            out.append(Probe(name, args=(x, w, t, loss), label=f"case {i + 1} ({loss})"))
+        for i in range(8):
+            x, w, _ = q3_instance(ctx.rng)
+            loss, t = scalar.Q3_LOSSES[i % 2], float((i // 2) % 2)
+            out.append(Probe(name, args=(x, w, t, loss), inject=injected or {},
+                             label=f"case {i + 1} ({loss}, t = {t:g})"))
         return out
 
     return make
@@ -205,7 +245,8 @@ TASKS = [
         _q1_value,
         tol=NUMBER_TOL,
     ),
-    TaskSpec("t1_2_tests", 2, ("q1_backward",), _q1_instances, _q1_reference),
+    TaskSpec("t1_2_tests", 2, ("q1_backward",), _q1_instances, _q1_reference,
+             structure=_analytic("q1_backward")),
     TaskSpec(
         "t1_3_tests_one_path",
         1,
@@ -234,15 +275,21 @@ TASKS = [
         "t1_4_tests_backward",
         2,
         ("q3_backward",),
-        _q3_instances("q3_backward"),
+        _q3_instances("q3_backward", Q3_FORWARD),
         _q3_backward_reference,
+        structure=analytic_gradients("q3_backward", (*GIVEN, *Q3_FORWARD)),
     ),
+    sympy_task("t1_5_tests_sigmoid_sym", "sigmoid_prime_in_s", lambda: [sympy.Symbol("s")],
+               lambda s: s[0] * (1 - s[0])),
+    sympy_task("t1_5_tests_tanh_sym", "tanh_prime_in_r", lambda: [sympy.Symbol("r")],
+               lambda r: 4 * r[0] * (1 - r[0])),
     TaskSpec(
         "t1_5_tests_code",
         1,
         ("sigmoid_prime", "tanh_prime"),
         _elementwise_instances,
         _elementwise_reference,
+        structure=all_of(_analytic("sigmoid_prime"), _analytic("tanh_prime")),
     ),
     TaskSpec(
         "t1_9_tests_public",
@@ -251,7 +298,7 @@ TASKS = [
         _q2_instances([(4, 5, 3), (3, 3, 3)]),
         q2_reference,
         compare=gradient_compare(q2_context),
-        structure=loops_only("backward_loops"),
+        structure=all_of(loops_only("backward_loops", GIVEN), _analytic("backward_loops")),
     ),
     TaskSpec(
         "t1_9_tests_hidden",
@@ -260,7 +307,7 @@ TASKS = [
         _q2_instances([(2, 4, 5), (4, 5, 3), (3, 3, 3), (6, 2, 4)]),
         q2_reference,
         compare=gradient_compare(q2_context),
-        structure=loops_only("backward_loops"),
+        structure=all_of(loops_only("backward_loops", GIVEN), _analytic("backward_loops")),
     ),
 ]
 """Every autograded cell of ps1 whose verdict the trusted grader decides."""

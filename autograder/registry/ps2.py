@@ -1,8 +1,13 @@
 """Trusted grading of ps2 (vectorizing one example): one TaskSpec per graded cell.
 
-Runs only in the trusted grader (may import backprop_ref). Not listed here, so decided by
-nbgrader: the SymPy count of Task 2.5a, the timing test (it measures the student's machine) and
-the manually graded written answer. Shapes follow docs/conventions.md (one example: columns).
+Runs only in the trusted grader (may import backprop_ref). Every automatically graded cell has
+a task here except the timing test (it measures the student's machine), which the notebook's
+own test decides; the written answer is graded by the instructor. Shapes follow
+docs/conventions.md (one example: columns).
+
+The forward and backward cells of Task 2.4 are judged with the reference ``activation`` and
+``activation_grad`` injected, so a bug in those costs their own cell only; every backward
+function must compute analytic gradients (no finite differences, in it or in its helpers).
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import sympy
 
-from autograder.registry.common import gradient_compare
+from autograder.registry.common import gradient_compare, inject
 from autograder.registry.ps1 import q2_context, q2_instance, q2_reference
-from autograder.structure import no_loops
-from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
+from autograder.structure import all_of, analytic_gradients, no_loops
+from autograder.symbolic import as_expression, by_name
+from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, choice_task
 from backprop_ref import activations, vector
 from backprop_ref.spec import MLPSpec
 
@@ -44,6 +51,45 @@ MLP_CASES = (
 )
 
 
+GIVEN = ("forward_vec", "loss_vec", "example_vec", "random_mlp", "mlp_output", "mlp_grads",
+         "kink_free", "time_step", "measure")
+"""Functions of the notebook's locked cells: not the student's, not followed by form rules."""
+
+ACTIVATIONS = inject(
+    activation='''
+    def activation(z, name):
+        if name == "identity":
+            return z.copy()
+        if name == "sigmoid":
+            return 1.0 / (1.0 + np.exp(-z))
+        if name == "tanh":
+            return np.tanh(z)
+        if name == "relu":
+            return np.maximum(z, 0.0)
+        raise ValueError(f"unknown activation {name!r}")
+    ''',
+    activation_grad='''
+    def activation_grad(da, z, name):
+        if name == "identity":
+            return da.copy()
+        if name == "sigmoid":
+            s = 1.0 / (1.0 + np.exp(-z))
+            return da * s * (1.0 - s)
+        if name == "tanh":
+            return da * (1.0 - np.tanh(z) ** 2)
+        if name == "relu":
+            return da * (z > 0)
+        raise ValueError(f"unknown activation {name!r}")
+    ''',
+)
+"""The reference activation functions (the notebook's solution), injected for Task 2.4's
+forward and backward cells."""
+
+
+def _analytic(name: str) -> object:
+    return analytic_gradients(name, GIVEN)
+
+
 def _choice_task(grade_id: str, name: str) -> TaskSpec:
     return choice_task(grade_id, name, MC_ANSWERS[name])
 
@@ -67,6 +113,11 @@ def _ce_instances(ctx: TaskContext) -> list[Probe]:
         t = np.zeros((c, 1))
         t[ctx.rng.integers(c), 0] = 1.0
         probes.append(Probe("cross_entropy_col", args=(p, t), label=f"C = {c}"))
+    # The formula -sum_k t_k log a_k holds for any target distribution, not only one-hot ones.
+    p = ctx.rng.uniform(0.05, 1.0, (4, 1))
+    t = ctx.rng.uniform(0.05, 1.0, (4, 1))
+    probes.append(Probe("cross_entropy_col", args=(p / p.sum(), t / t.sum()),
+                        label="C = 4, soft target"))
     return probes
 
 
@@ -136,7 +187,8 @@ def _mlp_instances(name: str) -> Callable[[TaskContext], list[Probe]]:
         for sizes, acts in MLP_CASES:
             x, params, acts_l, da = mlp_instance(ctx.rng, sizes, acts)
             args = (x, params, acts_l) if name == "mlp_output" else (x, params, acts_l, da)
-            probes.append(Probe(name, args=args, label=f"sizes {sizes}, {'/'.join(acts)}"))
+            probes.append(Probe(name, args=args, label=f"sizes {sizes}, {'/'.join(acts)}",
+                                inject=ACTIVATIONS))
         return probes
 
     return make
@@ -186,6 +238,38 @@ def _step_reference(probe: Probe) -> np.ndarray:
     return fprime * (W.T @ dz_next)
 
 
+def _ops_symbols() -> tuple[sympy.Symbol, sympy.Symbol]:
+    return sympy.symbols("M H", positive=True, integer=True)
+
+
+def compare_count(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+    """Task 2.5a: the count must grow like (M - 1) H^2, the recursion's exact count (notes 004:
+    m = 1, ..., M - 1, H variables, H terms each); M H^2 is the same to leading order."""
+    trial = trials[0]
+    name = trial.probe.name
+    if trial.error is not None:
+        return Verdict(0.0, spec.points, f"{name}: {trial.error}", "error")
+    M, H = _ops_symbols()
+    try:
+        expr = by_name(as_expression(trial.got), (M, H))
+    except (TypeError, ValueError) as exc:
+        return Verdict(0.0, spec.points, f"{name}: {exc}", "not_an_expression")
+    extra = sorted(str(s) for s in expr.free_symbols - {M, H})
+    if extra:
+        return Verdict(0.0, spec.points, f"{name} uses {', '.join(extra)}; use only M and H",
+                       "wrong_symbols")
+    try:
+        ratio = sympy.limit(sympy.limit(expr / ((M - 1) * H**2), H, sympy.oo), M, sympy.oo)
+    except (NotImplementedError, ValueError, TypeError):
+        ratio = None
+    if ratio == 1:
+        return Verdict(spec.points, spec.points, "correct", "")
+    grows = "" if ratio is None else f" (it grows like {ratio} times (M - 1) H^2)"
+    return Verdict(0.0, spec.points, f"{name} = {expr} is not the recursion's count to leading "
+                   f"order{grows}: count the products per variable, the variables per layer and "
+                   "the layers the recursion runs over", "expression_wrong")
+
+
 TASKS = [
     _choice_task("t2_1_tests_a1", "mc_weighted_sum"),
     _choice_task("t2_1_tests_a2", "mc_output_layer"),
@@ -216,6 +300,7 @@ TASKS = [
         _backward_vec_instances([(4, 5, 3), (3, 3, 3)]),
         q2_reference,
         compare=gradient_compare(q2_context),
+        structure=_analytic("backward_vec"),
     ),
     TaskSpec(
         "t2_3b_tests_hidden",
@@ -224,7 +309,7 @@ TASKS = [
         _backward_vec_instances([(4, 5, 3), (3, 3, 3), (6, 2, 4), (2, 7, 5)]),
         q2_reference,
         compare=gradient_compare(q2_context),
-        structure=no_loops("backward_vec"),
+        structure=all_of(_analytic("backward_vec"), no_loops("backward_vec", GIVEN)),
     ),
     TaskSpec(
         "t2_4_tests_activations",
@@ -232,6 +317,7 @@ TASKS = [
         ("activation", "activation_grad"),
         _activation_instances,
         _activation_reference,
+        structure=_analytic("activation_grad"),
     ),
     TaskSpec(
         "t2_4_tests_forward",
@@ -248,6 +334,15 @@ TASKS = [
         _mlp_instances("mlp_grads"),
         mlp_reference,
         compare=gradient_compare(lambda probe: {"cache": _mlp_cache(probe), "level": "vector"}),
+        structure=analytic_gradients("mlp_backward", (*GIVEN, *ACTIVATIONS)),
+    ),
+    TaskSpec(
+        "t2_5a_tests",
+        1,
+        ("ops_backward",),
+        lambda ctx: [Probe("ops_backward", call=False, sympy=True, label="ops_backward")],
+        lambda probe: None,
+        compare=compare_count,
     ),
     TaskSpec(
         "t2_5b_tests",
@@ -256,6 +351,7 @@ TASKS = [
         _step_instances,
         _step_reference,
         tol=1e-10,
+        structure=all_of(_analytic("backward_step_loops"), _analytic("backward_step_vec")),
     ),
 ]
 """Every autograded cell of ps2 whose verdict the trusted grader decides."""

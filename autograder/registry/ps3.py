@@ -1,7 +1,11 @@
 """Trusted grading of ps3 (batches and gradient descent): one TaskSpec per graded code cell.
 
-Runs only in the trusted grader (may import backprop_ref). Not listed here, so decided by
-nbgrader: the SymPy answers of Task 3.6 and the manually graded written answers (3.8, 3.9).
+Runs only in the trusted grader (may import backprop_ref). Every automatically graded cell has
+a task here; the written answers (3.8, 3.9) are graded by the instructor. A task that builds on
+an earlier function is judged with the reference's version of it injected (batch_backward with
+the reference batch_forward, grads_loop with the reference batch_backward, train_gd with the
+reference batch_loss and batch_backward), so one bug costs one task; every function that
+computes gradients must do so analytically (no finite differences, in it or in its helpers).
 Shapes follow docs/conventions.md (batched level: one example per row, the loss is the mean).
 
 The network is D -> H (``hidden`` in relu / tanh / sigmoid) -> C (softmax, cross-entropy), the
@@ -17,12 +21,16 @@ empty for tasks whose comparison gives a sentence rather than an id).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import sympy
 
-from autograder.registry.common import gradient_compare, mutate
+from autograder.registry.common import gradient_compare, inject, mutate
+from autograder.structure import analytic_gradients
+from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import batched
 from backprop_ref.spec import MLPSpec
@@ -35,6 +43,11 @@ MC_ANSWERS = {"mc_batch_preactivation": "B", "mc_batch_loss": "A"}
 PARAM_KEYS = ("W1", "b1", "W2", "b2")
 OUTPUT_KEYS = ("z2", "W2", "b2")
 BACKWARD_KEYS = ("W1", "b1", "W2", "b2", "z2", "a1", "z1")
+HIDDEN_KEYS = ("a1", "z1", "W1", "b1")
+"""What the hidden-layer cell announces (dA1, dZ1, dW1, db1): it tests only these."""
+GIVEN = ("act", "act_prime", "log_softmax_rows", "softmax_rows", "random_problem", "my_batch",
+         "fd_grads", "best_time", "train_summary", "spirals_problem", "predict")
+"""Functions of the notebook's locked cells: not the student's, not followed by form rules."""
 
 PUBLIC_CASES = (((4, 3, 3, 3), "sigmoid"), ((5, 7, 4, 3), "relu"), ((6, 3, 5, 2), "tanh"))
 """(N, D, H, C), hidden: the visible cases (fixed seeds 31, 32, 33 as in the notebook)."""
@@ -187,85 +200,23 @@ def _choice(grade_id: str, name: str) -> TaskSpec:
     return choice_task(grade_id, name, MC_ANSWERS[name])
 
 
-_GRADS = gradient_compare(batch_context)
+# ------------------------------------------------------------------ reference functions
 
-TASKS = [
-    _choice("t3_1_tests_a1", "mc_batch_preactivation"),
-    _choice("t3_1_tests_a2", "mc_batch_loss"),
-    TaskSpec(
-        "t3_2_tests_forward",
-        1,
-        ("batch_forward",),
-        _forward_instances,
-        _forward_reference,
-        tol=1e-9,
-    ),
-    TaskSpec(
-        "t3_2_tests_loss",
-        1,
-        ("batch_loss",),
-        _random(
-            "batch_loss",
-            (((5, 7, 4, 3), "relu"), ((6, 3, 5, 2), "tanh"), ((3, 2, 4, 5), "sigmoid")),
-        ),
-        _loss_reference,
-        tol=1e-9,
-    ),
-    TaskSpec("t3_3_tests_loss", 1, ("my_loss",), _variable("my_loss"), _my_value, tol=1e-6),
-    TaskSpec("t3_3_tests_grad", 1, ("my_dZ2",), _variable("my_dZ2"), _my_value, tol=1e-7),
-    TaskSpec(
-        "t3_4_tests_public",
-        1,
-        ("batch_backward",),
-        lambda ctx: _probes(
-            "batch_backward", PUBLIC_CASES, lambda i: np.random.default_rng(31 + i)
-        ),
-        backward_reference(PARAM_KEYS),
-        compare=_GRADS,
-    ),
-    TaskSpec(
-        "t3_4_tests_output",
-        1,
-        ("batch_backward",),
-        _random("batch_backward", HIDDEN_CASES),
-        backward_reference(OUTPUT_KEYS),
-        compare=_GRADS,
-    ),
-    TaskSpec(
-        "t3_4_tests_hidden_layer",
-        2,
-        ("batch_backward",),
-        _random("batch_backward", HIDDEN_CASES),
-        backward_reference(BACKWARD_KEYS),
-        compare=_GRADS,
-    ),
-    TaskSpec(
-        "t3_5_tests",
-        1,
-        ("grads_loop", "batch_backward"),
-        _random(
-            "grads_loop",
-            (((4, 3, 3, 3), "relu"), ((5, 7, 4, 3), "tanh"), ((6, 2, 5, 3), "sigmoid")),
-        ),
-        backward_reference(PARAM_KEYS),
-        compare=_GRADS,
-    ),
-    TaskSpec(
-        "t3_7_tests", 1, ("train_gd", "train_summary"), _train_instances, _train_reference, tol=1e-8
-    ),
-    TaskSpec(
-        "t3_7_tests_spirals",
-        1,
-        ("train_gd", "train_summary"),
-        _spirals_instances,
-        _train_reference,
-        tol=1e-6,
-    ),
-]
-"""Every autograded code cell of ps3 whose verdict the trusted grader decides."""
+FORWARD_SOLUTION = '''\
+def batch_forward(X, params, hidden="relu"):
+    """Forward pass for a batch X (N, D): "z1", "a1" (N, H) and "z2", "a2" (N, C)."""
+    z1 = X @ params["W1"].T + params["b1"].T
+    a1 = act(z1, hidden)
+    z2 = a1 @ params["W2"].T + params["b2"].T
+    return {"z1": z1, "a1": a1, "z2": z2, "a2": softmax_rows(z2)}
+'''
 
-
-# ------------------------------------------------------------------ synthetic submissions
+LOSS_SOLUTION = '''\
+def batch_loss(X, T, params, hidden="relu"):
+    """Mean cross-entropy over the batch."""
+    z2 = batch_forward(X, params, hidden)["z2"]
+    return float(-(T * log_softmax_rows(z2)).sum() / X.shape[0])
+'''
 
 BACKWARD_SOLUTION = '''\
 def batch_backward(X, T, params, hidden="relu"):
@@ -282,6 +233,126 @@ def batch_backward(X, T, params, hidden="relu"):
     g["b1"] = g["z1"].sum(axis=0, keepdims=True).T
     return g
 '''
+
+WITH_FORWARD = inject(batch_forward=FORWARD_SOLUTION)
+WITH_BACKWARD = inject(batch_forward=FORWARD_SOLUTION, batch_backward=BACKWARD_SOLUTION)
+WITH_LOSS_AND_BACKWARD = inject(batch_forward=FORWARD_SOLUTION, batch_loss=LOSS_SOLUTION,
+                                batch_backward=BACKWARD_SOLUTION)
+"""The reference's earlier functions (the notebook's solutions) injected into later tasks."""
+
+
+def _analytic(name: str, injected: Mapping[str, str] = {}) -> object:  # noqa: B006
+    """No finite differences in ``name`` or its helpers; the reference's injected functions
+    are not the student's and are not followed."""
+    return analytic_gradients(name, (*GIVEN, *injected))
+
+
+def _injected(make: Callable[[TaskContext], list[Probe]], sources: Mapping[str, str],
+              ) -> Callable[[TaskContext], list[Probe]]:
+    return lambda ctx: [dataclasses.replace(p, inject=dict(sources)) for p in make(ctx)]
+
+
+_GRADS = gradient_compare(batch_context)
+
+
+def _gd_symbols() -> tuple[sympy.Symbol, ...]:
+    """eta, a, theta as the notebook makes them (positive)."""
+    return sympy.symbols("eta a theta", positive=True)
+
+
+TASKS = [
+    _choice("t3_1_tests_a1", "mc_batch_preactivation"),
+    _choice("t3_1_tests_a2", "mc_batch_loss"),
+    TaskSpec(
+        "t3_2_tests_forward",
+        1,
+        ("batch_forward",),
+        _forward_instances,
+        _forward_reference,
+        tol=1e-9,
+    ),
+    TaskSpec(
+        "t3_2_tests_loss",
+        1,
+        ("batch_loss",),
+        _injected(_random(
+            "batch_loss",
+            (((5, 7, 4, 3), "relu"), ((6, 3, 5, 2), "tanh"), ((3, 2, 4, 5), "sigmoid")),
+        ), WITH_FORWARD),
+        _loss_reference,
+        tol=1e-9,
+    ),
+    TaskSpec("t3_3_tests_loss", 1, ("my_loss",), _variable("my_loss"), _my_value, tol=1e-6),
+    TaskSpec("t3_3_tests_grad", 1, ("my_dZ2",), _variable("my_dZ2"), _my_value, tol=1e-7),
+    TaskSpec(
+        "t3_4_tests_public",
+        1,
+        ("batch_backward",),
+        _injected(lambda ctx: _probes(
+            "batch_backward", PUBLIC_CASES, lambda i: np.random.default_rng(31 + i)
+        ), WITH_FORWARD),
+        backward_reference(PARAM_KEYS),
+        compare=_GRADS,
+        structure=_analytic("batch_backward", WITH_FORWARD),
+    ),
+    TaskSpec(
+        "t3_4_tests_output",
+        1,
+        ("batch_backward",),
+        _injected(_random("batch_backward", HIDDEN_CASES), WITH_FORWARD),
+        backward_reference(OUTPUT_KEYS),
+        compare=_GRADS,
+        structure=_analytic("batch_backward", WITH_FORWARD),
+    ),
+    TaskSpec(
+        "t3_4_tests_hidden_layer",
+        2,
+        ("batch_backward",),
+        _injected(_random("batch_backward", HIDDEN_CASES), WITH_FORWARD),
+        backward_reference(HIDDEN_KEYS),
+        compare=_GRADS,
+        structure=_analytic("batch_backward", WITH_FORWARD),
+    ),
+    TaskSpec(
+        "t3_5_tests",
+        1,
+        ("grads_loop", "batch_backward"),
+        _injected(_random(
+            "grads_loop",
+            (((4, 3, 3, 3), "relu"), ((5, 7, 4, 3), "tanh"), ((6, 2, 5, 3), "sigmoid")),
+        ), WITH_BACKWARD),
+        backward_reference(PARAM_KEYS),
+        compare=_GRADS,
+        structure=_analytic("grads_loop", WITH_BACKWARD),
+    ),
+    sympy_task("t3_6_tests_step", "gd_next", _gd_symbols,
+               lambda s: s[2] - s[0] * s[1] * s[2]),
+    sympy_task("t3_6_tests_eta_max", "eta_max", lambda: _gd_symbols()[1:2],
+               lambda s: 2 / s[0]),
+    TaskSpec(
+        "t3_7_tests",
+        1,
+        ("train_gd", "train_summary"),
+        _injected(_train_instances, WITH_LOSS_AND_BACKWARD),
+        _train_reference,
+        tol=1e-8,
+        structure=_analytic("train_gd", WITH_LOSS_AND_BACKWARD),
+    ),
+    TaskSpec(
+        "t3_7_tests_spirals",
+        1,
+        ("train_gd", "train_summary"),
+        _injected(_spirals_instances, WITH_LOSS_AND_BACKWARD),
+        _train_reference,
+        tol=1e-6,
+        structure=_analytic("train_gd", WITH_LOSS_AND_BACKWARD),
+    ),
+]
+"""Every autograded code cell of ps3 whose verdict the trusted grader decides."""
+
+
+# ------------------------------------------------------------------ synthetic submissions
+
 
 _BACKWARD_MUTANTS = {
     "missing_1_over_n": [('(fw["a2"] - T) / N', 'fw["a2"] - T')],

@@ -1,7 +1,10 @@
 """Trusted grading of ps4 (twin and skip-connection networks): one TaskSpec per graded code cell.
 
-Runs only in the trusted grader (may import backprop_ref). Not listed here, so decided by
-nbgrader: the SymPy answer of Task 4.4 and the manually graded written answers (4.7, 4.8).
+Runs only in the trusted grader (may import backprop_ref). Every automatically graded cell has
+a task here; the written answers (4.7, 4.8) are graded by the instructor. Every student's random
+twin cases have both targets t = 0 and t = 1 (both branches of the binary cross-entropy); a cell
+that announces some tensors tests only those; twin_backward and skip_backward must compute
+analytic gradients (no finite differences, in them or in their helpers).
 Both networks work on one example in columns (``backprop_ref.vector_nets``, 001 section 1.4).
 
 Besides the course's rules (``backprop_ref.diagnose``), the comparison recognises the mistakes
@@ -28,8 +31,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import sympy
 
 from autograder.registry.common import gradient_compare, mutate
+from autograder.structure import analytic_gradients
+from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import vector_nets
 from backprop_ref.activations import relu_prime, sigmoid_prime
@@ -49,6 +55,12 @@ TWIN_SHAPES = {
 }
 TWIN_HEAD = ("z", "W2", "b2", "h", "h_a", "h_b")
 TWIN_KEYS = (*TWIN_HEAD, "m_a", "m_b", "W1", "b1")
+TWIN_SHARED = ("m_a", "m_b", "W1", "b1")
+SKIP_LAYER1 = ("h1", "z1", "W1", "b1")
+GIVEN = ("relu", "sigmoid", "twin_forward", "bce_from_z", "twin_loss", "twin_tail",
+         "twin_numbers", "twin_example", "twin_fd", "skip_forward", "ce_from_logits", "skip_loss",
+         "skip_example", "skip_fd")
+"""Functions of the notebook's locked cells: not the student's, not followed by form rules."""
 SKIP_UPPER = ("z3", "W3", "b3", "h2", "z2", "zs", "W2", "b2", "Ws")
 SKIP_LOWER = (*SKIP_UPPER, "h1", "z1", "W1", "b1")
 SKIP_KEYS = (*SKIP_LOWER, "x")
@@ -247,14 +259,19 @@ def _my_value(probe: Probe) -> Any:
 
 
 def _twin_probes(cases: Sequence, fixed: bool) -> Callable[[TaskContext], list[Probe]]:
+    """The fixed cases as the notebook draws them; the random ones alternate t = 0, 1 so that
+    every student meets both branches of the binary cross-entropy."""
+
     def make(ctx: TaskContext) -> list[Probe]:
         out = []
-        for case in cases:
+        for i, case in enumerate(cases):
             seed, dims = case if fixed else (None, case)
             rng = np.random.default_rng(seed) if fixed else ctx.rng
-            out.append(
-                Probe("twin_backward", args=twin_example(rng, *dims), label=f"D, H = {dims}")
-            )
+            xa, xb, t, params = twin_example(rng, *dims)
+            if not fixed:
+                t = float(i % 2)
+            out.append(Probe("twin_backward", args=(xa, xb, t, params),
+                             label=f"D, H = {dims}, t = {t:g}"))
         return out
 
     return make
@@ -277,6 +294,19 @@ def _skip_probes(cases: Sequence, fixed: bool) -> Callable[[TaskContext], list[P
 
 
 _TWIN = gradient_compare(mistakes_of=twin_mistakes)
+
+
+def _analytic(name: str) -> object:
+    return analytic_gradients(name, GIVEN)
+
+
+def _dy_dx_symbols() -> tuple[sympy.Symbol, ...]:
+    return sympy.symbols("x w1 w2 ws")
+
+
+def _dy_dx(s: Sequence[sympy.Symbol]) -> sympy.Expr:
+    x, w1, w2, ws = s
+    return sympy.diff(w2 * sympy.tanh(w1 * x) + ws * x, x)
 _SKIP = gradient_compare(mistakes_of=skip_mistakes)
 
 TASKS = [
@@ -299,6 +329,7 @@ TASKS = [
         _twin_probes(TWIN_PUBLIC, True),
         twin_reference(("W1", "b1", "W2", "b2", "h_a", "h_b", "m_a", "m_b")),
         compare=_TWIN,
+        structure=_analytic("twin_backward"),
     ),
     TaskSpec(
         "t4_3_tests_head",
@@ -307,15 +338,18 @@ TASKS = [
         _twin_probes(TWIN_CASES, False),
         twin_reference(TWIN_HEAD),
         compare=_TWIN,
+        structure=_analytic("twin_backward"),
     ),
     TaskSpec(
         "t4_3_tests_shared",
         2,
         ("twin_backward",),
         _twin_probes(TWIN_CASES, False),
-        twin_reference(TWIN_KEYS),
+        twin_reference(TWIN_SHARED),
         compare=_TWIN,
+        structure=_analytic("twin_backward"),
     ),
+    sympy_task("t4_4_tests", "dy_dx", _dy_dx_symbols, _dy_dx),
     _choice("t4_5_tests", "mc_grad_x_skip"),
     TaskSpec(
         "t4_6_tests_public",
@@ -324,6 +358,7 @@ TASKS = [
         _skip_probes(SKIP_PUBLIC, True),
         skip_reference(("W1", "b1", "W2", "b2", "Ws", "W3", "b3", "x")),
         compare=_SKIP,
+        structure=_analytic("skip_backward"),
     ),
     TaskSpec(
         "t4_6_tests_upper",
@@ -332,14 +367,16 @@ TASKS = [
         _skip_probes(SKIP_CASES, False),
         skip_reference(SKIP_UPPER),
         compare=_SKIP,
+        structure=_analytic("skip_backward"),
     ),
     TaskSpec(
         "t4_6_tests_lower",
         1,
         ("skip_backward",),
         _skip_probes(SKIP_CASES, False),
-        skip_reference(SKIP_LOWER),
+        skip_reference(SKIP_LAYER1),
         compare=_SKIP,
+        structure=_analytic("skip_backward"),
     ),
     TaskSpec(
         "t4_6_tests_x",
@@ -348,6 +385,7 @@ TASKS = [
         _skip_probes(SKIP_CASES, False),
         skip_reference(("x",)),
         compare=_SKIP,
+        structure=_analytic("skip_backward"),
     ),
 ]
 """Every autograded code cell of ps4 whose verdict the trusted grader decides."""

@@ -129,6 +129,10 @@ for _name, _key, _value in [("dL_dw", "w", dL_dw), ("dL_db", "b", dL_db), ("dL_d
 # graph and returns a dict with the partial derivative of $\mathcal{L}$ with respect to every
 # node: keys `"L"`, `"y"`, `"z"`, `"w"`, `"b"`, `"x"`, each a Python float. The forward pass is
 # given as `q1_forward`.
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="locked" grade_id="t1_2_given"
 def q1_forward(w: float, x: float, b: float, t: float) -> dict[str, float]:
@@ -332,6 +336,10 @@ check.number(
 # $\partial \mathcal{L}/\partial \mathcal{L} = 1$ and go backwards one node at a time, exactly
 # as in the notes. (With the cross-entropy, $\partial\mathcal{L}/\partial z$ simplifies to
 # $y - t$; derive it!)
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="answer" grade_id="t1_4_answer"
 def q3_forward(x: np.ndarray, w: np.ndarray, t: float, loss: str = "binary_cross_entropy") -> dict[str, float]:
@@ -476,6 +484,10 @@ while _done < 6:
 #    and your answer to 1; compare with $1 - \tanh^2(z)$ from Part A.
 # 3. Write `sigmoid_prime(z)` and `tanh_prime(z)`: elementwise derivatives for a NumPy array `z`
 #    of any shape (1 point).
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="locked" grade_id="t1_5_symbols"
 import sympy as sp
@@ -677,6 +689,10 @@ step_size_explorer(_pairs, include_default=not _pairs)
 # `"W2"` $(C, H)$, `"b2"` $(C, 1)$. Return a dict with the gradients `"W1"`, `"b1"`, `"W2"`,
 # `"b2"` (each the shape of its parameter) and `"z2"` $(C, 1)$, `"a1"` $(H, 1)$, `"z1"` $(H, 1)$.
 # The forward pass is given.
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="locked" grade_id="t1_9_given"
 def q2_forward(x: np.ndarray, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -236,6 +236,10 @@ assert not _wrong, f"grad_shapes: wrong for {_wrong}; a gradient has the shape o
 # Same contract as `backward_loops` in Problem set 1, but every statement works on whole
 # vectors and matrices (no Python loops): return the gradients `"W1"`, `"b1"`, `"W2"`, `"b2"`,
 # `"z2"`, `"a1"`, `"z1"` with the shapes above. The forward pass is given.
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="locked" grade_id="t2_3_given"
 def forward_vec(x: np.ndarray, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -314,23 +318,12 @@ _check_vec(*example_vec(np.random.default_rng(22), D=3, H=3, C=3))
 
 # %% cell="tests" grade_id="t2_3b_tests_hidden" points=2
 """Task 2.3b, hidden part: random examples of several sizes, no Python loops (2 points)."""
-import ast
-import inspect
-import textwrap
-
+from coursekit import structure
 
 
 def _python_loops(fn) -> list[str]:  # noqa: ANN001
-    """for/while statements and comprehensions over range(...) in fn's source."""
-    found = []
-    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(fn)))):
-        if isinstance(node, (ast.For, ast.While)):
-            found.append(type(node).__name__.lower())
-        elif isinstance(node, ast.comprehension) and isinstance(node.iter, ast.Call) and getattr(
-            node.iter.func, "id", None
-        ) == "range":
-            found.append("comprehension over range")
-    return found
+    """Loops over the computation in fn and its helpers (loops over result keys are fine)."""
+    return structure.function_loops(fn, given=("forward_vec", "loss_vec", "example_vec"))
 
 
 assert not _python_loops(backward_vec), (
@@ -370,6 +363,10 @@ for _dims in [(4, 5, 3), (3, 3, 3), (6, 2, 4), (2, 7, 5)]:
 #   $\mathbf{a}^{(L)}$ and a `cache` of your choice (1 point).
 # - `mlp_backward(da_L, cache)`: from $\nabla_{\mathbf{a}^{(L)}}\mathcal{L}$ return a dict with
 #   `"W{m}"`, `"b{m}"`, `"z{m}"` for $m = 1..L$ and `"a{m}"` for $m = 0..L-1$ (2 points).
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="answer" grade_id="t2_4_answer"
 def activation(z: np.ndarray, name: str) -> np.ndarray:
@@ -629,8 +626,9 @@ if _forward_ready:
 # ### Task 2.5a — counting (1 point)
 #
 # With SymPy symbols `M` (number of layers) and `H` (units per layer), set `ops_backward` to
-# the number of multiply-add operations of this recursion over all $M$ layers, to leading
-# order (drop the $\sigma'$ products).
+# the number of multiply-add operations of this recursion for every $m = 1, \dots, M-1$ and
+# $j = 1, \dots, H$ (as in the notes, 004), exactly or to leading order (drop the $\sigma'$
+# products).
 
 # %% cell="locked" grade_id="t2_5_symbols"
 import sympy as sp
@@ -639,15 +637,18 @@ M, H = sp.symbols("M H", positive=True, integer=True)
 
 # %% cell="answer" grade_id="t2_5a_answer"
 ### BEGIN SOLUTION
-ops_backward = M * H**2
+ops_backward = (M - 1) * H**2
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t2_5a_tests" points=1
 """Task 2.5a: the operation count as a SymPy expression in M and H (1 point)."""
 check.sympy_expr("ops_backward", ops_backward, [M, H])
 ### BEGIN HIDDEN TESTS
-_ratio = sp.limit(sp.sympify(ops_backward) / (M * H**2), H, sp.oo)
-assert _ratio == 1, f"ops_backward: grows like {_ratio} * M * H**2 for large H; count again"
+_ops = sp.sympify(ops_backward)
+_named = {"M": M, "H": H}
+_ops = _ops.xreplace({v: _named[v.name] for v in _ops.free_symbols if v.name in _named})
+_ratio = sp.limit(sp.limit(_ops / ((M - 1) * H**2), H, sp.oo), M, sp.oo)
+assert _ratio == 1, f"ops_backward: grows like {_ratio} * (M - 1) * H**2 for large M, H; count again"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -659,6 +660,10 @@ assert _ratio == 1, f"ops_backward: grows like {_ratio} * M * H**2 for large H; 
 # $\nabla_{\mathbf{z}^{(m+1)}}\mathcal{L}$ $(H_{m+1}, 1)$ and `fprime` is
 # $\sigma'(\mathbf{z}^{(m)})$ $(H_m, 1)$; both return $\nabla_{\mathbf{z}^{(m)}}\mathcal{L}$,
 # shape $(H_m, 1)$.
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="answer" grade_id="t2_5b_answer"
 def backward_step_loops(W: np.ndarray, dz_next: np.ndarray, fprime: np.ndarray) -> np.ndarray:

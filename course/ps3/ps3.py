@@ -295,6 +295,10 @@ check.grad_fd("my_dZ2", my_dZ2, lambda: float(-(_T * log_softmax_rows(_Zc)).sum(
 # Points: 1 for the visible check, 1 for the output layer ($\mathbf{Z}^{(2)}$, $\mathbf{W}^{(2)}$,
 # $\mathbf{b}^{(2)}$), 2 for the hidden layer ($\mathbf{A}^{(1)}$, $\mathbf{Z}^{(1)}$,
 # $\mathbf{W}^{(1)}$, $\mathbf{b}^{(1)}$) on random batches.
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="answer" grade_id="t3_4_answer"
 def batch_backward(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray], hidden: str = "relu") -> dict[str, np.ndarray]:
@@ -413,6 +417,10 @@ check.shape("batch_backward(...)['z1']", batch_backward(_X, _T, _p, "sigmoid")["
 # over the $N$ examples, calls your `batch_backward` on each one alone, and combines the results
 # into the gradient of the **mean** loss of the whole batch. Return a dict with `"W1"`, `"b1"`,
 # `"W2"`, `"b2"`. (This is what a per-example implementation computes; you will time it below.)
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="answer" grade_id="t3_5_answer"
 def grads_loop(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray], hidden: str = "relu") -> dict[str, np.ndarray]:
@@ -534,6 +542,10 @@ check.sympy_equal("eta_max", eta_max, 2 / a, [a])
 # `batch_loss` and `batch_backward`. Return the trained parameters (a **new** dict of new arrays;
 # do not modify `params`) and the losses, a NumPy array of shape `(steps,)` whose entry $s$ is the
 # loss **before** the update of step $s$.
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="answer" grade_id="t3_7_answer"
 def train_gd(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray], hidden: str, lr: float,

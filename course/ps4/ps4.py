@@ -227,6 +227,10 @@ check.grad_fd("my_dW1", my_dW1, lambda: twin_loss(_xa, _xb, _t, _P), _W, tol=1e-
 # Points: 1 for the visible check, 1 for $z$, $\mathbf{W}^{(2)}$, $b^{(2)}$, $\mathbf{h}$,
 # $\mathbf{h}^{(a)}$, $\mathbf{h}^{(b)}$ and 2 for $\mathbf{m}^{(a)}$, $\mathbf{m}^{(b)}$ and the
 # shared $\mathbf{W}^{(1)}$, $\mathbf{b}^{(1)}$, on random examples.
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="answer" grade_id="t4_3_answer"
 def twin_backward(xa: np.ndarray, xb: np.ndarray, t: float, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -435,6 +439,10 @@ check.choice_is("mc_grad_x_skip", mc_grad_x_skip, "C")
 # ($\mathbf{z}_3, \mathbf{W}_3, \mathbf{b}_3, \mathbf{h}_2, \mathbf{z}_2, \mathbf{z}_s,
 # \mathbf{W}_2, \mathbf{b}_2, \mathbf{W}_s$), 1 for layer 1 ($\mathbf{h}_1, \mathbf{z}_1,
 # \mathbf{W}_1, \mathbf{b}_1$) and 2 for $\nabla_{\mathbf{x}}\mathcal{L}$, on random examples.
+#
+# **Analytic gradients only:** compute the gradients by backpropagation; finite differences
+# (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
+# so does a function that modifies its inputs or keeps state between calls.
 
 # %% cell="locked" grade_id="t4_6_given"
 def skip_forward(x: np.ndarray, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

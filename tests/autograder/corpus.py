@@ -31,8 +31,8 @@ EXPECTED: dict[str, Expect] = {
     "mistake_wrong_answer": Expect(4, "answer is wrong"),
     # cheating attempts on a wrong answer (zeros of the right shapes: worth 1 public point)
     "abuse_patch_numpy": Expect(1, "all zeros"),
-    "abuse_input_transformer": Expect(1, "the trusted result stands", flag=True),
-    "abuse_ast_transformer": Expect(1, "the trusted result stands", flag=True),
+    "abuse_input_transformer": Expect(1, "the lower score, 0, counts", flag=True),
+    "abuse_ast_transformer": Expect(1, "the lower score, 0, counts", flag=True),
     "abuse_steal_files": Expect(1, "all zeros"),
     "abuse_write_gradebook": Expect(1, "all zeros"),
     "deleted_grade_cell": Expect(1, "was missing and was put back"),
@@ -43,7 +43,8 @@ EXPECTED: dict[str, Expect] = {
     # faults on a correct answer
     "abuse_os_exit": Expect(0, "the kernel died"),
     "abuse_sys_exit": Expect(5),
-    "abuse_busy_loop": Expect(5, "ignored the interrupt", flag=True),
+    # the kernel stopped before the tests ran: no evidence from them, so no points (verdict rule)
+    "abuse_busy_loop": Expect(0, "ignored the interrupt", flag=True),
     "abuse_memory_bomb": Expect(5),
     "abuse_fork_bomb": Expect(5),
     "abuse_huge_output": Expect(5, "truncated"),

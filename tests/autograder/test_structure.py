@@ -56,3 +56,96 @@ def test_the_course_tasks_declare_their_form_requirements():
     for gid in ("t1_9_tests_public", "t1_9_tests_hidden"):
         assert "explicit loops" in ps1[gid].structure([vectorized])
     assert "Python loops" in ps2["t2_3b_tests_hidden"].structure([looped])
+
+
+KEY_LOOP = '''
+def f(x, t, params):
+    g = {"W": params["W"] * 2.0}
+    for k in g:
+        g[k] = np.asarray(g[k], dtype=float)
+    return {k: v.copy() for k, v in g.items()}
+'''
+HELPER_LOOP = '''
+def _down(W, dz):
+    out = np.zeros((W.shape[1], 1))
+    for j in range(W.shape[1]):
+        out[j, 0] = W[:, j] @ dz[:, 0]
+    return out
+
+
+def f(W, dz):
+    return _down(W, dz)
+'''
+
+
+def test_no_loops_allows_result_key_loops_and_follows_helpers():
+    assert structure.no_loops("f")([KEY_LOOP]) is None
+    assert structure.no_loops("f")([HELPER_LOOP]) == (
+        "f (through its helper _down) uses Python loops (for): the task asks for vector and "
+        "matrix operations")
+    # given (locked) helpers are not the student's: not followed
+    assert structure.no_loops("f", given=("_down",))([HELPER_LOOP]) is None
+    over_rows = "def f(X):\n    return sum(x * 2 for x in X)\n"
+    assert "comprehension" in structure.no_loops("f")([over_rows])
+    hidden = "def f(X):\n    return list(map(lambda r: r * 2, X))\n"
+    assert "map" in structure.no_loops("f")([hidden])
+    assert "through its helper _down) uses @" in structure.loops_only("f")([HELPER_LOOP])
+    key_list = 'KEYS = ("W", "b")\n\ndef f(g):\n    return {k: g[k] for k in KEYS}\n'
+    assert structure.no_loops("f")([key_list]) is None
+
+
+FD_QUOTIENT = '''
+def f(theta, h=1e-5):
+    g = np.zeros_like(theta)
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e.flat[i] = h
+        g.flat[i] = (loss(theta + e) - loss(theta - e)) / (2 * h)
+    return g
+'''
+FD_ALIAS = '''
+from coursekit.gradcheck import numerical_gradient as ng
+
+def helper(P, k):
+    return ng(lambda: 0.0, P[k])
+
+def f(P):
+    return {k: helper(P, k) for k in P}
+'''
+STABLE = '''
+EPS = 1e-12
+
+def f(a2, T, N):
+    dz = (a2 - T) / N
+    return dz, -np.log(a2 + EPS).sum(), (a2 - T) / (N + EPS)
+'''
+
+
+def test_finite_differences_are_found_in_the_function_and_its_helpers():
+    rule = structure.analytic_gradients
+    assert rule("f")([FD_QUOTIENT]) == (
+        "f uses finite differences (a difference quotient (f(x + h) - f(x - h)) / 2h): the task "
+        "asks for analytic gradients by backpropagation; finite differences are only for "
+        "checking them")
+    assert rule("f")([FD_ALIAS]).startswith(
+        "f (through its helper helper) uses finite differences (calls ng)")
+    literal = "def f(x):\n    return (g(x + 1e-6) - g(x)) / 1e-6\n"
+    assert "difference quotient" in rule("f")([literal])
+    assert rule("f")(["def f(x):\n    return check.grad_fd('x', x, g, x)\n"]).startswith(
+        "f uses finite differences (calls grad_fd)")
+    # numerically stable code with small constants is not a finite difference
+    assert rule("f")([STABLE]) is None
+
+
+def test_the_notebook_side_rule_reads_the_same_loops(tmp_path, monkeypatch):
+    import importlib
+
+    from coursekit.structure import function_loops
+
+    (tmp_path / "student_mod.py").write_text("import numpy as np\n" + HELPER_LOOP + KEY_LOOP
+                                             .replace("def f(", "def g(", 1))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("student_mod")
+    assert function_loops(mod.f) == ["for (in _down)"]
+    assert function_loops(mod.f, given=("_down",)) == []
+    assert function_loops(mod.g) == []

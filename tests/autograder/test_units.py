@@ -55,9 +55,12 @@ def test_compare_outputs_verdicts():
     assert partial.judge([half]).score == pytest.approx(1.5)
     err = tasks.Trial(tasks.Probe("f"), want, None, "NameError: name 'f' is not defined")
     assert "NameError" in spec.judge([err]).diagnosis
-    twice = tasks.Trial(tasks.Probe("f", repeat=2), want, [want, {"W": 2 * want["W"],
-                                                                 "b": want["b"]}], None)
-    assert "twice" in spec.judge([twice]).diagnosis
+    record = {"calls": [want, {"W": 2 * want["W"], "b": want["b"]}], "errors": [None],
+              "mutated": []}
+    twice = tasks.unwrap_trial(tasks.Trial(tasks.Probe("f"), want, record, None))
+    v = spec.judge([twice])
+    assert (v.score, v.diagnosis) == (0, "accumulates")
+    assert v.message.startswith("f: a second call on the same inputs gave a different result (W)")
 
 
 def test_judge_clamps_scores():

@@ -60,11 +60,41 @@ def student_id(typed: str | None = None) -> str:
         typed,
     ):
         if candidate is not None and candidate.strip():
+            _explain_name_errors(None)
             return candidate.strip()
-    raise ValueError(
-        "No student id: type your student id between the quotes in the STUDENT_ID cell near "
-        "the top of the notebook, run that cell and then this one again."
-    )
+    reason = ("No student id: type your student id between the quotes in the STUDENT_ID cell "
+              "near the top of the notebook, run that cell and then this one again.")
+    _explain_name_errors(reason)
+    raise ValueError(reason)
+
+
+def _explain_name_errors(reason: str | None) -> None:
+    """In IPython, append ``reason`` to every later NameError (None: stop doing so).
+
+    Without an id the setup cell fails, so the numbers and answers after it are never defined;
+    the tests (and ``nbgrader validate``, which reports only graded cells) would otherwise show
+    "name 'dL_dL' is not defined" instead of the real cause.
+    """
+    try:
+        from IPython import get_ipython  # noqa: PLC0415 - only inside a notebook
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return
+    if reason is None:
+        if getattr(shell, "_bpc_explains_name_errors", False):
+            shell.set_custom_exc((), None)
+            shell._bpc_explains_name_errors = False
+        return
+
+    def handler(self, etype, value, tb, tb_offset=None):  # noqa: ANN001, ANN202 - IPython's API
+        value = etype(f"no student id (fill in the STUDENT_ID cell at the top), so {value}. "
+                      f"{reason}")
+        self.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+    shell.set_custom_exc((NameError,), handler)
+    shell._bpc_explains_name_errors = True
 
 
 def rng(assignment: str, student: str, task: str) -> np.random.Generator:
