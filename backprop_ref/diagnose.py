@@ -16,7 +16,7 @@ writes into its cache, gradients that accumulate across calls, calls that disagr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,27 +26,20 @@ from backprop_ref.spec import MLPSpec
 from coursekit.diagnose import (
     MISTAKES,
     Diagnosis,
-    grad_name,
     layer_sort_key,
     localise,
+    mistake_text,
     triage_rules,
 )
 from coursekit.gradcheck import PASS_TOL, rel_error
 
 __all__ = ["MISTAKES", "Diagnosis", "diagnose", "diagnose_backward"]
 
+ORACLE_BUGS = ("missing_activation_derivative", "derivative_at_activation", "w_not_transposed")
+"""Mutants used as oracles (the other bugs are named by coursekit's rules)."""
+
 ORACLE_TOL = 1e-6
 """A candidate matches a mutant when every compared tensor is within this relative error."""
-
-_ORACLE_TEXT = {
-    "missing_activation_derivative": "{t} is wrong: the gradient went through the activation "
-    "of layer {m} without its derivative{relu}.",
-    "derivative_at_activation": "{t} is wrong: the derivative of {act} in layer {m} was "
-    "evaluated at the activation A{m} instead of the pre-activation Z{m}.",
-    "w_not_transposed": "{t} is wrong: the gradient was passed down through W{m1} the wrong way "
-    "round (transposed); W{m1} maps layer {m} to layer {m1}, and going back reverses that map.",
-}
-
 
 def _context_cache(context: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
     if not context:
@@ -74,18 +67,16 @@ def _oracle(
 ) -> Diagnosis | None:
     spec: MLPSpec = cache["spec"]
     for bug in BUGS:
-        if not applicable(bug, spec, level) or bug not in _ORACLE_TEXT:
+        if not applicable(bug, spec, level) or bug not in ORACLE_BUGS:
             continue
         if not _matches(cand, mutant_backward(cache, bug, level)):
             continue
         errors = {k: rel_error(cand[k], ref[k]) for k in ref}
-        wrong = [k for k in sorted(ref, key=layer_sort_key) if errors[k] > tol]
+        wrong = [k for k in sorted(ref, key=layer_sort_key) if not errors[k] <= tol]
         if not wrong:
             continue
         m = _hidden_layer(wrong[0], spec)
-        act = spec.activation(m)
-        relu = " (for ReLU: only units that were active pass the gradient)" if act == "relu" else ""
-        text = _ORACLE_TEXT[bug].format(t=grad_name(wrong[0]), m=m, m1=m + 1, act=act, relu=relu)
+        text = mistake_text(bug, wrong[0], m, spec.activation(m))
         return Diagnosis(False, bug, wrong[0], text, errors)
     return None
 
@@ -103,22 +94,26 @@ def diagnose(
     *,
     context: Mapping[str, Any] | None = None,
     tol: float = PASS_TOL,
+    loss: str | None = None,
+    order: Sequence[str] | None = None,
 ) -> Diagnosis:
     """Name the most likely mistake in ``candidate`` (dict of gradients, shapes as in
     docs/conventions.md) against ``reference`` computed on the same inputs. See the module
-    docstring for ``context``; without it this is ``coursekit.diagnose.diagnose``."""
+    docstring for ``context``; without it this is ``coursekit.diagnose.diagnose``. ``loss`` and
+    ``order`` as there (the context's spec gives the loss when it is not passed)."""
     cache, level = _context_cache(context)
     n = None
     if cache is not None:
         n = int(cache["a0"].shape[0]) if level == "batched" else 1
-    found, cand, ref = triage_rules(candidate, reference, n=n, tol=tol)
+        loss = loss or cache["spec"].loss
+    found, cand, ref = triage_rules(candidate, reference, n=n, tol=tol, loss=loss, order=order)
     if found is not None:
         return found
     if cache is not None:
         hit = _oracle(cand, ref, cache, level, tol)
         if hit is not None:
             return hit
-    return localise(cand, ref, tol=tol)
+    return localise(cand, ref, tol=tol, order=order)
 
 
 def _arrays(obj: Any, path: str, out: dict[str, np.ndarray], seen: set[int]) -> None:

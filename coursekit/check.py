@@ -1,11 +1,11 @@
 """The one checking helper of the course's tests: every failure message reads the same way.
 
-Each function asserts (never prints). A failure raises ``AssertionError`` whose message names
-the quantity, the error measure, the tolerance and, when a rule recognises it, the mistake
-(transpose, sign, a constant factor such as N or 2, a wrong shape). Shapes follow
-docs/conventions.md. Nothing here knows a gradient that a student is asked to write: expected
-values come from the test (hidden tests compute them) or from finite differences of a forward
-pass.
+Each function asserts (never prints). A failure raises ``AssertionError`` whose message is the
+diagnosis of ``coursekit.diagnose`` (the engine the trusted grader calls too): it names the
+quantity, says what is wrong (shape, which entries, error size against the tolerance) and names
+a mistake only when the evidence verifies it. Shapes follow docs/conventions.md. Nothing here
+knows a gradient that a student is asked to write: expected values come from the test (hidden
+tests compute them) or from finite differences of a forward pass.
 """
 
 from __future__ import annotations
@@ -17,195 +17,92 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.gradcheck import PASS_TOL, numerical_gradient, rel_error
+from coursekit import diagnose as engine
+from coursekit import expressions
+from coursekit.diagnose import mistake_text
+from coursekit.gradcheck import NUMBER_ATOL, NUMBER_TOL, PASS_TOL, numerical_gradient, rel_error
 
 __all__ = [
+    "NUMBER_TOL",
     "PASS_TOL",
     "array",
     "choice",
     "choice_is",
     "finite_number",
     "grad_fd",
+    "grads",
     "grads_fd",
-    "hint",
     "is_function",
     "keys",
+    "mistake_text",
     "number",
     "numerical_gradient",
     "rel_error",
     "shape",
+    "sympy_derivative",
     "sympy_equal",
     "sympy_expr",
 ]
 
-FD_TOL = 1e-6
-"""Tolerance of a gradient against a central difference (float64, kink-free instance)."""
 
-NUMBER_RTOL = 1e-4
-"""Relative tolerance of a number (typed or computed): 4 significant digits."""
-
-_FACTORS = (-1.0, 2.0, 0.5, -2.0, -0.5, 3.0, 4.0, 5.0, 0.25, 0.2, 1.0 / 3.0)
+def _fail(name: str, message: str) -> None:
+    """Raise the course's standard failure (the name is not repeated if the message has it)."""
+    raise AssertionError(message if message.startswith(name) else f"{name}: {message}")
 
 
-def _fail(name: str, message: str, hint: str | None = None) -> None:
-    """Raise the course's standard failure."""
-    text = f"{name}: {message}"
-    if hint:
-        text += f"\n  Likely mistake: {hint}"
-    raise AssertionError(text)
+def _fail_with(what: str, found: engine.Diagnosis, against: str) -> None:
+    """Raise the engine's message for ``found``, saying what it was compared with."""
+    text = found.message
+    if not text.startswith(what):
+        text = f"{what}: {text}"
+    raise AssertionError(f"{text}\n  (compared with {against})")
 
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
     """``value`` as a float64 ndarray; rejects None, strings, dicts and non-numeric objects."""
-    if value is None:
-        _fail(name, "got None; did the function forget to return its result?")
-    if isinstance(value, (str, bytes, dict)):
-        _fail(name, f"expected a NumPy array of numbers, got {type(value).__name__}")
+    bad = engine.hygiene(name, name, value)
+    if bad is not None and bad.mistake != "non_finite" and bad.mistake != "int_dtype":
+        _fail(name, bad.message)
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         _fail(name, f"expected a NumPy array of numbers, got {type(value).__name__}")
-    return arr
-
-
-def _factor(value: np.ndarray, expected: np.ndarray) -> float | None:
-    """The constant ``a`` with ``value == a * expected`` if one explains the difference."""
-    denom = float(np.vdot(expected, expected))
-    if denom == 0.0:
-        return None
-    a = float(np.vdot(value, expected)) / denom
-    if rel_error(value, a * expected) > 1e-6:
-        return None
-    for f in _FACTORS:
-        if abs(a - f) <= 1e-6 * max(1.0, abs(f)):
-            return f
-    if abs(a - round(a)) < 1e-6 and abs(a) > 1:
-        return float(round(a))
-    if abs(a) > 1e-12 and abs(1 / a - round(1 / a)) < 1e-6:
-        return 1.0 / round(1 / a)
-    return a
-
-
-def hint(value: np.ndarray, expected: np.ndarray) -> str | None:
-    """Name a common mistake that turns ``expected`` into ``value``, or None."""
-    if value.shape != expected.shape:
-        if value.ndim == 2 and value.shape == expected.T.shape:
-            return (
-                f"the shape {value.shape} is the transpose of {expected.shape}: check the order "
-                "of the factors (output x input) or a missing .T"
-            )
-        if value.size == expected.size:
-            if np.allclose(value.reshape(expected.shape), expected, rtol=1e-6, atol=1e-12):
-                return (
-                    f"the values are right but the shape should be {expected.shape}, "
-                    f"not {value.shape}"
-                )
-            return f"{value.size} entries in the wrong layout: expected shape {expected.shape}"
-        if (
-            value.ndim == 2
-            and value.shape[0] == value.shape[1]
-            and expected.ndim == 2
-            and (1 in expected.shape)
-        ):
-            return (
-                f"a square {value.shape} result where a vector {expected.shape} was expected: a "
-                "(K,) array was broadcast against a (K, 1) column, or an outer product was used "
-                "instead of a matrix-vector product"
-            )
-        return f"expected shape {expected.shape}, got {value.shape}"
-    if not np.any(value) and np.any(expected):
-        return "every entry is 0"
-    a = _factor(value, expected)
-    if a is not None and abs(a - 1.0) > 1e-6:
-        if a == -1.0:
-            return "every entry has the wrong sign"
-        if a > 0:
-            return (
-                f"every entry is exactly {a:g} times the correct value (a missing or extra "
-                "constant factor such as 2, 1/2 or 1/N)"
-            )
-        return f"every entry is exactly {a:g} times the correct value (sign and a constant factor)"
-    if value.ndim == 2 and value.shape[0] == value.shape[1] and value.shape[0] > 1:
-        if rel_error(value, expected.T) <= 1e-6:
-            return "the result is the transpose of the correct one"
-    return None
-
-
-def _describe(value: np.ndarray, expected: np.ndarray) -> str:
-    """Cosine, norm ratio and worst entry, for failures that no rule names."""
-    nv, ne = float(np.linalg.norm(value)), float(np.linalg.norm(expected))
-    parts = []
-    if nv > 0 and ne > 0:
-        parts.append(f"cosine {float(np.vdot(value, expected)) / (nv * ne):.3f}")
-        parts.append(f"norm ratio {nv / ne:.3f}")
-    idx = np.unravel_index(int(np.argmax(np.abs(value - expected))), value.shape)
-    parts.append(
-        f"worst entry {tuple(int(i) for i in idx)}: got {value[idx]:.6g}, "
-        f"expected {expected[idx]:.6g}"
-    )
-    return "; ".join(parts)
-
-
-def _rules_diagnosis(candidate: Mapping[str, Any], trusted: Mapping[str, Any]) -> str | None:
-    """The message of ``coursekit.diagnose.diagnose`` for a dict of tensors, if it names one."""
-    try:
-        from coursekit import diagnose as rules  # the catalogue of named mistakes
-    except ImportError:
-        return None
-    try:
-        found = rules.diagnose(candidate, trusted)
-    except Exception:  # noqa: BLE001 - a diagnosis must never hide the failure itself
-        return None
-    if getattr(found, "ok", True) or getattr(found, "mistake", "") == "wrong_values":
-        return None
-    message = getattr(found, "message", None)
-    return message if isinstance(message, str) and message else None
-
-
-def _diagnose(name: str, value: np.ndarray, expected: np.ndarray) -> str | None:
-    """Name the mistake: ``coursekit.diagnose``'s catalogue first, then the rules above."""
-    return _rules_diagnosis({name: value}, {name: expected}) or hint(value, expected)
+        raise  # unreachable: _fail raises
 
 
 def array(
-    name: str, value: Any, expected: Any, tol: float = PASS_TOL, against: str = "the expected value"
+    name: str,
+    value: Any,
+    expected: Any,
+    tol: float = PASS_TOL,
+    against: str = "the expected value",
+    n: int | None = None,
+    loss: str | None = None,
+    mistakes: Mapping[str, Any] | None = None,
 ) -> None:
-    """Assert ``value`` is a finite float array shaped like ``expected`` with rel_error <= tol."""
-    v = _as_float_array(name, value)
-    e = np.asarray(expected, dtype=np.float64)
-    if v.shape != e.shape:
-        _fail(name, f"shape {v.shape}, expected {e.shape}", _diagnose(name, v, e))
-    if not np.all(np.isfinite(v)):
-        _fail(name, "contains NaN or inf; use a numerically stable formula")
-    err = rel_error(v, e)
-    if not err <= tol:
-        msg = f"rel_error against {against} = {err:.3g} > tolerance {tol:g}"
-        found = _diagnose(name, v, e)
-        _fail(name, msg, found if found else _describe(v, e))
+    """Assert ``value`` is a finite float array shaped like ``expected`` with rel_error <= tol.
+
+    ``n`` (the batch size) and ``loss`` let the diagnosis name a missing 1/N or a factor 2;
+    ``mistakes`` maps the description of a known mistake to the array it would give (named when
+    ``value`` equals it).
+    """
+    _as_float_array(name, value)
+    found = engine.tensor_diagnosis(name, value, expected, tol=tol, n=n, loss=loss)
+    if not found.ok:
+        for description, tensor in (mistakes or {}).items():
+            if _matches_mistake({name: value}, {name: expected}, {name: tensor}):
+                _fail(name, f"{name} is wrong: {description}.\n  (compared with {against})")
+        _fail_with(name, found, against)
 
 
 def number(
-    name: str, value: Any, expected: float, rtol: float = NUMBER_RTOL, atol: float = 1e-8
+    name: str, value: Any, expected: float, rtol: float = NUMBER_TOL, atol: float = NUMBER_ATOL
 ) -> None:
-    """Assert ``value`` is a finite real number within ``atol + rtol |expected|`` of expected."""
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, Real):
-        _fail(name, f"expected a number (float), got {type(value).__name__}: {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        _fail(name, f"is {v}, not a finite number")
-    if abs(v - expected) > atol + rtol * abs(expected):
-        found = None
-        if expected != 0 and abs(v / expected + 1) < rtol:
-            found = "the sign is wrong"
-        elif expected != 0 and v != 0:
-            found = f"off by a factor {v / expected:.4g}"
-        _fail(
-            name,
-            f"{v:.6g} is not within the tolerance (relative {rtol:g}) of the expected value",
-            found,
-        )
+    """Assert ``value`` is a finite real number with ``rel_error(value, expected) <= rtol``
+    (or within ``atol`` of an expected value near 0)."""
+    found = engine.number_diagnosis(name, value, float(expected), tol=rtol, atol=atol)
+    if not found.ok:
+        _fail(name, found.message)
 
 
 def finite_number(name: str, value: Any) -> None:
@@ -216,17 +113,82 @@ def finite_number(name: str, value: Any) -> None:
         _fail(name, f"expected a finite number (float), got {type(value).__name__}: {value!r}")
 
 
-def sympy_expr(name: str, expr: Any, symbols: Sequence[Any]) -> None:
-    """Assert ``expr`` is a SymPy expression that uses only ``symbols``."""
+def _expression(name: str, expr: Any, symbols: Sequence[Any]) -> Any:
+    """``expr`` as a SymPy expression in the Symbol objects of ``symbols``.
+
+    A symbol of the same name but other assumptions (``sympify("2/a")`` makes a plain ``a``)
+    is replaced by the notebook's symbol; any other symbol is an error.
+    """
     import sympy
 
     try:
         e = sympy.sympify(expr)
-    except (sympy.SympifyError, TypeError):
+    except (sympy.SympifyError, TypeError, SyntaxError):
         _fail(name, f"not a SymPy expression: {expr!r}")
+    if not isinstance(e, sympy.Basic):
+        _fail(name, f"not a SymPy expression: {expr!r}")
+    by_name = {str(s): s for s in symbols}
+    swap = {s: by_name[str(s)] for s in e.free_symbols if str(s) in by_name and s not in symbols}
+    e = e.xreplace(swap) if swap else e
     extra = e.free_symbols - set(symbols)
     if extra:
         _fail(name, f"uses symbols {sorted(map(str, extra))}; use only {[str(s) for s in symbols]}")
+    return e
+
+
+def sympy_expr(name: str, expr: Any, symbols: Sequence[Any]) -> None:
+    """Assert ``expr`` is a SymPy expression that uses only ``symbols`` (by name)."""
+    _expression(name, expr, symbols)
+
+
+def sympy_equal(
+    name: str, expr: Any, expected: Any, symbols: Sequence[Any], trials: int = 6
+) -> None:
+    """Assert the SymPy expression ``expr`` equals ``expected`` as a function of ``symbols``.
+
+    Evaluates both at random points (fixed seed); a failure says how they differ (a constant
+    factor, a missing or extra term, or the points where they disagree).
+    """
+    e = _expression(name, expr, symbols)
+    found = expressions.expression_diagnosis(name, e, expected, symbols, trials=trials)
+    if not found.ok:
+        _fail(name, found.message)
+
+
+def sympy_derivative(
+    name: str,
+    expr: Any,
+    f: Callable[..., float],
+    wrt: int,
+    symbols: Sequence[Any],
+    expr_symbols: Sequence[Any] | None = None,
+    substitute: Callable[[dict[Any, float]], dict[Any, float]] | None = None,
+    trials: int = 5,
+) -> None:
+    """Assert ``expr`` equals the derivative of the numeric function ``f`` with respect to its
+    argument number ``wrt``, at random points (central differences; no expected expression).
+
+    ``f(*values)`` takes one float per symbol of ``symbols``. ``expr`` is written in
+    ``expr_symbols`` (default ``symbols``); ``substitute`` maps a random point (symbol -> value)
+    to the values of ``expr_symbols`` (e.g. s = sigmoid(z)).
+    """
+    e = _expression(name, expr, symbols if expr_symbols is None else expr_symbols)
+    for point in expressions.points(symbols, trials, seed=1):
+        values = [point[s] for s in symbols]
+        h = 1e-6 * max(1.0, abs(values[wrt]))
+        up, down = list(values), list(values)
+        up[wrt] += h
+        down[wrt] -= h
+        fd = (f(*up) - f(*down)) / (up[wrt] - down[wrt])
+        at = point if substitute is None else substitute(point)
+        try:
+            got = complex(e.subs(at).evalf())
+        except TypeError:
+            _fail(name, f"does not evaluate to a number at {expressions.point_text(point)}")
+        if not expressions.same_values(got, complex(fd), 1e-6):
+            _fail(name, f"at {expressions.point_text(point)} it is {expressions.num(got)}, but the "
+                  f"central difference of the function gives {fd:.6g} (tolerance 1e-6 "
+                  "relative)")
 
 
 def grad_fd(
@@ -234,43 +196,36 @@ def grad_fd(
     value: Any,
     f: Callable[[], float],
     x: np.ndarray,
-    tol: float = FD_TOL,
+    tol: float = PASS_TOL,
+    n: int | None = None,
+    loss: str | None = None,
+    mistakes: Mapping[str, Any] | None = None,
 ) -> None:
     """Assert ``value`` matches the central difference of the scalar ``f()`` w.r.t. array ``x``.
 
-    ``x`` is perturbed in place and restored; ``f`` must read it on every call.
+    ``x`` is perturbed in place and restored; ``f`` must read it on every call. ``n``,
+    ``loss`` and ``mistakes`` as in :func:`array`.
     """
     numeric = numerical_gradient(f, x)
-    array(name, value, numeric, tol=tol, against="finite differences")
+    array(name, value, numeric, tol=tol, against="finite differences", n=n, loss=loss,
+          mistakes=mistakes)
 
 
 def grads_fd(
     grads: Mapping[str, Any],
     f: Callable[[], float],
     arrays: Mapping[str, np.ndarray],
-    tol: float = FD_TOL,
-    prefix: str = "d",
+    tol: float = PASS_TOL,
+    n: int | None = None,
+    loss: str | None = None,
 ) -> None:
-    """``grads[key]`` vs the central difference of ``f`` w.r.t. ``arrays[key]``, for every key.
-
-    All tensors are compared before failing, so the message can say which layers are wrong
-    (``coursekit.diagnose`` localises the mistake across the dict).
-    """
+    """``grads[key]`` vs the central difference of ``f`` w.r.t. ``arrays[key]``, for every key,
+    diagnosed together (the first wrong tensor from the output end is named)."""
     keys("the returned gradients", grads, list(arrays))
     numeric = {key: numerical_gradient(f, x) for key, x in arrays.items()}
-    failures = []
-    for key in arrays:
-        try:
-            array(f"{prefix}{key}", grads[key], numeric[key], tol=tol, against="finite differences")
-        except AssertionError as exc:
-            failures.append(str(exc))
-    if failures:
-        candidate = {k: np.asarray(grads[k], dtype=np.float64) for k in arrays}
-        overall = _rules_diagnosis(candidate, numeric)
-        text = failures[0]
-        if overall and overall not in text:
-            text += f"\n  Across all tensors: {overall}"
-        raise AssertionError(text)
+    found = engine.diagnose({k: grads[k] for k in arrays}, numeric, n=n, tol=tol, loss=loss)
+    if not found.ok:
+        raise AssertionError(f"{found.message}\n  (compared with finite differences)")
 
 
 def keys(name: str, d: Any, required: Iterable[str]) -> None:
@@ -307,32 +262,6 @@ def choice_is(name: str, answer: Any, correct: str) -> None:
         _fail(name, f"{answer!r} is not the right option")
 
 
-def sympy_equal(
-    name: str, expr: Any, expected: Any, symbols: Sequence[Any], trials: int = 5
-) -> None:
-    """Assert the SymPy expression ``expr`` equals ``expected`` as a function of ``symbols``.
-
-    Tries ``simplify(expr - expected) == 0`` and, when that is inconclusive, compares the two
-    at random points in [-1.5, 1.5].
-    """
-    import sympy  # imported here: only a few notebooks need it
-
-    sympy_expr(name, expr, symbols)
-    e = sympy.sympify(expr)
-    if sympy.simplify(e - expected) == 0:
-        return
-    f = sympy.lambdify(symbols, e - expected, "numpy")
-    gen = np.random.default_rng()
-    for _ in range(trials):
-        point = gen.uniform(-1.5, 1.5, size=len(symbols))
-        with np.errstate(all="ignore"):
-            diff = complex(f(*point))
-        if not abs(diff) <= 1e-9:
-            _fail(
-                name, f"differs from the correct expression (difference {abs(diff):.3g} at {point})"
-            )
-
-
 def grads(
     what: str,
     got: Mapping[str, Any],
@@ -340,36 +269,46 @@ def grads(
     n: int | None = None,
     against: str = "the expected value",
     mistakes: Mapping[str, Mapping[str, Any]] | None = None,
+    loss: str | None = None,
+    order: Sequence[str] | None = None,
 ) -> None:
     """Assert ``got[k]`` matches ``want[k]`` (rel_error <= PASS_TOL) for every key of ``want``.
 
-    ``n`` is the batch size N (1 for one example; None lets the rules infer it). ``mistakes``
-    maps the description of a known mistake to the tensors that mistake would give; when ``got``
-    equals one of them, the message names it. Otherwise ``coursekit.diagnose`` names what it
-    recognises (a missing 1/N, a bias not summed over the batch, a transpose, ...). The message
-    names the first wrong tensor, the error measure against ``against`` and the tolerance.
+    ``n`` is the batch size N (1 for one example; None lets the rules infer it from the
+    intermediates), ``loss`` the network's loss, ``order`` the keys from the output end back
+    (default: by layer number, else the order of ``want``). ``mistakes`` maps the description
+    of a known mistake to the tensors that mistake would give; when ``got`` equals one of them,
+    the message names it (a description that ends with "." is the whole message, e.g. one made
+    by ``mistake_text``). Otherwise the engine's diagnosis is the message.
     """
-    from coursekit import diagnose as rules
-
     keys(what, got, list(want))
-    found = rules.diagnose({k: got[k] for k in want}, want, n=n)
+    found = engine.diagnose({k: got[k] for k in want}, want, n=n, loss=loss, order=order)
     if found.ok:
         return
-    key = found.tensor if found.tensor in want else next(iter(want))
-    hint_text = found.message
-    for text, tensors in (mistakes or {}).items():
-        differs = [k for k, v in tensors.items() if k in want and rel_error(v, want[k]) > PASS_TOL]
-        if differs and all(
-            k in want and np.shape(got[k]) == np.shape(v) and rel_error(got[k], v) <= PASS_TOL
-            for k, v in tensors.items()
-        ):
-            key, hint_text = differs[0], text
+    text = found.message
+    for description, tensors in (mistakes or {}).items():
+        if _matches_mistake(got, want, tensors):
+            differs = [k for k, v in tensors.items() if rel_error(v, want[k]) > PASS_TOL]
+            text = (description if description.endswith(".")
+                    else f"{engine.grad_name(differs[0])} is wrong: {description}.")
             break
-    if np.shape(got[key]) == np.shape(want[key]):
-        measure = (
-            f"rel_error against {against} = {rel_error(got[key], want[key]):.3g}"
-            f" > tolerance {PASS_TOL:g}"
-        )
-    else:
-        measure = f"shape {np.shape(got[key])}, expected {np.shape(want[key])}"
-    raise AssertionError(f"{what}: {rules.grad_name(key)} {measure}\n  Likely mistake: {hint_text}")
+    raise AssertionError(f"{what}: {text}\n  (compared with {against})")
+
+
+def _matches_mistake(
+    got: Mapping[str, Any], want: Mapping[str, Any], tensors: Mapping[str, Any]
+) -> bool:
+    """``got`` equals the mistake's tensors, which differ from the right ones."""
+    if not all(k in want for k in tensors):
+        return False
+    if not any(np.shape(v) == np.shape(want[k]) and rel_error(v, want[k]) > PASS_TOL
+               for k, v in tensors.items()):
+        return False
+    for k, v in tensors.items():
+        try:
+            arr = np.asarray(got[k], dtype=np.float64)
+        except (TypeError, ValueError, KeyError):
+            return False
+        if arr.shape != np.shape(v) or not rel_error(arr, v) <= PASS_TOL:
+            return False
+    return True

@@ -82,7 +82,7 @@ def matches(
             arr = np.asarray(got.get(k), dtype=np.float64)
         except (TypeError, ValueError):
             return False
-        if arr.shape != v.shape or rel_error(arr, v) > PASS_TOL:
+        if arr.shape != v.shape or not rel_error(arr, v) <= PASS_TOL:
             return False
     return True
 

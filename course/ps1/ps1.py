@@ -88,7 +88,11 @@ dL_dx = dL_dy + dL_dz * q1["w"]
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t1_1_tests_top" points=1
-"""Task 1.1, first part: dL/dL, dL/dy, dL/dz at your numbers (1 point)."""
+"""Task 1.1, first part: dL/dL, dL/dy, dL/dz at your numbers (1 point).
+
+Visible part: only that each is a finite number; the values at your numbers are checked after
+submission (a visible check would give them away). After Task 1.2, a cell compares these
+numbers with your own q1_backward at your numbers."""
 for _name, _value in [("dL_dL", dL_dL), ("dL_dy", dL_dy), ("dL_dz", dL_dz)]:
     check.finite_number(_name, _value)
 ### BEGIN HIDDEN TESTS
@@ -101,7 +105,10 @@ check.number("dL_dz", dL_dz, (_yy - _n["t"]) * (1.0 - math.tanh(_zz) ** 2))
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t1_1_tests_leaves" points=1
-"""Task 1.1, second part: dL/dw, dL/db, dL/dx at your numbers (1 point)."""
+"""Task 1.1, second part: dL/dw, dL/db, dL/dx at your numbers (1 point).
+
+Visible part: as for the first part (finite numbers; compared with your q1_backward after
+Task 1.2)."""
 for _name, _value in [("dL_dw", dL_dw), ("dL_db", dL_db), ("dL_dx", dL_dx)]:
     check.finite_number(_name, _value)
 ### BEGIN HIDDEN TESTS
@@ -187,6 +194,15 @@ _gen = np.random.default_rng()
 for _ in range(5):
     _check_q1(*(float(v) for v in _gen.uniform(-2, 2, size=4)))
 ### END HIDDEN TESTS
+
+# %%
+# Signal for Task 1.1 (no points): your six numbers against your own q1_backward at your numbers.
+# If this fails, at least one of the two is wrong; the test of Task 1.2 above says which.
+for _key, _value in [("L", dL_dL), ("y", dL_dy), ("z", dL_dz), ("w", dL_dw), ("b", dL_db), ("x", dL_dx)]:
+    _mine = q1_backward(**q1)[_key]
+    assert check.rel_error(np.array(_value), np.array(_mine)) <= check.NUMBER_TOL, (
+        f"dL_d{_key} = {_value:.6g} (Task 1.1) but your q1_backward gives {_mine:.6g} at your numbers"
+    )
 
 # %% [markdown]
 # **Explore (not graded).** The explorer shows, for every node, your `q1_backward` next to a
@@ -284,7 +300,11 @@ dC_dW1_23 = _da1_2 * float(_f["a1"][1, 0] * (1 - _f["a1"][1, 0])) * float(x3[2, 
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t1_3_tests_one_path" points=1
-"""Task 1.3, one path: dC/dW2_12 at your numbers (1 point)."""
+"""Task 1.3, one path: dC/dW2_12 at your numbers (1 point).
+
+Visible part: only that it is a finite number; the value at your numbers is checked after
+submission against a finite difference of the cost (a visible check would give it away; you
+can make that check yourself with check.numerical_gradient and net3_cost)."""
 check.finite_number("dC_dW2_12", dC_dW2_12)
 ### BEGIN HIDDEN TESTS
 _P, _x, _t = net3_numbers(seeds.student_id(STUDENT_ID))
@@ -297,7 +317,10 @@ check.number(
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t1_3_tests_many_paths" points=1
-"""Task 1.3, many paths: the number of paths and dC/dW1_23 at your numbers (1 point)."""
+"""Task 1.3, many paths: the number of paths and dC/dW1_23 at your numbers (1 point).
+
+Visible part: a finite number and a whole number; the count and the value are checked after
+submission (a visible check would give them away)."""
 check.finite_number("dC_dW1_23", dC_dW1_23)
 assert isinstance(n_paths_W1_23, (int, np.integer)), "n_paths_W1_23: give a whole number"
 ### BEGIN HIDDEN TESTS
@@ -517,16 +540,26 @@ def tanh_prime(z: np.ndarray) -> np.ndarray:
 
 
 # %% cell="tests" grade_id="t1_5_tests_sigmoid_sym" points=1
-"""Task 1.5.1: sigma'(z) in terms of s = sigma(z) (1 point)."""
+"""Task 1.5.1: sigma'(z) in terms of s = sigma(z) (1 point).
+
+Visible part: at random z, your expression with s = sigma(z) is compared with a central
+difference of sigma at z (no expected expression is used)."""
 check.sympy_expr("sigmoid_prime_in_s", sigmoid_prime_in_s, [s])
+check.sympy_derivative("sigmoid_prime_in_s", sigmoid_prime_in_s, lambda z_: 1 / (1 + math.exp(-z_)), 0,
+                       [zsym], [s], lambda p: {s: 1 / (1 + math.exp(-p[zsym]))})
 ### BEGIN HIDDEN TESTS
 _sig = 1 / (1 + sp.exp(-zsym))
 check.sympy_equal("sigmoid_prime_in_s", sp.sympify(sigmoid_prime_in_s).subs(s, _sig), sp.diff(_sig, zsym), [zsym])
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t1_5_tests_tanh_sym" points=1
-"""Task 1.5.2: tanh'(z) in terms of r = sigma(2z) (1 point)."""
+"""Task 1.5.2: tanh'(z) in terms of r = sigma(2z) (1 point).
+
+Visible part: at random z, your expression with r = sigma(2z) is compared with a central
+difference of tanh at z (no expected expression is used)."""
 check.sympy_expr("tanh_prime_in_r", tanh_prime_in_r, [r])
+check.sympy_derivative("tanh_prime_in_r", tanh_prime_in_r, math.tanh, 0,
+                       [zsym], [r], lambda p: {r: 1 / (1 + math.exp(-2 * p[zsym]))})
 ### BEGIN HIDDEN TESTS
 check.sympy_equal("tanh_prime_in_r", sp.sympify(tanh_prime_in_r).subs(r, 1 / (1 + sp.exp(-2 * zsym))),
                   sp.diff(sp.tanh(zsym), zsym), [zsym])
@@ -791,15 +824,15 @@ assert not _uses_matrix_products(backward_loops), (
 def _check_q2(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]) -> None:
     g = backward_loops(x, t, {k: v.copy() for k, v in params.items()})
     check.keys("backward_loops(...)", g, ["W1", "b1", "W2", "b2", "z2", "a1", "z1"])
-    P = {k: v.copy() for k, v in params.items()}
-    check.grads_fd(g, lambda: q2_loss(x, t, P), P)
     fw = q2_forward(x, params)
     z2 = fw["z2"].copy()
     check.grad_fd("dz2", g["z2"], lambda: float(-(t * (z2 - np.log(np.exp(z2).sum()))).sum()), z2)
+    P = {k: v.copy() for k, v in params.items()}
+    check.grads_fd(g, lambda: q2_loss(x, t, P), P)
 
 
+_check_q2(*q2_example(np.random.default_rng(12), D=3, H=3, C=3))  # square first: W vs W^T shows
 _check_q2(*q2_example(np.random.default_rng(11)))
-_check_q2(*q2_example(np.random.default_rng(12), D=3, H=3, C=3))
 
 # %% cell="tests" grade_id="t1_9_tests_hidden" points=2
 """Task 1.9, hidden part: random examples of several sizes (2 points)."""

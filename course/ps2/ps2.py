@@ -86,35 +86,50 @@ mc_grad_weights = "E"
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t2_1_tests_a1" points=1
-"""Exercise A1 (1 point)."""
+"""Exercise A1 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_weighted_sum", mc_weighted_sum, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_weighted_sum", mc_weighted_sum, "C")
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t2_1_tests_a2" points=1
-"""Exercise A2 (1 point)."""
+"""Exercise A2 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_output_layer", mc_output_layer, "ABCDE")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_output_layer", mc_output_layer, "C")
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t2_1_tests_a3" points=1
-"""Exercise A3 (1 point)."""
+"""Exercise A3 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_grad_activations", mc_grad_activations, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_grad_activations", mc_grad_activations, "A")
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t2_1_tests_a4" points=1
-"""Exercise A4 (1 point)."""
+"""Exercise A4 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_grad_preactivations", mc_grad_preactivations, "ABCDE")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_grad_preactivations", mc_grad_preactivations, "C")
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t2_1_tests_a5" points=1
-"""Exercise A5 (1 point)."""
+"""Exercise A5 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_grad_weights", mc_grad_weights, "ABCDE")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_grad_weights", mc_grad_weights, "E")
@@ -220,10 +235,14 @@ grad_shapes = {
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t2_3a_tests" points=1
-"""Task 2.3a: shapes of the gradients for D = 4, H = 5, C = 3 (1 point)."""
+"""Task 2.3a: shapes of the gradients for D = 4, H = 5, C = 3 (1 point).
+
+Visible part: tuples of ints, each of length 2 (every vector is kept as a 2-D column); which
+shapes are right is checked after submission (a visible check would give them away)."""
 check.keys("grad_shapes", grad_shapes, ["z2", "W2", "b2", "a1", "z1", "W1", "b1"])
 for _k, _v in grad_shapes.items():
     assert isinstance(_v, tuple) and all(isinstance(n, int) for n in _v), f"grad_shapes[{_k!r}]: use a tuple of ints"
+    assert len(_v) == 2, f"grad_shapes[{_k!r}] = {_v}: give 2-D shapes (rows, columns); a vector is a column (K, 1)"
 ### BEGIN HIDDEN TESTS
 _want = {"z2": (3, 1), "W2": (3, 5), "b2": (3, 1), "a1": (5, 1), "z1": (5, 1), "W1": (5, 4), "b1": (5, 1)}
 _wrong = [k for k in _want if tuple(grad_shapes[k]) != _want[k]]
@@ -300,8 +319,7 @@ def backward_vec(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]) ->
 def _check_vec(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]) -> None:
     g = backward_vec(x, t, {k: v.copy() for k, v in params.items()})
     check.keys("backward_vec(...)", g, ["W1", "b1", "W2", "b2", "z2", "a1", "z1"])
-    P = {k: v.copy() for k, v in params.items()}
-    check.grads_fd(g, lambda: loss_vec(x, t, P), P)
+    # from the output end back: dz2, then da1, then the parameters
     z2 = forward_vec(x, params)["z2"].copy()
     check.grad_fd("dz2", g["z2"], lambda: float(-(t * (z2 - np.log(np.exp(z2).sum()))).sum()), z2)
     a1 = forward_vec(x, params)["a1"].copy()
@@ -310,11 +328,16 @@ def _check_vec(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]) -> N
         z = params["W2"] @ a1 + params["b2"]
         return float(-(t * (z - np.log(np.exp(z).sum()))).sum())
 
-    check.grad_fd("da1", g["a1"], _from_a1, a1)
+    _square = params["W2"].shape[0] == params["W2"].shape[1]
+    check.grad_fd("da1", g["a1"], _from_a1, a1, mistakes={
+        "the gradient was passed down through W2 the wrong way round (transposed): W2 maps layer 1 "
+        "to layer 2, and going back reverses that map": params["W2"] @ g["z2"]} if _square else None)
+    P = {k: v.copy() for k, v in params.items()}
+    check.grads_fd(g, lambda: loss_vec(x, t, P), P)
 
 
+_check_vec(*example_vec(np.random.default_rng(22), D=3, H=3, C=3))  # square first: W vs W^T is named
 _check_vec(*example_vec(np.random.default_rng(21)))
-_check_vec(*example_vec(np.random.default_rng(22), D=3, H=3, C=3))
 
 # %% cell="tests" grade_id="t2_3b_tests_hidden" points=2
 """Task 2.3b, hidden part: random examples of several sizes, no Python loops (2 points)."""
@@ -641,7 +664,10 @@ ops_backward = (M - 1) * H**2
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t2_5a_tests" points=1
-"""Task 2.5a: the operation count as a SymPy expression in M and H (1 point)."""
+"""Task 2.5a: the operation count as a SymPy expression in M and H (1 point).
+
+Visible part: only that it is a SymPy expression in M and H; the count is checked after
+submission (a visible check would give it away)."""
 check.sympy_expr("ops_backward", ops_backward, [M, H])
 ### BEGIN HIDDEN TESTS
 _ops = sp.sympify(ops_backward)

@@ -74,14 +74,20 @@ mc_batch_loss = "A"
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t3_1_tests_a1" points=1
-"""Exercise A1 (1 point)."""
+"""Exercise A1 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_batch_preactivation", mc_batch_preactivation, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_batch_preactivation", mc_batch_preactivation, "B")
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t3_1_tests_a2" points=1
-"""Exercise A2 (1 point)."""
+"""Exercise A2 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_batch_loss", mc_batch_loss, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_batch_loss", mc_batch_loss, "A")
@@ -261,7 +267,10 @@ my_dZ2 = (softmax_rows(Z2_mine) - T_mine) / Z2_mine.shape[0]
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t3_3_tests_loss" points=1
-"""Task 3.3: the mean loss at your numbers (1 point)."""
+"""Task 3.3: the mean loss at your numbers (1 point).
+
+Visible part: only that it is a finite number; the value at your numbers is checked after
+submission (a visible check would give it away)."""
 check.finite_number("my_loss", my_loss)
 ### BEGIN HIDDEN TESTS
 _Z, _T = my_batch(seeds.student_id(STUDENT_ID))
@@ -269,12 +278,22 @@ check.number("my_loss", my_loss, float(-(_T * log_softmax_rows(_Z)).sum() / 4), 
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t3_3_tests_grad" points=1
-"""Task 3.3: dL/dZ2 at your numbers (1 point)."""
+"""Task 3.3: dL/dZ2 at your numbers (1 point).
+
+Visible part: the shape, and two properties every right answer has (each row sums to 0,
+because softmax outputs and one-hot targets both sum to 1; every entry lies strictly between
+-1/N and 1/N). It cannot tell you that the values are right: that would give them away."""
 check.shape("my_dZ2", my_dZ2, (4, 3))
+_row_sums = np.asarray(my_dZ2, dtype=np.float64).sum(axis=1)
+assert np.allclose(_row_sums, 0.0, atol=1e-9), f"my_dZ2: the rows sum to {_row_sums}, not 0"
+assert np.all(np.abs(np.asarray(my_dZ2)) < 1 / 4), (
+    "my_dZ2: some entries are not between -1/N and 1/N (N = 4): the loss is a mean over the batch"
+)
 ### BEGIN HIDDEN TESTS
 _Z, _T = my_batch(seeds.student_id(STUDENT_ID))
 _Zc = _Z.copy()
-check.grad_fd("my_dZ2", my_dZ2, lambda: float(-(_T * log_softmax_rows(_Zc)).sum() / 4), _Zc, tol=1e-7)
+check.grad_fd("my_dZ2", my_dZ2, lambda: float(-(_T * log_softmax_rows(_Zc)).sum() / 4), _Zc, n=4,
+               loss="cross_entropy")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -342,10 +361,13 @@ for _seed, _dims, _hid in [(31, (4, 3, 3, 3), "sigmoid"), (32, (5, 7, 4, 3), "re
     check.keys("batch_backward(...)", _g, ["W1", "b1", "W2", "b2", "z2", "a1", "z1"])
     check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}",
                 {k: _g[k] for k in ("W2", "b2", "W1", "b1")}, fd_grads(_X, _T, _p, _hid), n=_dims[0],
-                against="finite differences")
+                against="finite differences", loss="cross_entropy")
 
 # %% cell="tests" grade_id="t3_4_tests_output" points=1
-"""Task 3.4, hidden part: the output layer dZ2, dW2, db2 on random batches (1 point)."""
+"""Task 3.4, hidden part: the output layer dZ2, dW2, db2 on random batches (1 point).
+
+Visible part: the shape of dZ2; the values are checked against the reference on random batches after
+submission. The visible test of Task 3.4 above checks the same function on fixed batches."""
 ### BEGIN HIDDEN TESTS
 
 
@@ -366,14 +388,12 @@ def _batch_mistakes(X, T, p, hidden):  # noqa: ANN001, ANN202
     g = _reference_backward(X, T, p, hidden)
     z1 = X @ p["W1"].T + p["b1"].T
     out = {
-        f"dL/dZ1 skips the derivative of {hidden}: the gradient must be multiplied entry by entry "
-        f"by f'(Z1)": {"z1": g["a1"]},
-        f"the derivative of {hidden} was evaluated at the activation A1 instead of the "
-        "pre-activation Z1": {"z1": g["a1"] * act_prime(act(z1, hidden), hidden)},
+        check.mistake_text("missing_activation_derivative", "z1", 1, hidden): {"z1": g["a1"]},
+        check.mistake_text("derivative_at_activation", "z1", 1, hidden):
+            {"z1": g["a1"] * act_prime(act(z1, hidden), hidden)},
     }
     if p["W2"].shape[0] == p["W2"].shape[1]:
-        out["dL/dA1 passed the gradient down through W2 the wrong way round (transposed): W2 maps "
-            "layer 1 to layer 2, and going back reverses that map"] = {"a1": g["z2"] @ p["W2"].T}
+        out[check.mistake_text("w_not_transposed", "a1", 1)] = {"a1": g["z2"] @ p["W2"].T}
     return out
 
 
@@ -387,13 +407,17 @@ for _dims, _hid in _BATCH_CASES:
     _want = _reference_backward(_X, _T, _p, _hid)
     _g = batch_backward(_X.copy(), _T.copy(), {k: v.copy() for k, v in _p.items()}, _hid)
     check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}", _g,
-                {k: _want[k] for k in ("z2", "W2", "b2")}, n=_dims[0], against="the reference")
+                {k: _want[k] for k in ("z2", "W2", "b2")}, n=_dims[0], against="the reference",
+                loss="cross_entropy")
 ### END HIDDEN TESTS
 _X, _T, _p = random_problem(np.random.default_rng(34), 5, 2, 4, 3, "relu")
 check.shape("batch_backward(...)['z2']", batch_backward(_X, _T, _p, "relu")["z2"], (5, 3))
 
 # %% cell="tests" grade_id="t3_4_tests_hidden_layer" points=2
-"""Task 3.4, hidden part: the hidden layer dA1, dZ1, dW1, db1 on random batches (2 points)."""
+"""Task 3.4, hidden part: the hidden layer dA1, dZ1, dW1, db1 on random batches (2 points).
+
+Visible part: the shape of dZ1; the values are checked against the reference on random batches after
+submission. The visible test of Task 3.4 above checks the same function on fixed batches."""
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims, _hid in _BATCH_CASES:
@@ -401,10 +425,10 @@ for _dims, _hid in _BATCH_CASES:
     _want = _reference_backward(_X, _T, _p, _hid)
     _g = batch_backward(_X.copy(), _T.copy(), {k: v.copy() for k, v in _p.items()}, _hid)
     check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}", _g, _want, n=_dims[0],
-                against="the reference", mistakes=_batch_mistakes(_X, _T, _p, _hid))
+                against="the reference", mistakes=_batch_mistakes(_X, _T, _p, _hid), loss="cross_entropy")
     check.grads(f"batch_backward(...) with N, D, H, C = {_dims}, {_hid}",
                 {k: _g[k] for k in ("W2", "b2", "W1", "b1")}, fd_grads(_X, _T, _p, _hid), n=_dims[0],
-                against="finite differences of your batch_loss")
+                against="finite differences of your batch_loss", loss="cross_entropy")
 ### END HIDDEN TESTS
 _X, _T, _p = random_problem(np.random.default_rng(35), 6, 3, 5, 2, "sigmoid")
 check.shape("batch_backward(...)['z1']", batch_backward(_X, _T, _p, "sigmoid")["z1"], (6, 5))
@@ -522,15 +546,33 @@ eta_max = 2 / a
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t3_6_tests_step" points=1
-"""Task 3.6.1: one gradient-descent step on J = a theta^2 / 2 (1 point)."""
+"""Task 3.6.1: one gradient-descent step on J = a theta^2 / 2 (1 point).
+
+Visible part: gd_next is compared, at random values of eta, a and theta, with
+theta - eta * (a finite difference of J at theta); no expected expression is used."""
 check.sympy_expr("gd_next", gd_next, [eta, a, theta])
+check.sympy_derivative("gd_next", (theta - sp.sympify(gd_next)) / eta,
+                       lambda eta_, a_, th_: a_ * th_**2 / 2, 2, [eta, a, theta])
 ### BEGIN HIDDEN TESTS
 check.sympy_equal("gd_next", gd_next, theta - eta * sp.diff(a * theta**2 / 2, theta), [eta, a, theta])
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t3_6_tests_eta_max" points=1
-"""Task 3.6.2: the largest learning rate that still converges (1 point)."""
+"""Task 3.6.2: the largest learning rate that still converges (1 point).
+
+Visible part: for a few values of a, 200 gradient-descent steps on J with a learning rate 1 %
+below your eta_max must shrink theta, and 1 % above it must not."""
 check.sympy_expr("eta_max", eta_max, [a])
+for _a in (0.5, 1.7, 4.0):
+    _lr = float(sp.sympify(eta_max).subs({_s: _a for _s in sp.sympify(eta_max).free_symbols}))
+    for _f, _shrinks in ((0.99, True), (1.01, False)):
+        _th = 1.0
+        for _ in range(200):
+            _th -= _f * _lr * _a * _th
+        assert (abs(_th) < 1.0) == _shrinks, (
+            f"eta_max: with a = {_a}, {_f:g} * eta_max = {_f * _lr:.4g} makes theta "
+            f"{'grow' if _shrinks else 'shrink'} (|theta| = {abs(_th):.3g} after 200 steps)"
+        )
 ### BEGIN HIDDEN TESTS
 check.sympy_equal("eta_max", eta_max, 2 / a, [a])
 ### END HIDDEN TESTS

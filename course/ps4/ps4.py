@@ -97,24 +97,34 @@ twin_shapes = {"z": (1, 1), "W2": (1, 3), "b2": (1, 1), "h": (3, 1), "h_a": (3, 
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t4_1_tests_a1" points=1
-"""Exercise A1 (1 point)."""
+"""Exercise A1 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_grad_h_a", mc_grad_h_a, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_grad_h_a", mc_grad_h_a, "B")
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t4_1_tests_a2" points=1
-"""Exercise A2 (1 point)."""
+"""Exercise A2 (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_grad_W1_twin", mc_grad_W1_twin, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_grad_W1_twin", mc_grad_W1_twin, "B")
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t4_1_tests_shapes" points=1
-"""Task 4.1: shapes of the twin gradients for D = 4, H = 3 (1 point)."""
+"""Task 4.1: shapes of the twin gradients for D = 4, H = 3 (1 point).
+
+Visible part: tuples of ints, each of length 2 (every vector is kept as a 2-D column); which
+shapes are right is checked after submission (a visible check would give them away)."""
 check.keys("twin_shapes", twin_shapes, ["z", "W2", "b2", "h", "h_a", "m_a", "W1", "b1"])
 for _k, _v in twin_shapes.items():
     assert isinstance(_v, tuple) and all(isinstance(n, int) for n in _v), f"twin_shapes[{_k!r}]: use a tuple of ints"
+    assert len(_v) == 2, f"twin_shapes[{_k!r}] = {_v}: give 2-D shapes (rows, columns); a vector is a column (K, 1)"
 ### BEGIN HIDDEN TESTS
 _want = {"z": (1, 1), "W2": (1, 3), "b2": (1, 1), "h": (3, 1), "h_a": (3, 1), "m_a": (3, 1),
          "W1": (3, 4), "b1": (3, 1)}
@@ -199,8 +209,16 @@ my_dW1 = _dm_a @ xa_mine.T + _dm_b @ xb_mine.T
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t4_2_tests_dz" points=1
-"""Task 4.2: dL/dz at your numbers (1 point)."""
+"""Task 4.2: dL/dz at your numbers (1 point).
+
+Visible part: the sign and size every right answer has (the output y lies strictly between 0
+and 1, so dL/dz is negative for t = 1 and positive for t = 0, and smaller than 1 in size). It
+cannot tell you that the value is right: that would give it away."""
 check.finite_number("my_dz", my_dz)
+assert 0 < abs(my_dz) < 1 and (my_dz < 0) == (t_mine == 1), (
+    f"my_dz = {my_dz:.6g} cannot be dL/dz for t = {t_mine:g}: y is between 0 and 1, so y - t is "
+    f"{'negative' if t_mine == 1 else 'positive'} and smaller than 1 in size"
+)
 ### BEGIN HIDDEN TESTS
 _xa, _xb, _t, _P = twin_numbers(seeds.student_id(STUDENT_ID))
 _z = twin_forward(_xa, _xb, _P)["z"].copy()
@@ -208,7 +226,11 @@ check.number("my_dz", my_dz, float(check.numerical_gradient(lambda: bce_from_z(_
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t4_2_tests_dW1" points=1
-"""Task 4.2: dL/dW1 at your numbers, both branches (1 point)."""
+"""Task 4.2: dL/dW1 at your numbers, both branches (1 point).
+
+Visible part: the shape only; the values at your numbers are checked after submission (any
+visible check of them would give them away). Task 4.3's visible test checks the same chain
+rule on other numbers."""
 check.shape("my_dW1", my_dW1, (2, 2))
 ### BEGIN HIDDEN TESTS
 _xa, _xb, _t, _P = twin_numbers(seeds.student_id(STUDENT_ID))
@@ -299,10 +321,13 @@ for _seed, _dims in [(41, (3, 3)), (42, (4, 3)), (43, (2, 5))]:
     _g = twin_backward(_xa.copy(), _xb.copy(), _t, {k: v.copy() for k, v in _p.items()})
     check.keys("twin_backward(...)", _g, ["z", "W2", "b2", "h", "h_a", "h_b", "m_a", "m_b", "W1", "b1"])
     check_one(f"twin_backward(...) with D, H = {_dims}", _g, twin_fd(_xa, _xb, _t, _p),
-                against="finite differences")
+                against="finite differences", order=("W2", "b2", "h_a", "h_b", "m_a", "m_b", "W1", "b1"))
 
 # %% cell="tests" grade_id="t4_3_tests_head" points=1
-"""Task 4.3, hidden part: dz, dW2, db2, dh, dh_a, dh_b on random examples (1 point)."""
+"""Task 4.3, hidden part: dz, dW2, db2, dh, dh_a, dh_b on random examples (1 point).
+
+Visible part: the shape of dh; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.3 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 
 
@@ -314,19 +339,15 @@ def _twin_reference(xa, xb, t, p):  # noqa: ANN001, ANN202
     dm_a, dm_b = dh_a * (f["m_a"] > 0), dh_b * (f["m_b"] > 0)
     ref = {"z": dz, "W2": dz @ f["h"].T, "b2": dz, "h": dh, "h_a": dh_a, "h_b": dh_b,
            "m_a": dm_a, "m_b": dm_b, "W1": dm_a @ xa.T + dm_b @ xb.T, "b1": dm_a + dm_b}
-    mistakes = {
-        "the shared W1, b1 got the gradient of the branch of x_a only; W1 and b1 are used by both "
-        "branches, so their gradient is the sum of the two branches' contributions":
-            {"W1": dm_a @ xa.T, "b1": dm_a},
-        "the shared W1, b1 got the gradient of the branch of x_b only; W1 and b1 are used by both "
-        "branches, so their gradient is the sum of the two branches' contributions":
-            {"W1": dm_b @ xb.T, "b1": dm_b},
-        "the two branches' contributions to W1, b1 were averaged; the chain rule adds the "
-        "contributions of all paths, it does not average them":
-            {"W1": (dm_a @ xa.T + dm_b @ xb.T) / 2, "b1": (dm_a + dm_b) / 2},
-        "dh_a and dh_b are swapped: h = h_a * h_b, so the gradient reaching h_a is multiplied by "
-        "the *other* factor h_b": {"h_a": dh * f["h_a"], "h_b": dh * f["h_b"]},
-        "the ReLU derivative is missing: only units with m > 0 pass the gradient back":
+    both = "W1 and b1 are used by both branches, so their gradient is the sum of the two branches' contributions"
+    mistakes = {  # the messages of the trusted grader (autograder/registry/ps4.py), word for word
+        f"dW1, db1 hold the gradient of the branch of x_a only: {both}.": {"W1": dm_a @ xa.T, "b1": dm_a},
+        f"dW1, db1 hold the gradient of the branch of x_b only: {both}.": {"W1": dm_b @ xb.T, "b1": dm_b},
+        "dW1, db1 are the average of the two branches' contributions: the chain rule adds the contributions "
+        "of all paths, it does not average them.": {"W1": (dm_a @ xa.T + dm_b @ xb.T) / 2, "b1": (dm_a + dm_b) / 2},
+        "dh_a and dh_b are swapped: h = h_a * h_b, so the gradient reaching h_a is multiplied by the other "
+        "factor, h_b.": {"h_a": dh * f["h_a"], "h_b": dh * f["h_b"]},
+        "dm_a, dm_b lack the ReLU derivative: only units with m > 0 pass the gradient back.":
             {"m_a": dh_a, "m_b": dh_b},
     }
     return ref, mistakes
@@ -346,7 +367,10 @@ _g = twin_backward(*twin_example(np.random.default_rng(44), 4, 3))
 check.shape("twin_backward(...)['h']", _g["h"], (3, 1))
 
 # %% cell="tests" grade_id="t4_3_tests_shared" points=2
-"""Task 4.3, hidden part: dm_a, dm_b and the shared dW1, db1 (both branches) on random examples (2 points)."""
+"""Task 4.3, hidden part: dm_a, dm_b and the shared dW1, db1 (both branches) on random examples (2 points).
+
+Visible part: the shape of dW1; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.3 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims in _TWIN_CASES:
@@ -355,7 +379,7 @@ for _dims in _TWIN_CASES:
     _g = twin_backward(*_ex)
     check_one(f"twin_backward(...) with D, H = {_dims}", _g, _ref, against="the reference", mistakes=_mis)
     check_one(f"twin_backward(...) with D, H = {_dims}", _g, twin_fd(*_ex), against="finite differences",
-                mistakes=_mis)
+                mistakes=_mis, order=("W2", "b2", "h_a", "h_b", "m_a", "m_b", "W1", "b1"))
 ### END HIDDEN TESTS
 _g = twin_backward(*twin_example(np.random.default_rng(45), 4, 3))
 check.shape("twin_backward(...)['W1']", _g["W1"], (3, 4))
@@ -396,8 +420,13 @@ dy_dx = w2_s * (1 - sp.tanh(w1_s * x_s) ** 2) * w1_s + ws_s
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t4_4_tests" points=1
-"""Task 4.4: dy/dx of y = w2 tanh(w1 x) + ws x, both paths (1 point)."""
+"""Task 4.4: dy/dx of y = w2 tanh(w1 x) + ws x, both paths (1 point).
+
+Visible part: dy_dx is evaluated at random values of the symbols and compared with a central
+difference of y in x (no expected expression is used)."""
 check.sympy_expr("dy_dx", dy_dx, [x_s, w1_s, w2_s, ws_s])
+check.sympy_derivative("dy_dx", dy_dx, lambda x_, w1_, w2_, ws_: w2_ * np.tanh(w1_ * x_) + ws_ * x_,
+                       0, [x_s, w1_s, w2_s, ws_s])
 ### BEGIN HIDDEN TESTS
 check.sympy_equal("dy_dx", dy_dx, sp.diff(w2_s * sp.tanh(w1_s * x_s) + ws_s * x_s, x_s), [x_s, w1_s, w2_s, ws_s])
 ### END HIDDEN TESTS
@@ -419,7 +448,10 @@ mc_grad_x_skip = "C"
 ### END SOLUTION
 
 # %% cell="tests" grade_id="t4_5_tests" points=1
-"""Task 4.5: which expression is dL/dx (1 point)."""
+"""Task 4.5: which expression is dL/dx (1 point).
+
+Visible part: the format only (one of the letters); the choice itself is checked after
+submission (a visible check would give it away)."""
 check.choice("mc_grad_x_skip", mc_grad_x_skip, "ABCD")
 ### BEGIN HIDDEN TESTS
 check.choice_is("mc_grad_x_skip", mc_grad_x_skip, "C")
@@ -538,10 +570,13 @@ for _seed, _dims in [(61, (3, 3, 3, 3)), (62, (4, 5, 3, 2)), (63, (2, 4, 6, 3))]
     check.keys("skip_backward(...)", _g, ["W1", "b1", "W2", "b2", "Ws", "W3", "b3", "z3", "h2", "z2",
                                           "zs", "h1", "z1", "x"])
     check_one(f"skip_backward(...) with D, H1, H2, C = {_dims}", _g, skip_fd(_x, _t, _p),
-                against="finite differences")
+                against="finite differences", order=("W3", "b3", "Ws", "W2", "b2", "W1", "b1", "x"))
 
 # %% cell="tests" grade_id="t4_6_tests_upper" points=1
-"""Task 4.6, hidden part: layers 3 and 2 and the skip weights Ws on random examples (1 point)."""
+"""Task 4.6, hidden part: layers 3 and 2 and the skip weights Ws on random examples (1 point).
+
+Visible part: the shape of dWs; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.6 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 
 
@@ -556,18 +591,16 @@ def _skip_reference(x, t, p):  # noqa: ANN001, ANN202
     ref = {"z3": dz3, "W3": dz3 @ f["h2"].T, "b3": dz3, "h2": dh2, "z2": dz2, "zs": dzs,
            "Ws": dzs @ x.T, "W2": dz2 @ f["h1"].T, "b2": dz2, "h1": dh1, "z1": dz1,
            "W1": dz1 @ x.T, "b1": dz1, "x": p["W1"].T @ dz1 + p["Ws"].T @ dzs}
-    mistakes = {
-        "dx has only the path through W1 (W1^T dz1): x also reaches the loss through the skip "
-        "connection zs = Ws x, and the chain rule adds that path's contribution":
-            {"x": p["W1"].T @ dz1},
+    mistakes = {  # the messages of the trusted grader (autograder/registry/ps4.py), word for word
+        "dx has only the path through W1 (W1^T dz1): x also reaches the loss through the skip connection "
+        "zs = Ws x, whose contribution must be added.": {"x": p["W1"].T @ dz1},
         "dx has only the skip path (Ws^T dzs): x also reaches the loss through the first layer "
-        "z1 = W1 x + b1, and the chain rule adds that path's contribution":
-            {"x": p["Ws"].T @ dzs},
-        "the ReLU derivative is missing in dz2 (the skip term zs passes the gradient unchanged, "
-        "but ReLU(z2) passes it only where z2 > 0)": {"z2": dh2},
-        "dzs went through the ReLU mask: the skip term is added after the ReLU, so dL/dzs = dL/dh2":
+        "z1 = W1 x + b1, whose contribution must be added.": {"x": p["Ws"].T @ dzs},
+        "dz2 lacks the ReLU derivative: ReLU(z2) passes the gradient only where z2 > 0.": {"z2": dh2},
+        "dzs went through the ReLU mask: the skip term is added after the ReLU, so dL/dzs = dL/dh2.":
             {"zs": dz2},
-        "sigma' was evaluated at h1 = sigma(z1) instead of at z1": {"z1": dh1 * sigmoid(f["h1"]) * (1 - sigmoid(f["h1"]))},
+        "dz1 is wrong: sigma' was evaluated at h1 = sigma(z1) instead of at z1.":
+            {"z1": dh1 * sigmoid(f["h1"]) * (1 - sigmoid(f["h1"]))},
     }
     return ref, mistakes
 
@@ -585,7 +618,10 @@ _g = skip_backward(*skip_example(np.random.default_rng(64), 4, 5, 3, 2))
 check.shape("skip_backward(...)['Ws']", _g["Ws"], (3, 4))
 
 # %% cell="tests" grade_id="t4_6_tests_lower" points=1
-"""Task 4.6, hidden part: layer 1 (dh1, dz1, dW1, db1) on random examples (1 point)."""
+"""Task 4.6, hidden part: layer 1 (dh1, dz1, dW1, db1) on random examples (1 point).
+
+Visible part: the shape of dW1; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.6 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims in _SKIP_CASES:
@@ -599,7 +635,10 @@ _g = skip_backward(*skip_example(np.random.default_rng(65), 4, 5, 3, 2))
 check.shape("skip_backward(...)['W1']", _g["W1"], (5, 4))
 
 # %% cell="tests" grade_id="t4_6_tests_x" points=2
-"""Task 4.6, hidden part: dL/dx through both paths, on random examples (2 points)."""
+"""Task 4.6, hidden part: dL/dx through both paths, on random examples (2 points).
+
+Visible part: the shape of dx; the values are checked against the reference on random examples after
+submission. The visible test of Task 4.6 above checks the same function on fixed examples."""
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _dims in _SKIP_CASES:

@@ -6,7 +6,8 @@ scalar function you supply.
 
 Public names
 ------------
-``PASS_TOL``, ``DIRECTIONAL_TOL``, ``DEFAULT_H``, ``rel_error``, ``as_float64``,
+``PASS_TOL``, ``DIRECTIONAL_TOL``, ``NUMBER_TOL``, ``NUMBER_ATOL``, ``DEFAULT_H``, ``rel_error``,
+``as_float64``,
 ``numerical_gradient``, ``TensorCheck``, ``GradCheckReport``, ``compare_gradients``,
 ``check_gradients(f, params, grads, *, names=None, h=DEFAULT_H, tol=PASS_TOL, kinks=None)``,
 ``assert_gradients(f, params, grads, *, names=None, method="full", h=DEFAULT_H, tol=None, k=8,
@@ -43,19 +44,34 @@ PASS_TOL = 1e-6
 DIRECTIONAL_TOL = 1e-5
 """A directional check passes when the K directional derivatives agree to this relative error."""
 
+NUMBER_TOL = 5e-5
+"""A number passes when ``rel_error(value, expected) <= NUMBER_TOL`` (about 4 significant
+digits) or, for an expected value near 0, when ``|value - expected| <= NUMBER_ATOL``."""
+
+NUMBER_ATOL = 1e-8
+"""Absolute slack of a number whose expected value is (close to) 0."""
+
 DEFAULT_H = 1e-5
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """Relative error ``||a - b|| / (||a|| + ||b||)`` of same-shape arrays; 0.0 if both are 0."""
+    """Relative error ``||a - b|| / (||a|| + ||b||)`` of same-shape arrays; 0.0 if both are 0.
+
+    Returns ``inf`` when either array holds NaN or inf, so a non-finite value never passes a
+    ``rel_error(...) <= tol`` test. The norms are taken after dividing by the largest entry, so
+    huge values (1e200) do not overflow to inf and give NaN.
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
-    denom = np.linalg.norm(a) + np.linalg.norm(b)
-    if denom == 0.0:
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("inf")
+    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    if scale == 0.0:
         return 0.0
-    return float(np.linalg.norm(a - b) / denom)
+    a, b = a / scale, b / scale
+    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
 
 
 def as_float64(x: Any, name: str = "array") -> np.ndarray:
