@@ -79,7 +79,7 @@ def compare_shapes(got: Any, want: Any, name: str) -> list[Part]:
     g, w = np.asarray(got), np.asarray(want)
     if g.shape != w.shape:
         found = engine.tensor_diagnosis(label, np.zeros(g.shape), np.ones(w.shape))
-        return [Part(label, False, None, found.message)]
+        return [Part(label, False, None, found.named())]
     return [Part(label, True, None, "shape correct")]
 
 
@@ -98,4 +98,5 @@ def _compare_leaf(got: Any, want: Any, name: str, tol: float, n_hint: int | None
     error = found.errors.get(name)
     if found.ok:
         return Part(name, True, error, f"{name} correct (relative error {error:.1e})")
-    return Part(name, False, error, found.message)
+    return Part(name, False, error, found.named())
+

@@ -52,7 +52,7 @@ def _fail(name: str, message: str) -> None:
 
 def _fail_with(what: str, found: engine.Diagnosis, against: str) -> None:
     """Raise the engine's message for ``found``, saying what it was compared with."""
-    text = found.message
+    text = found.named()
     if not text.startswith(what):
         text = f"{what}: {text}"
     raise AssertionError(f"{text}\n  (compared with {against})")
@@ -62,7 +62,7 @@ def _as_float_array(name: str, value: Any) -> np.ndarray:
     """``value`` as a float64 ndarray; rejects None, strings, dicts and non-numeric objects."""
     bad = engine.hygiene(name, name, value)
     if bad is not None and bad.mistake != "non_finite" and bad.mistake != "int_dtype":
-        _fail(name, bad.message)
+        _fail(name, bad.named())
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -102,7 +102,7 @@ def number(
     (or within ``atol`` of an expected value near 0)."""
     found = engine.number_diagnosis(name, value, float(expected), tol=rtol, atol=atol)
     if not found.ok:
-        _fail(name, found.message)
+        _fail(name, found.named())
 
 
 def finite_number(name: str, value: Any) -> None:
@@ -152,7 +152,7 @@ def sympy_equal(
     e = _expression(name, expr, symbols)
     found = expressions.expression_diagnosis(name, e, expected, symbols, trials=trials)
     if not found.ok:
-        _fail(name, found.message)
+        _fail(name, found.named())
 
 
 def sympy_derivative(
@@ -225,7 +225,7 @@ def grads_fd(
     numeric = {key: numerical_gradient(f, x) for key, x in arrays.items()}
     found = engine.diagnose({k: grads[k] for k in arrays}, numeric, n=n, tol=tol, loss=loss)
     if not found.ok:
-        raise AssertionError(f"{found.message}\n  (compared with finite differences)")
+        raise AssertionError(f"{found.named()}\n  (compared with finite differences)")
 
 
 def keys(name: str, d: Any, required: Iterable[str]) -> None:
@@ -285,7 +285,7 @@ def grads(
     found = engine.diagnose({k: got[k] for k in want}, want, n=n, loss=loss, order=order)
     if found.ok:
         return
-    text = found.message
+    text = found.named()
     for description, tensors in (mistakes or {}).items():
         if _matches_mistake(got, want, tensors):
             differs = [k for k, v in tensors.items() if rel_error(v, want[k]) > PASS_TOL]

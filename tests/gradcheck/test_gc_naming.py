@@ -1,0 +1,113 @@
+"""Naming rules of the diagnosis engine: each id fires on its mistake and not on a look-alike.
+
+Covers one_slice_wrong / one_tensor_wrong / own_formula (localisation), the SymPy term rules
+(missing, extra, wrong sign, one term off by a factor), the "message: id" line of the trusted
+comparison, and that every id the engine emits is in the catalogue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+
+from autograder import compare
+from coursekit import diagnose as engine
+from coursekit.diagnose import MISTAKES
+from coursekit.expressions import expression_diagnosis
+from tests.gradcheck.test_gc_engine import _chain
+
+
+@pytest.fixture
+def ref() -> dict:
+    return _chain(np.random.default_rng(11))
+
+
+def test_one_column_of_a_weight_is_one_slice(ref):
+    bad = dict(ref, W1=ref["W1"].copy())
+    bad["W1"][:, 6] = 0.0  # the last input skipped
+    d = engine.diagnose(bad, ref, n=5)
+    assert (d.mistake, d.tensor) == ("one_slice_wrong", "W1"), d
+    assert "only column 6" in d.message
+
+
+def test_two_columns_wrong_is_one_tensor_not_one_slice(ref):
+    bad = dict(ref, W2=ref["W2"].copy())
+    bad["W2"][:, [0, 2]] += 0.3
+    d = engine.diagnose(bad, ref, n=5)
+    assert (d.mistake, d.tensor) == ("one_tensor_wrong", "W2"), d
+    assert "columns 0, 2" in d.message
+
+
+def test_one_tensor_wrong_needs_its_source_right(ref):
+    # dW1 wrong because dZ1 is wrong: not the tensor's own formula
+    bad = dict(ref, z1=ref["z1"] * 1.3 + 0.01, W1=ref["W1"] * 1.3 + 0.2, b1=ref["b1"] + 0.1)
+    d = engine.diagnose(bad, ref, n=5)
+    assert d.mistake not in ("one_tensor_wrong", "one_slice_wrong", "own_formula"), d
+    assert d.tensor == "z1"
+
+
+def test_another_wrong_tensor_is_not_only_one(ref):
+    bad = dict(ref, W1=ref["W1"].copy(), b1=ref["b1"] + 0.5)
+    bad["W1"][:, 6] = 0.0
+    d = engine.diagnose(bad, ref, n=5)
+    assert d.mistake == "own_formula" and "db1 also wrong" in d.message, d
+
+
+def test_one_slice_without_the_source_in_the_result(ref):
+    params = {k: ref[k] for k in ("W2", "b2", "W1", "b1")}
+    bad = dict(params, W2=params["W2"].copy())
+    bad["W2"][1] *= 2.0
+    d = engine.diagnose(bad, params, n=5)
+    assert d.mistake == "one_slice_wrong" and d.message.startswith("Only dW2 is wrong"), d
+    scattered = dict(params, W2=params["W2"] + np.eye(3, 4))
+    assert engine.diagnose(scattered, params, n=5).mistake == "wrong_entries"
+
+
+W1, W2, WS, X = sympy.symbols("w1 w2 ws x", real=True)
+RIGHT = W2 * W1 * (1 - sympy.tanh(W1 * X) ** 2) + WS
+
+
+@pytest.mark.parametrize(("expr", "mistake"), [
+    (RIGHT, "correct"),
+    (2 * RIGHT, "expression_factor"),
+    (-RIGHT, "expression_factor"),
+    (W2 * W1 * (1 - sympy.tanh(W1 * X) ** 2), "expression_missing_term"),
+    (RIGHT + X, "expression_extra_term"),
+    (W2 * W1 * (1 - sympy.tanh(W1 * X) ** 2) - WS, "expression_wrong_term"),
+    (W2 * (1 - sympy.tanh(W1 * X) ** 2) + WS, "expression_term_factor"),
+    (3 * W2 * W1 * (1 - sympy.tanh(W1 * X) ** 2) + WS, "expression_term_factor"),
+    # look-alikes: a wrong function inside a term is not "a term off by a factor"
+    (W2 * W1 * (1 - sympy.tanh(X) ** 2) + WS, "expression_wrong"),
+    (W2 * W1 * (1 - sympy.tanh(W1 * X)) + WS, "expression_wrong"),
+])
+def test_expression_rules(expr, mistake):
+    d = expression_diagnosis("dy_dx", expr, RIGHT, [W1, W2, WS, X])
+    assert d.mistake == mistake, d
+    assert d.mistake in MISTAKES
+
+
+def test_a_factor_of_a_single_term_expression_is_the_whole_factor():
+    a = sympy.Symbol("a", positive=True)
+    d = expression_diagnosis("eta_max", 1 / a, 2 / a, [a])
+    assert d.mistake == "expression_factor" and "1/2" in d.message
+    d = expression_diagnosis("eta_max", 1 / a**2, 2 / a, [a])
+    assert d.mistake == "expression_wrong", d
+
+
+def test_the_trusted_comparison_line_carries_the_id():
+    ref = np.arange(1.0, 13.0).reshape(3, 4)
+    bad = ref.copy()
+    bad[:, 2] = 0.0
+    [part] = compare.compare_value(bad, ref, "dW1", 1e-6)
+    assert not part.ok and part.message.endswith(": one_slice_wrong"), part
+    [part] = compare.compare_value(ref * 1.1 + 0.3, ref, "dW1", 1e-6)
+    assert not part.ok and not any(part.message.endswith(f": {m}") for m in MISTAKES), part
+    [part] = compare.compare_value(ref, ref, "dW1", 1e-6)
+    assert part.ok
+
+
+def test_catalogue_lists_the_form_and_side_effect_ids():
+    for mistake in ("finite_differences", "input_modified", "wrong_symbols", "structure",
+                    "missing_path", "one_tensor_wrong", "one_slice_wrong"):
+        assert mistake in MISTAKES and MISTAKES[mistake]
