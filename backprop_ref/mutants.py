@@ -27,6 +27,7 @@ on every call), ``backward_modifying_cache`` (writes f'(Z) into the cached Z) an
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -220,3 +221,103 @@ def mlp_loss_overwriting_cache(
     for m in range(1, spec.depth):
         cache[f"z{m}"][...] = cache[f"a{m}"]
     return value, cache
+
+
+# ------------------------------------------------------------------ scalar graphs (ps1 Q1, Q3)
+
+Q1_BUGS = ("factor_2", "derivative_at_activation", "missing_path")
+"""Mistakes ``q1_mutant`` can inject into the partials of the Q1 graph."""
+
+Q3_BUGS = ("factor_2", "missing_activation_derivative", "output_gradient")
+"""Mistakes ``q3_mutant`` can inject into the partials of the Q3 network."""
+
+
+def q1_mutant(w: float, x: float, b: float, t: float, bug: str, variant: int = 0
+              ) -> dict[str, float] | None:
+    """The partials of the Q1 graph (z = w x + b, y = x + tanh z, L = 1/2 (y - t)^2; keys "L",
+    "y", "z", "w", "b", "x") with ``bug`` switched on; None when the variant does not exist.
+
+    factor_2: dL/dy = 2 (y - t), the derivative of (y - t)^2 for the loss 1/2 (y - t)^2;
+    derivative_at_activation: tanh' evaluated at tanh(z) instead of z; missing_path: dL/dx
+    along one of its two paths only (variant 0 drops the direct edge x -> y, variant 1 the path
+    through z).
+    """
+    from backprop_ref.scalar import q1_forward  # noqa: PLC0415
+
+    fw = q1_forward(w, x, b, t)
+    dy = (fw["y"] - t) * (2.0 if bug == "factor_2" else 1.0)
+    at = math.tanh(fw["z"]) if bug == "derivative_at_activation" else fw["z"]
+    dz = dy * (1.0 - math.tanh(at) ** 2)
+    dx = dy + dz * w
+    if bug == "missing_path":
+        if variant > 1:
+            return None
+        dx = dz * w if variant == 0 else dy
+    elif variant > 0:
+        return None
+    return {"L": 1.0, "y": dy, "z": dz, "w": dz * x, "b": dz, "x": dx}
+
+
+def q3_mutant(x: np.ndarray, w: np.ndarray, t: float, loss: str, bug: str
+              ) -> dict[str, float]:
+    """``backprop_ref.scalar.q3_backward`` with ``bug`` switched on.
+
+    factor_2: the 1/2-squared error differentiated as 2 (y - t) (BCE cases unchanged);
+    missing_activation_derivative: every ReLU mask dropped; output_gradient: the BCE derivative
+    -t / y without its (1 - t) / (1 - y) branch, passed back through sigma'(z) (squared-error
+    cases unchanged).
+    """
+    from backprop_ref import scalar  # noqa: PLC0415
+
+    g = dict(scalar.q3_backward(x, w, t, loss))
+    fw = scalar.q3_forward(x, w, t, loss)
+    (x1, x2), ws = [float(v) for v in np.ravel(x)], [float(v) for v in np.ravel(w)]
+    w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = ws
+    y = fw["y"]
+    if bug == "factor_2" and loss != "binary_cross_entropy":
+        g["y"] = 2.0 * (y - t)
+        g["z"] = g["y"] * y * (1.0 - y)
+    elif bug == "output_gradient" and loss == "binary_cross_entropy":
+        g["y"] = -t / y
+        g["z"] = g["y"] * y * (1.0 - y)
+    mask = (lambda m: 1.0) if bug == "missing_activation_derivative" else (
+        lambda m: 1.0 if m > 0 else 0.0)
+    g["h3"], g["h4"] = g["z"] * w9, g["z"] * w10
+    g["m3"], g["m4"] = g["h3"] * mask(fw["m3"]), g["h4"] * mask(fw["m4"])
+    g["h1"] = g["m3"] * w5 + g["m4"] * w7
+    g["h2"] = g["m3"] * w6 + g["m4"] * w8
+    g["m1"], g["m2"] = g["h1"] * mask(fw["m1"]), g["h2"] * mask(fw["m2"])
+    g["w1"], g["w2"] = g["m1"] * x1, g["m1"] * x2
+    g["w3"], g["w4"] = g["m2"] * x1, g["m2"] * x2
+    g["w5"], g["w6"] = g["m3"] * fw["h1"], g["m3"] * fw["h2"]
+    g["w7"], g["w8"] = g["m4"] * fw["h1"], g["m4"] * fw["h2"]
+    g["w9"], g["w10"] = g["z"] * fw["h3"], g["z"] * fw["h4"]
+    g["x1"] = g["m1"] * w1 + g["m2"] * w3
+    g["x2"] = g["m1"] * w2 + g["m2"] * w4
+    return g
+
+
+def path_terms(cache: dict[str, Any], layer: int, i: int, j: int) -> list[float]:
+    """dC/dW{layer}[i, j] path by path: one product of local derivatives for every path from
+    the weight to the (single) output of a vector-level network (``vector.mlp_loss``'s cache).
+    Their sum is the right partial; a partial that equals the sum of a strict subset misses
+    paths."""
+    spec: MLPSpec = cache["spec"]
+    params = cache["params"]
+    depth = spec.depth
+    dz_out = np.ravel(vector.mlp_backward(cache)["z" + str(depth)])
+    if dz_out.size != 1:
+        raise ValueError("path_terms needs a network with one output")
+
+    def local(m: int) -> np.ndarray:
+        return np.ravel(elementwise(spec.activation(m))[1](cache[f"z{m}"]))
+
+    start = float(np.ravel(cache[f"a{layer - 1}"])[j]) * (
+        float(local(layer)[i]) if layer < depth else 1.0)
+    paths: list[tuple[int, float]] = [(i, start)]
+    for m in range(layer + 1, depth + 1):
+        W = params[f"W{m}"]
+        fprime = local(m) if m < depth else np.ones(W.shape[0])
+        paths = [(k, v * float(W[k, u]) * float(fprime[k])) for u, v in paths
+                 for k in range(W.shape[0])]
+    return [v * float(dz_out[0]) for _, v in paths]

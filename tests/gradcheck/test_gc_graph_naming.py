@@ -1,0 +1,126 @@
+"""Scalar-graph mistakes (ps1 Tasks 1.1-1.4) are named only when a mutant reproduces the
+student's partials: factor 2, sigma' at the activation, a missing path, a missing ReLU mask,
+the BCE derivative without its t = 0 branch; look-alikes get no name."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autograder.registry import ps1
+from autograder.registry.common import partials_compare, paths_compare, variables_compare
+from autograder.tasks import Probe, TaskContext, TaskSpec, Trial
+from backprop_ref import scalar, vector
+from backprop_ref.mutants import Q1_BUGS, Q3_BUGS, path_terms, q1_mutant, q3_mutant
+
+SPEC = TaskSpec("t", 2, ("f",), lambda ctx: [], lambda probe: None, tol=5e-5)
+
+
+def _q1_trials(student_fn):
+    probes = ps1._q1_instances(TaskContext("c", "ps1", "s", 3, np.random.default_rng(3)))
+    return [Trial(p, ps1._q1_reference(p), {k: float(v) for k, v in student_fn(*p.args).items()},
+                  None) for p in probes]
+
+
+def _q1_compare():
+    return partials_compare(lambda p, bug, v: q1_mutant(*p.args, bug, v), Q1_BUGS)
+
+
+def _q1_variant(dy_factor=1.0, at_activation=False, dx=None, dz_scale=1.0):
+    def backward(w, x, b, t):
+        fw = scalar.q1_forward(w, x, b, t)
+        dy = dy_factor * (fw["y"] - t)
+        at = math.tanh(fw["z"]) if at_activation else fw["z"]
+        dz = dy * (1.0 - math.tanh(at) ** 2) * dz_scale
+        out = {"L": 1.0, "y": dy, "z": dz, "w": dz * x, "b": dz, "x": dy + dz * w}
+        if dx == "no_direct":
+            out["x"] = dz * w
+        elif dx == "off":
+            out["x"] = 0.5 * dy + dz * w
+        return out
+    return backward
+
+
+def test_q1_mistakes_named_when_reproduced():
+    compare = _q1_compare()
+    for fn, bug in ((_q1_variant(dy_factor=2.0), "factor_2"),
+                    (_q1_variant(at_activation=True), "derivative_at_activation"),
+                    (_q1_variant(dx="no_direct"), "missing_path")):
+        v = compare(_q1_trials(fn), SPEC)
+        assert (v.score, v.diagnosis) == (0.0, bug), v
+
+
+def test_q1_look_alikes_are_not_named():
+    compare = _q1_compare()
+    assert compare(_q1_trials(scalar.q1_backward), SPEC).score == SPEC.points
+    # a factor 3 (no squared-error factor), a wrong dz scale, a wrong dx that is not one path
+    for fn in (_q1_variant(dy_factor=3.0), _q1_variant(dz_scale=0.5), _q1_variant(dx="off")):
+        v = compare(_q1_trials(fn), SPEC)
+        assert v.score == 0 and v.diagnosis not in Q1_BUGS, v
+
+
+def _q3_trials(bug=None, scale=1.0):
+    probes = ps1._q3_instances("q3_backward")(TaskContext("c", "ps1", "s", 5, np.random.default_rng(5)))
+    out = []
+    for p in probes:
+        got = q3_mutant(*p.args, bug) if bug else scalar.q3_backward(*p.args)
+        out.append(Trial(p, ps1._q3_backward_reference(p),
+                         {k: v * (scale if k != "L" else 1.0) for k, v in got.items()}, None))
+    return out
+
+
+def test_q3_mistakes_named_when_reproduced():
+    compare = partials_compare(lambda p, bug, v: q3_mutant(*p.args, bug) if v == 0 else None,
+                               Q3_BUGS)
+    for bug in Q3_BUGS:
+        v = compare(_q3_trials(bug), SPEC)
+        assert (v.score, v.diagnosis) == (0.0, bug), v
+        assert v.message.startswith("case ")
+    v = compare(_q3_trials(None, scale=2.0), SPEC)  # twice everywhere, BCE cases too
+    assert v.score == 0 and v.diagnosis not in Q3_BUGS, v
+    assert compare(_q3_trials(), SPEC).score == SPEC.points
+
+
+def test_q1_variables_named_from_the_students_numbers():
+    def partials_of(student, bug, variant):
+        return q1_mutant(**ps1._q1_numbers(student), bug=bug, variant=variant)
+
+    compare = variables_compare(partials_of, lambda n: n.removeprefix("dL_d"), Q1_BUGS)
+    names = ("dL_dw", "dL_db", "dL_dx")
+
+    def trials(values):
+        return [Trial(Probe(n, call=False, kwargs={"student": "bob"}, label=n),
+                      ps1._q1_value(Probe(n, kwargs={"student": "bob"})), values[n], None)
+                for n in names]
+
+    right = {n: ps1._q1_value(Probe(n, kwargs={"student": "bob"})) for n in names}
+    no_direct = dict(right, dL_dx=partials_of("bob", "missing_path", 0)["x"])
+    assert compare(trials(no_direct), SPEC).diagnosis == "missing_path"
+    doubled = {n: 2 * v for n, v in right.items()}
+    assert compare(trials(doubled), SPEC).diagnosis == "factor_2"
+    tripled = {n: 3 * v for n, v in right.items()}
+    assert compare(trials(tripled), SPEC).diagnosis not in Q1_BUGS
+    assert compare(trials(right), SPEC).score == SPEC.points
+
+
+def test_path_terms_sum_to_the_partial_and_a_subset_is_a_missing_path():
+    params, x, t = ps1.net3_numbers("carol")
+    _, cache = vector.mlp_loss(x, np.array([[t]]), params, ps1.NET3_SPEC)
+    terms = path_terms(cache, 1, 1, 2)
+    assert len(terms) == 2
+    assert math.isclose(sum(terms), ps1._net3_grads("carol")["W1"][1, 2], rel_tol=1e-12)
+    compare = paths_compare(lambda s: terms, "n_paths_W1_23", "dC_dW1_23")
+
+    def trials(n, value):
+        kw = {"student": "carol"}
+        return [Trial(Probe("n_paths_W1_23", call=False, kwargs=kw), 2, n, None),
+                Trial(Probe("dC_dW1_23", call=False, kwargs=kw), sum(terms), value, None)]
+
+    assert compare(trials(1, terms[0]), SPEC).diagnosis == "missing_path"
+    assert compare(trials(2, terms[1]), SPEC).diagnosis == "missing_path"
+    v = compare(trials(2, 1.5 * sum(terms)), SPEC)  # wrong, but not a subset of the paths
+    assert v.score == 0 and v.diagnosis != "missing_path", v
+    v = compare(trials(3, sum(terms)), SPEC)  # an over-count is not a missing path
+    assert v.score == 0 and v.diagnosis != "missing_path", v
+    assert compare(trials(2, sum(terms)), SPEC).score == SPEC.points
