@@ -61,7 +61,8 @@ def test_q1_look_alikes_are_not_named():
 
 
 def _q3_trials(bug=None, scale=1.0):
-    probes = ps1._q3_instances("q3_backward")(TaskContext("c", "ps1", "s", 5, np.random.default_rng(5)))
+    ctx = TaskContext("c", "ps1", "s", 5, np.random.default_rng(5))
+    probes = ps1._q3_instances("q3_backward")(ctx)
     out = []
     for p in probes:
         got = q3_mutant(*p.args, bug) if bug else scalar.q3_backward(*p.args)
