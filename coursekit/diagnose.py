@@ -170,6 +170,13 @@ def mistake_text(mistake: str, tensor: str, layer: int, activation: str = "") ->
                                          act=activation, relu=relu)
 
 
+def form_mistake(message: str) -> str:
+    """The mistake id of a form rule's message (``coursekit.structure`` and the task files'
+    ``structure=`` rules, judged from the source): ``finite_differences`` for a function that
+    "uses finite differences", otherwise ``structure``."""
+    return "finite_differences" if "uses finite differences" in message else "structure"
+
+
 def _split(name: str) -> tuple[str, int | None]:
     """("W" | "b" | "z" | "a" | name, layer or None) for "W2", "dW2", "dZ1", "db", ..."""
     match = _KEY.match(name)

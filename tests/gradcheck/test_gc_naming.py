@@ -111,3 +111,14 @@ def test_catalogue_lists_the_form_and_side_effect_ids():
     for mistake in ("finite_differences", "input_modified", "wrong_symbols", "structure",
                     "missing_path", "one_tensor_wrong", "one_slice_wrong"):
         assert mistake in MISTAKES and MISTAKES[mistake]
+
+
+def test_form_rule_messages_map_to_their_id():
+    from autograder.structure import analytic_gradients, loops_only
+
+    fd = "def f(x):\n    h = 1e-6\n    return (g(x + h) - g(x - h)) / (2 * h)\n"
+    message = analytic_gradients("f")(fd)
+    assert message and engine.form_mistake(message) == "finite_differences"
+    loops = "import numpy as np\ndef f(x):\n    return np.dot(x, x)\n"
+    message = loops_only("f")(loops)
+    assert message and engine.form_mistake(message) == "structure"
