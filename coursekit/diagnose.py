@@ -77,7 +77,6 @@ MISTAKES: dict[str, str] = {
     "own_formula": "a tensor is wrong although the gradients it is computed from are right "
     "(and other tensors are wrong too)",
     "one_slice_wrong": "only one row or one column of one tensor is wrong, the rest is right",
-    "wrong_entries": "only some scattered entries of one tensor are wrong",
     "downstream": "the output layer is right but earlier layers are not",
     "output_gradient": "every layer is off, starting at the output",
     "wrong_values": "values differ for no recognised reason",
@@ -528,6 +527,9 @@ def triage_rules(
     if not any(_carries_factor(k, ref[k]) for k in same):
         return None, cand, ref
     mistake, text = named
+    if mistake == "factor_2" and any(not _is_param(k) for k in seq[:seq.index(first)]):
+        # the loss derivative's factor 2 would make the output node's gradient wrong too
+        return None, cand, ref
     if mistake == "sign_flip" and first == seq[0] and abs(a + 1) < 1e-3:
         text += " (check the direction of the difference between output and target)"
     rest = [k for k in wrong if k not in same]
@@ -589,6 +591,14 @@ def localise(
     ok = [k for k in seq if k not in wrong]
     before = seq[:seq.index(first)]
     kind, m = _split(first)
+    if len(wrong) == 1 and not _is_param(first) and first != seq[-1]:
+        # the gradients computed from it are right, so the returned value itself is wrong
+        mistake = "one_slice_wrong" if _one_slice(s, r, tol) else "one_tensor_wrong"
+        return Diagnosis(False, mistake, first,
+                         f"Only {lab[first]} is wrong ({facts}); every other gradient is "
+                         "right, including the ones computed from it: the value returned for "
+                         f"{lab[first]} is not the one the rest of the backward pass used.",
+                         errors)
     if kind == "z" and m is not None and f"a{m}" in ok:
         return Diagnosis(False, "activation_derivative", first,
                          f"dL/dA{m} is right but dL/dZ{m} is not ({facts}): the step back "
@@ -614,9 +624,7 @@ def localise(
                              "computed, is right: the mistake is in the formula of "
                              f"{lab[first]} itself.{tail}", errors)
     if len(wrong) == 1 and len(seq) > 1:
-        entries = _which_entries(s, r, tol)
-        mistake = ("one_slice_wrong" if _one_slice(s, r, tol)
-                   else "wrong_entries" if entries else "wrong_values")
+        mistake = "one_slice_wrong" if _one_slice(s, r, tol) else "one_tensor_wrong"
         return Diagnosis(False, mistake, first,
                          f"Only {lab[first]} is wrong ({facts}); every other gradient is "
                          "right.", errors)

@@ -47,6 +47,26 @@ def test_one_tensor_wrong_needs_its_source_right(ref):
     assert d.tensor == "z1"
 
 
+def test_a_returned_node_gradient_that_the_rest_did_not_use(ref):
+    # dL/dA1 returned wrong (e.g. dL/dZ1 under the key a1) while dZ1, dW1, db1 are right
+    d = engine.diagnose(dict(ref, a1=ref["z1"]), ref, n=5)
+    assert (d.mistake, d.tensor) == ("one_tensor_wrong", "a1"), d
+    # dL/dA1 wrong and dZ1 wrong with it: the step back through W2 (not one tensor)
+    bad = dict(ref, a1=ref["a1"] * 1.5 + 0.1, z1=ref["z1"] * 1.5 + 0.1, W1=ref["W1"] * 2,
+               b1=ref["b1"] * 2)
+    assert engine.diagnose(bad, ref, n=5).mistake == "propagation"
+
+
+def test_factor_2_not_claimed_when_the_output_gradient_is_right(ref):
+    # twice dW2 and dW1 with dL/dZ2 right (e.g. values accumulated over two calls): the loss
+    # derivative's factor 2 would make dL/dZ2 wrong too
+    bad = dict(ref, W2=2 * ref["W2"], W1=2 * ref["W1"])
+    d = engine.diagnose(bad, ref, n=5, loss="half_squared_error")
+    assert d.mistake != "factor_2", d
+    every = {k: 2 * v for k, v in ref.items()}
+    assert engine.diagnose(every, ref, n=5, loss="half_squared_error").mistake == "factor_2"
+
+
 def test_another_wrong_tensor_is_not_only_one(ref):
     bad = dict(ref, W1=ref["W1"].copy(), b1=ref["b1"] + 0.5)
     bad["W1"][:, 6] = 0.0
@@ -61,7 +81,7 @@ def test_one_slice_without_the_source_in_the_result(ref):
     d = engine.diagnose(bad, params, n=5)
     assert d.mistake == "one_slice_wrong" and d.message.startswith("Only dW2 is wrong"), d
     scattered = dict(params, W2=params["W2"] + np.eye(3, 4))
-    assert engine.diagnose(scattered, params, n=5).mistake == "wrong_entries"
+    assert engine.diagnose(scattered, params, n=5).mistake == "one_tensor_wrong"
 
 
 W1, W2, WS, X = sympy.symbols("w1 w2 ws x", real=True)
