@@ -121,14 +121,17 @@ def _broadcast_grads(cache: dict[str, Any]) -> dict[str, np.ndarray]:
 
 
 def mutant_backward(
-    cache: dict[str, Any], bug: str | None = None, level: str = "batched"
+    cache: dict[str, Any], bug: str | None = None, level: str = "batched",
+    output_too: bool = False,
 ) -> dict[str, np.ndarray]:
     """``mlp_backward`` of ``level`` on the cache of its ``mlp_loss``, with ``bug`` injected.
 
     Returns the keys of the reference backward (W{m} (D_m, D_{m-1}), b{m} (D_m, 1), z{m},
     a{m} (N, D_m) or (D_m, 1), a0) with the shapes the mistake produces; ``bug=None`` gives the
     reference gradients. ``broadcast_nn`` returns only the output layer's keys (the student's
-    code would crash one step later).
+    code would crash one step later). ``output_too`` (derivative_at_activation only): the
+    output layer's sigmoid or tanh is differentiated at its activation as well (a backward
+    pass that starts from dL/dA^(L) and treats every layer alike).
     """
     if bug is not None and bug not in BUGS:
         raise ValueError(f"unknown bug {bug!r}; use one of {BUGS}")
@@ -143,6 +146,9 @@ def mutant_backward(
     reference = mod.mlp_backward(cache)
     dz, factor = _loss_dz(cache, bug, level)
     grads: dict[str, np.ndarray] = {f"z{L}": dz, f"a{L}": reference[f"a{L}"] * factor}
+    if bug == "derivative_at_activation" and output_too and spec.output in ("sigmoid", "tanh"):
+        dz = reference[f"a{L}"] * elementwise(spec.output)[1](cache[f"a{L}"])
+        grads[f"z{L}"] = dz
     for m in range(L, 0, -1):
         aff, act = cache["layers"][m - 1]
         if m < L:

@@ -142,3 +142,23 @@ def test_form_rule_messages_map_to_their_id():
     loops = "import numpy as np\ndef f(x):\n    return np.dot(x, x)\n"
     message = loops_only("f")(loops)
     assert message and engine.form_mistake(message) == "structure"
+
+
+def test_derivative_at_activation_in_the_output_layer_too():
+    from backprop_ref import vector
+    from backprop_ref.diagnose import diagnose as bp_diagnose
+    from backprop_ref.mutants import mutant_backward
+    from backprop_ref.spec import MLPSpec, init_params
+
+    spec = MLPSpec((4, 5, 3), ("sigmoid",), "tanh", "half_squared_error")
+    rng = np.random.default_rng(0)
+    params = init_params(spec, rng)
+    _, cache = vector.mlp_loss(rng.normal(size=(4, 1)), rng.normal(size=(3, 1)), params, spec)
+    ref = vector.mlp_backward(cache)
+    context = {"cache": cache, "level": "vector"}
+    every = mutant_backward(cache, "derivative_at_activation", "vector", output_too=True)
+    d = bp_diagnose({k: every[k] for k in ref}, ref, context=context)
+    assert d.mistake == "derivative_at_activation" and "layer 2" in d.message, d
+    # look-alike: the output layer's dZ off by another rule (not sigma' at A2) is not named
+    other = dict(ref, z2=ref["z2"] * 1.1, W2=ref["W2"] * 1.1, b2=ref["b2"] * 1.1)
+    assert bp_diagnose(other, ref, context=context).mistake != "derivative_at_activation"
