@@ -327,3 +327,21 @@ def path_terms(cache: dict[str, Any], layer: int, i: int, j: int) -> list[float]
         paths = [(k, v * float(W[k, u]) * float(fprime[k])) for u, v in paths
                  for k in range(W.shape[0])]
     return [v * float(dz_out[0]) for _, v in paths]
+
+
+STEP_BUGS = ("w_not_transposed", "missing_activation_derivative")
+"""Mistakes ``step_mutant`` can inject into one backward step dz = f'(z) * (W^T dz_next)."""
+
+
+def step_mutant(W: np.ndarray, dz_next: np.ndarray, fprime: np.ndarray, bug: str
+                ) -> np.ndarray | None:
+    """One backward step (ps2 Task 2.5b) with ``bug``: W (H_next, H_m), dz_next (H_next, 1),
+    fprime (H_m, 1) -> dz (H_m, 1). w_not_transposed: W dz_next (None when the shapes do not
+    allow it: the student's code raises there); missing_activation_derivative: W^T dz_next."""
+    if bug == "w_not_transposed":
+        if W.shape[0] != W.shape[1]:
+            return None
+        return fprime * (W @ dz_next)
+    if bug == "missing_activation_derivative":
+        return W.T @ dz_next
+    raise ValueError(f"unknown step bug {bug!r}; use one of {STEP_BUGS}")

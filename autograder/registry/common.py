@@ -239,3 +239,50 @@ def paths_compare(terms_of: Callable[[str], Sequence[float]], count: str, value:
                        base.error_measure)
 
     return compare
+
+
+STEP_TEXT = {
+    "w_not_transposed": "the gradient was passed down through W the wrong way round (W "
+    "instead of its transpose; where W is not square the product does not even fit)",
+    "missing_activation_derivative": "the gradient went back through W^T without the "
+    "activation derivative fprime",
+}
+
+
+def mutant_compare(mutant_of: Callable[[Probe, str], Any], bugs: Sequence[str],
+                   texts: Mapping[str, str] = STEP_TEXT
+                   ) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
+    """The default comparison; when it fails, a mistake of ``bugs`` is named for a function
+    when its mutant (``mutant_of(probe, bug)``, None where the mistake would raise) reproduces
+    every case of that function: equal values where the student's call returned, and a raise
+    exactly where the mutant cannot be computed (a W-not-transposed step on a non-square W)."""
+
+    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+        base = compare_outputs(trials, spec)
+        if base.score >= spec.points:
+            return base
+        for name in dict.fromkeys(t.probe.name for t in trials):
+            mine = [t for t in trials if t.probe.name == name]
+            for bug in bugs:
+                differs, ok = False, True
+                for t in mine:
+                    m = mutant_of(t.probe, bug)
+                    if m is None or t.error is not None:
+                        ok = m is None and t.error is not None
+                    else:
+                        try:
+                            got = np.asarray(t.got, dtype=np.float64)
+                        except (TypeError, ValueError):
+                            got = None
+                        ok = (got is not None and got.shape == np.shape(m)
+                              and rel_error(got, m) <= 1e-6)
+                        differs = differs or not rel_error(np.asarray(m), t.want) <= spec.tol
+                    if not ok:
+                        break
+                if ok and differs:
+                    label = next(t.probe.label for t in mine if t.error is None)
+                    return Verdict(0.0, spec.points, f"{label}: {name} is wrong: {texts[bug]}",
+                                   bug, base.parts, base.error_measure)
+        return base
+
+    return compare

@@ -125,3 +125,42 @@ def test_path_terms_sum_to_the_partial_and_a_subset_is_a_missing_path():
     v = compare(trials(3, sum(terms)), SPEC)  # an over-count is not a missing path
     assert v.score == 0 and v.diagnosis != "missing_path", v
     assert compare(trials(2, sum(terms)), SPEC).score == SPEC.points
+
+
+def _step_trials(loops_fn, vec_fn):
+    from autograder.registry import ps2
+
+    ctx = TaskContext("c", "ps2", "s", 4, np.random.default_rng(4))
+    out = []
+    for p in ps2._step_instances(ctx):
+        fn = loops_fn if p.name == "backward_step_loops" else vec_fn
+        try:
+            got, err = fn(*p.args), None
+        except ValueError as exc:
+            got, err = None, f"ValueError: {exc}"
+        out.append(Trial(p, ps2._step_reference(p), got, err))
+    return out
+
+
+def test_backward_step_mistakes_named_by_their_mutants():
+    from autograder.registry.common import mutant_compare
+    from backprop_ref.mutants import STEP_BUGS, step_mutant
+
+    compare = mutant_compare(lambda p, bug: step_mutant(*p.args, bug), STEP_BUGS)
+    right = lambda W, dz, f: f * (W.T @ dz)  # noqa: E731
+    no_t = lambda W, dz, f: f * (W @ dz)  # noqa: E731
+    no_f = lambda W, dz, f: W.T @ dz  # noqa: E731
+    assert compare(_step_trials(right, right), SPEC).score == SPEC.points
+    v = compare(_step_trials(right, no_t), SPEC)
+    assert v.diagnosis == "w_not_transposed" and "backward_step_vec" in v.message, v
+    v = compare(_step_trials(no_f, right), SPEC)
+    assert v.diagnosis == "missing_activation_derivative", v
+    # look-alikes: a wrong scale, and a crash on every case, are not named
+    v = compare(_step_trials(right, lambda W, dz, f: 2 * f * (W.T @ dz)), SPEC)
+    assert v.score == 0 and v.diagnosis not in STEP_BUGS, v
+
+    def crash(W, dz, f):
+        raise ValueError("always")
+
+    v = compare(_step_trials(right, crash), SPEC)
+    assert v.score == 0 and v.diagnosis not in STEP_BUGS, v
