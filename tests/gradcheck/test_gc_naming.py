@@ -162,3 +162,22 @@ def test_derivative_at_activation_in_the_output_layer_too():
     # look-alike: the output layer's dZ off by another rule (not sigma' at A2) is not named
     other = dict(ref, z2=ref["z2"] * 1.1, W2=ref["W2"] * 1.1, b2=ref["b2"] * 1.1)
     assert bp_diagnose(other, ref, context=context).mistake != "derivative_at_activation"
+
+
+def test_grad_fd_allows_the_finite_differences_own_noise_only():
+    from coursekit import check
+
+    # a saturated softmax: dL/dz ~ 1e-5, where the central difference's rounding (~1e-11)
+    # is more than 1e-6 of the gradient
+    z = np.array([[12.0], [0.5], [-1.0], [0.3]])
+    t = np.array([[1.0], [0.0], [0.0], [0.0]])
+
+    def loss() -> float:
+        return float(-(t * (z - np.log(np.exp(z).sum()))).sum())
+
+    p = np.exp(z) / np.exp(z).sum()
+    check.grad_fd("dz2", p - t, loss, z)  # exact gradient: passes
+    with pytest.raises(AssertionError):
+        check.grad_fd("dz2", 2 * (p - t), loss, z)
+    with pytest.raises(AssertionError):
+        check.grad_fd("dz2", np.zeros_like(z), loss, z)
