@@ -8,6 +8,7 @@ leaf with ``coursekit.diagnose.tensor_diagnosis`` (numbers and arrays alike);
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,9 +95,22 @@ def _compare_leaf(got: Any, want: Any, name: str, tol: float, n_hint: int | None
                     f"got {type(got).__name__}")
     if raw.dtype.kind in "biu":  # counts, shapes, indices: integers are right here
         got = raw.astype(np.float64)
-    found = engine.tensor_diagnosis(name, got, want, tol=tol, n=n_hint)
+    found = engine.tensor_diagnosis(name, got, want, tol=tol, n=n_hint or _rows_are_examples(
+        name, raw))
     error = found.errors.get(name)
     if found.ok:
         return Part(name, True, error, f"{name} correct (relative error {error:.1e})")
     return Part(name, False, error, found.named())
 
+
+
+_BATCH_NODE = re.compile(r"d[ZA]\d*$")
+
+
+def _rows_are_examples(name: str, value: np.ndarray) -> int | None:
+    """N for a batched node gradient named like ``my_dZ2`` or ``dA1`` (N, D_m): its rows are
+    the examples (docs/conventions.md), so its first axis is the batch size; a column (D_m, 1)
+    is a vector-level gradient, whose N is 1: None."""
+    if _BATCH_NODE.search(name) and value.ndim == 2 and min(value.shape) > 1:
+        return int(value.shape[0])
+    return None

@@ -181,3 +181,14 @@ def test_grad_fd_allows_the_finite_differences_own_noise_only():
         check.grad_fd("dz2", 2 * (p - t), loss, z)
     with pytest.raises(AssertionError):
         check.grad_fd("dz2", np.zeros_like(z), loss, z)
+
+
+def test_a_batched_node_gradient_knows_its_batch_size():
+    r = np.random.default_rng(0).normal(size=(4, 3))
+    [part] = compare.compare_value(4 * r, r, "my_dZ2", 1e-7)
+    assert part.message.endswith(": missing_1_over_n") and "N=4" in part.message
+    # not for a weight (no batch axis), a column (vector level), or another factor
+    for got, want, name in ((4 * r, r, "my_dW2"), (4 * r[:, :1], r[:, :1], "my_dZ2"),
+                            (3 * r, r, "my_dZ2")):
+        [part] = compare.compare_value(got, want, name, 1e-7)
+        assert not part.ok and "missing_1_over_n" not in part.message, part
