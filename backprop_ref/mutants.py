@@ -345,3 +345,68 @@ def step_mutant(W: np.ndarray, dz_next: np.ndarray, fprime: np.ndarray, bug: str
     if bug == "missing_activation_derivative":
         return W.T @ dz_next
     raise ValueError(f"unknown step bug {bug!r}; use one of {STEP_BUGS}")
+
+
+SKIP_TEXT = {
+    "factor_2": "every gradient is exactly twice the right value, from dL/dz3 on: for softmax "
+    "with cross-entropy dL/dz3 = y - t, with no factor 2 (that factor belongs to a squared "
+    "error)",
+    "w_not_transposed": "dh2 was passed down through W3 the wrong way round (W3 instead of its "
+    "transpose); every gradient below it inherits the mistake",
+    "skip_through_relu": "dzs went through the ReLU mask: the skip term is added after the "
+    "ReLU, so dL/dzs = dL/dh2",
+    "derivative_at_activation": "dz1 is wrong: sigma' was evaluated at h1 = sigma(z1) instead "
+    "of at z1",
+    "missing_activation_derivative": "dz2 lacks the ReLU derivative: ReLU(z2) passes the "
+    "gradient only where z2 > 0",
+    "skip_path_missing": "dx has only the path through W1 (W1^T dz1): x also reaches the loss "
+    "through the skip connection zs = Ws x, whose contribution must be added",
+    "main_path_missing": "dx has only the skip path (Ws^T dzs): x also reaches the loss through "
+    "the first layer z1 = W1 x + b1, whose contribution must be added",
+}
+"""Messages of the skip network's mistakes (ps4 Task 4.6), reproduced by ``skip_mutant``."""
+
+
+def skip_mutant(cache: dict[str, Any], bug: str) -> dict[str, np.ndarray] | None:
+    """Every gradient of the skip network (``vector_nets.skip_backward``'s keys) with ``bug``
+    and all its consequences; None when the bug cannot happen here (W3 not square)."""
+    from backprop_ref.activations import relu_prime, sigmoid_prime  # noqa: PLC0415
+
+    p, x = cache["params"], cache["x"]
+    dz3 = cache["y"] - cache["t"]
+    if bug == "factor_2":
+        dz3 = 2.0 * dz3
+    if bug == "w_not_transposed":
+        if p["W3"].shape[0] != p["W3"].shape[1]:
+            return None
+        dh2 = p["W3"] @ dz3
+    else:
+        dh2 = p["W3"].T @ dz3
+    dz2 = dh2 * (1.0 if bug == "missing_activation_derivative" else relu_prime(cache["z2"]))
+    dzs = dh2 * relu_prime(cache["z2"]) if bug == "skip_through_relu" else dh2.copy()
+    dh1 = p["W2"].T @ dz2
+    at = cache["h1"] if bug == "derivative_at_activation" else cache["z1"]
+    dz1 = dh1 * sigmoid_prime(at)
+    dx = p["W1"].T @ dz1 + p["Ws"].T @ dzs
+    if bug == "skip_path_missing":
+        dx = p["W1"].T @ dz1
+    elif bug == "main_path_missing":
+        dx = p["Ws"].T @ dzs
+    return {"W1": dz1 @ x.T, "b1": dz1.copy(), "W2": dz2 @ cache["h1"].T, "b2": dz2.copy(),
+            "Ws": dzs @ x.T, "W3": dz3 @ cache["h2"].T, "b3": dz3.copy(), "z1": dz1,
+            "h1": dh1, "z2": dz2, "zs": dzs, "h2": dh2, "z3": dz3, "x": dx}
+
+
+def skip_mistakes(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]
+                  ) -> list[tuple[str, str, dict[str, np.ndarray]]]:
+    """(mistake id, message, every gradient that mistake gives) for one skip-network probe,
+    for ``autograder.registry.common.gradient_compare(mistakes_of=...)``."""
+    from backprop_ref.vector_nets import skip_loss  # noqa: PLC0415
+
+    _, cache = skip_loss(x, t, params)
+    out = []
+    for bug, text in SKIP_TEXT.items():
+        grads = skip_mutant(cache, bug)
+        if grads is not None:
+            out.append((bug, text, grads))
+    return out

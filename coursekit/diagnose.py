@@ -636,9 +636,15 @@ def localise(
                          f"wrong gradient from the output end is {lab[first]} ({facts}).",
                          errors)
     if len(wrong) == len(seq) and len(seq) > 1:
-        return Diagnosis(False, "output_gradient", first,
-                         f"Every gradient is off, starting at the output: {lab[first]} is "
-                         f"wrong ({facts}).", errors)
+        layers = [lay for k in seq if (lay := _split(k)[1]) is not None]
+        if m is not None and m == max(layers) and len(layers) == len(seq):
+            return Diagnosis(False, "output_gradient", first,
+                             f"Every gradient is off, starting at the output: {lab[first]} is "
+                             f"wrong ({facts}).", errors)
+        # the compared tensors need not reach the output: claim no place, say what is wrong
+        return Diagnosis(False, "wrong_values", first,
+                         f"Every gradient compared is wrong; the first from the output end is "
+                         f"{lab[first]} ({facts}).", errors)
     mistake = "one_slice_wrong" if len(seq) == 1 and _one_slice(s, r, tol) else "wrong_values"
     return Diagnosis(False, mistake, first, f"{lab[first]} is wrong ({facts}).", errors)
 

@@ -164,3 +164,33 @@ def test_backward_step_mistakes_named_by_their_mutants():
 
     v = compare(_step_trials(right, crash), SPEC)
     assert v.score == 0 and v.diagnosis not in STEP_BUGS, v
+
+
+def test_skip_network_mistakes_named_on_every_cell_that_sees_them():
+    from autograder.registry.common import gradient_compare
+    from backprop_ref.mutants import SKIP_TEXT, skip_mistakes, skip_mutant
+    from backprop_ref.vector_nets import init_skip_params, skip_backward, skip_loss
+
+    rng = np.random.default_rng(2)
+    params = init_skip_params(3, 3, 3, 3, rng)
+    x, t = rng.normal(size=(3, 1)), np.eye(3)[:, [1]]
+    _, cache = skip_loss(x, t, params)
+    ref = skip_backward(cache)
+    probe = Probe("skip_backward", args=(x, t, params), label="case 1")
+    compare = gradient_compare(mistakes_of=lambda p: skip_mistakes(*p.args))
+    cells = {"upper": ("W3", "b3", "z3", "h2"), "lower": ("W1", "b1", "z1", "h1"),
+             "x": ("x",), "all": tuple(ref)}
+    for bug in SKIP_TEXT:
+        got = skip_mutant(cache, bug)
+        for cell, keys in cells.items():
+            want = {k: ref[k] for k in keys}
+            differs = any(not np.allclose(got[k], ref[k]) for k in keys)
+            v = compare([Trial(probe, want, {k: got[k] for k in keys}, None)], SPEC)
+            if differs:
+                assert v.diagnosis == bug, (bug, cell, v)
+            else:
+                assert v.score == SPEC.points, (bug, cell, v)
+    # look-alike: dz3 three times too large is not the factor-2 mistake
+    got = {k: 3 * v for k, v in ref.items()}
+    v = compare([Trial(probe, ref, got, None)], SPEC)
+    assert v.diagnosis not in SKIP_TEXT, v

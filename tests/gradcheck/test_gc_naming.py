@@ -192,3 +192,15 @@ def test_a_batched_node_gradient_knows_its_batch_size():
                             (3 * r, r, "my_dZ2")):
         [part] = compare.compare_value(got, want, name, 1e-7)
         assert not part.ok and "missing_1_over_n" not in part.message, part
+
+
+def test_output_gradient_only_when_the_output_node_leads(ref):
+    every = {k: v * 1.3 + 0.05 for k, v in ref.items()}
+    assert engine.diagnose(every, ref, n=5).mistake == "output_gradient"
+    # a cell comparing tensors of a lower part (names without a layer chain): no place claimed
+    lower = {"dh1": ref["a1"], "dz1": ref["z1"]}
+    d = engine.diagnose({k: v * 1.3 + 0.05 for k, v in lower.items()}, lower)
+    assert d.mistake == "wrong_values" and "starting at the output" not in d.message, d
+    skip = {"W3": ref["W2"], "h2": ref["a1"], "zs": ref["a1"]}
+    d = engine.diagnose({k: v * 1.3 + 0.05 for k, v in skip.items()}, skip)
+    assert d.mistake == "wrong_values", d
