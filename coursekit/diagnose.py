@@ -72,10 +72,8 @@ MISTAKES: dict[str, str] = {
     "w_not_transposed": "the gradient was passed down with W instead of its transpose",
     "activation_derivative": "dL/dA of a layer is right but dL/dZ is not",
     "propagation": "a layer is right but the gradient passed down to the layer below is not",
-    "one_tensor_wrong": "only one tensor is wrong although the gradients it is computed from "
-    "are right: the mistake is in that tensor's own formula",
-    "own_formula": "a tensor is wrong although the gradients it is computed from are right "
-    "(and other tensors are wrong too)",
+    "one_tensor_wrong": "only one tensor is wrong; the gradients it is computed from (and "
+    "those computed from it) are right: the error enters in that tensor's own step",
     "one_slice_wrong": "only one row or one column of one tensor is wrong, the rest is right",
     "downstream": "the output layer is right but earlier layers are not",
     "output_gradient": "every layer is off, starting at the output",
@@ -617,12 +615,18 @@ def localise(
             entries = _which_entries(s, r, tol)
             lead = f"Only {lab[first]} is wrong" if not others else f"{lab[first]} is wrong"
             what = "; ".join(p for p in (entries, f"relative error {errors[first]:.3g}") if p)
-            mistake = ("own_formula" if others
-                       else "one_slice_wrong" if _one_slice(s, r, tol) else "one_tensor_wrong")
+            if others:
+                # several tensors wrong from right sources: where, not why (a formula, or
+                # values kept from an earlier call, give the same picture)
+                return Diagnosis(False, "wrong_values", first,
+                                 f"{lead} ({what}) although {lab[source]}, from which it is "
+                                 f"computed, is right: the error enters where {lab[first]} "
+                                 f"is computed from it.{tail}", errors)
+            mistake = "one_slice_wrong" if _one_slice(s, r, tol) else "one_tensor_wrong"
             return Diagnosis(False, mistake, first,
                              f"{lead} ({what}) although {lab[source]}, from which it is "
-                             "computed, is right: the mistake is in the formula of "
-                             f"{lab[first]} itself.{tail}", errors)
+                             f"computed, is right: the error enters where {lab[first]} is "
+                             "computed from it.", errors)
     if len(wrong) == 1 and len(seq) > 1:
         mistake = "one_slice_wrong" if _one_slice(s, r, tol) else "one_tensor_wrong"
         return Diagnosis(False, mistake, first,
