@@ -196,6 +196,10 @@ def used_functions(fn: Callable, given: Iterable[str] = ()) -> list[tuple[Callab
             tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
         except (OSError, TypeError, SyntaxError):
             continue
+        first = tree.body[0] if tree.body else None
+        if not isinstance(first, ast.FunctionDef | ast.AsyncFunctionDef) or (
+                first.name != f.__name__):
+            continue  # inspect found some other text (no source for code made by exec)
         order.append((f, tree))
         namespace = getattr(f, "__globals__", {})
         for sub in ast.walk(tree):
