@@ -95,7 +95,7 @@ def _compare_leaf(got: Any, want: Any, name: str, tol: float, n_hint: int | None
                     f"got {type(got).__name__}")
     if raw.dtype.kind in "biu":  # counts, shapes, indices: integers are right here
         got = raw.astype(np.float64)
-    found = engine.tensor_diagnosis(name, got, want, tol=tol, n=n_hint or _rows_are_examples(
+    found = engine.tensor_diagnosis(name, got, want, tol=tol, n=n_hint or batch_size_of(
         name, raw))
     error = found.errors.get(name)
     if found.ok:
@@ -107,10 +107,11 @@ def _compare_leaf(got: Any, want: Any, name: str, tol: float, n_hint: int | None
 _BATCH_NODE = re.compile(r"d[ZA]\d*$")
 
 
-def _rows_are_examples(name: str, value: np.ndarray) -> int | None:
+def batch_size_of(name: str, value: Any) -> int | None:
     """N for a batched node gradient named like ``my_dZ2`` or ``dA1`` (N, D_m): its rows are
     the examples (docs/conventions.md), so its first axis is the batch size; a column (D_m, 1)
     is a vector-level gradient, whose N is 1: None."""
-    if _BATCH_NODE.search(name) and value.ndim == 2 and min(value.shape) > 1:
-        return int(value.shape[0])
+    shape = np.shape(value)
+    if _BATCH_NODE.search(name) and len(shape) == 2 and min(shape) > 1:
+        return int(shape[0])
     return None

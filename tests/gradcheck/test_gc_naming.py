@@ -205,3 +205,10 @@ def test_output_gradient_only_when_the_output_node_leads(ref):
     skip = {"W3": ref["W2"], "h2": ref["a1"], "zs": ref["a1"]}
     d = engine.diagnose({k: v * 1.3 + 0.05 for k, v in skip.items()}, skip)
     assert d.mistake == "wrong_values", d
+
+
+def test_batch_size_of_a_probed_variable():
+    r = np.zeros((4, 3))
+    assert compare.batch_size_of("my_dZ2", r) == 4
+    assert compare.batch_size_of("my_dW2", r) is None
+    assert compare.batch_size_of("my_dZ2", r[:, :1]) is None
