@@ -410,3 +410,25 @@ def skip_mistakes(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]
         if grads is not None:
             out.append((bug, text, grads))
     return out
+
+
+def twin_product_swapped(xa: np.ndarray, xb: np.ndarray, t: Any, params: dict[str, np.ndarray]
+                         ) -> list[tuple[str, str, dict[str, np.ndarray]]]:
+    """The twin network's (ps4 Task 4.3) product-rule mistake with all its consequences: each
+    factor of h = h_a * h_b got its own value (dh_a = dh * h_a), so m_a, m_b, W1, b1, xa, xb
+    are wrong too. For ``gradient_compare(mistakes_of=...)``."""
+    from backprop_ref.activations import relu_prime  # noqa: PLC0415
+    from backprop_ref.vector_nets import twin_loss  # noqa: PLC0415
+
+    _, c = twin_loss(xa, xb, t, params)
+    W1, W2 = params["W1"], params["W2"]
+    dz = c["y"] - c["t"]
+    dh = W2.T @ dz
+    dh_a, dh_b = dh * c["h_a"], dh * c["h_b"]
+    dm_a, dm_b = dh_a * relu_prime(c["m_a"]), dh_b * relu_prime(c["m_b"])
+    grads = {"W1": dm_a @ c["xa"].T + dm_b @ c["xb"].T, "b1": dm_a + dm_b,
+             "W2": dz @ c["h"].T, "b2": dz.copy(), "m_a": dm_a, "h_a": dh_a, "m_b": dm_b,
+             "h_b": dh_b, "h": dh, "z": dz, "xa": W1.T @ dm_a, "xb": W1.T @ dm_b}
+    text = ("dh_a and dh_b are swapped: h = h_a * h_b, so the gradient reaching h_a is "
+            "multiplied by the other factor, h_b (and everything below inherits it)")
+    return [("product_rule_swapped", text, grads)]

@@ -194,3 +194,26 @@ def test_skip_network_mistakes_named_on_every_cell_that_sees_them():
     got = {k: 3 * v for k, v in ref.items()}
     v = compare([Trial(probe, ref, got, None)], SPEC)
     assert v.diagnosis not in SKIP_TEXT, v
+
+
+def test_twin_product_swapped_named_on_the_shared_cell_too():
+    from backprop_ref.mutants import twin_product_swapped
+    from backprop_ref.vector_nets import init_twin_params, twin_backward, twin_loss
+
+    from autograder.registry.common import gradient_compare
+
+    rng = np.random.default_rng(6)
+    params = init_twin_params(3, 3, rng)
+    xa, xb = rng.normal(size=(3, 1)), rng.normal(size=(3, 1))
+    _, cache = twin_loss(xa, xb, 1.0, params)
+    ref = twin_backward(cache)
+    [(bug, _, swapped)] = twin_product_swapped(xa, xb, 1.0, params)
+    probe = Probe("twin_backward", args=(xa, xb, 1.0, params), label="case 1")
+    compare = gradient_compare(mistakes_of=lambda p: twin_product_swapped(*p.args))
+    shared = ("W1", "b1", "m_a", "m_b")
+    v = compare([Trial(probe, {k: ref[k] for k in shared}, {k: swapped[k] for k in shared},
+                       None)], SPEC)
+    assert v.diagnosis == bug, v
+    other = {k: ref[k] * 1.2 for k in shared}  # look-alike: wrong, but not the swap
+    v = compare([Trial(probe, {k: ref[k] for k in shared}, other, None)], SPEC)
+    assert v.score == 0 and v.diagnosis != bug, v
