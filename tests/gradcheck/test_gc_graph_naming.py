@@ -197,10 +197,9 @@ def test_skip_network_mistakes_named_on_every_cell_that_sees_them():
 
 
 def test_twin_product_swapped_named_on_the_shared_cell_too():
+    from autograder.registry.common import gradient_compare
     from backprop_ref.mutants import twin_product_swapped
     from backprop_ref.vector_nets import init_twin_params, twin_backward, twin_loss
-
-    from autograder.registry.common import gradient_compare
 
     rng = np.random.default_rng(6)
     params = init_twin_params(3, 3, rng)
