@@ -8,6 +8,7 @@ leaf with ``coursekit.diagnose.tensor_diagnosis`` (numbers and arrays alike);
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +80,7 @@ def compare_shapes(got: Any, want: Any, name: str) -> list[Part]:
     g, w = np.asarray(got), np.asarray(want)
     if g.shape != w.shape:
         found = engine.tensor_diagnosis(label, np.zeros(g.shape), np.ones(w.shape))
-        return [Part(label, False, None, found.message)]
+        return [Part(label, False, None, found.named())]
     return [Part(label, True, None, "shape correct")]
 
 
@@ -94,8 +95,23 @@ def _compare_leaf(got: Any, want: Any, name: str, tol: float, n_hint: int | None
                     f"got {type(got).__name__}")
     if raw.dtype.kind in "biu":  # counts, shapes, indices: integers are right here
         got = raw.astype(np.float64)
-    found = engine.tensor_diagnosis(name, got, want, tol=tol, n=n_hint)
+    found = engine.tensor_diagnosis(name, got, want, tol=tol, n=n_hint or batch_size_of(
+        name, raw))
     error = found.errors.get(name)
     if found.ok:
         return Part(name, True, error, f"{name} correct (relative error {error:.1e})")
-    return Part(name, False, error, found.message)
+    return Part(name, False, error, found.named())
+
+
+
+_BATCH_NODE = re.compile(r"d[ZA]\d*$")
+
+
+def batch_size_of(name: str, value: Any) -> int | None:
+    """N for a batched node gradient named like ``my_dZ2`` or ``dA1`` (N, D_m): its rows are
+    the examples (docs/conventions.md), so its first axis is the batch size; a column (D_m, 1)
+    is a vector-level gradient, whose N is 1: None."""
+    shape = np.shape(value)
+    if _BATCH_NODE.search(name) and len(shape) == 2 and min(shape) > 1:
+        return int(shape[0])
+    return None

@@ -18,6 +18,7 @@ import numpy as np
 
 from autograder import plaindata, sandbox, transport
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwrap_trial
+from coursekit.diagnose import form_mistake
 
 RUNNER_SOURCE_PATH = Path(__file__).with_name("_runner.py")
 
@@ -60,7 +61,7 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
             # The form is wrong whatever the numbers: judged from the source, not probed (a
             # finite-difference "backward" can be slow enough to starve the other tasks).
             result.verdicts[spec.grade_id] = Verdict(0.0, float(spec.points), message,
-                                                     "structure")
+                                                     form_mistake(message))
             continue
         probes = list(spec.instances(ctx))
         wants = [spec.reference(p) for p in probes]

@@ -69,13 +69,18 @@ def _oracle(
     for bug in BUGS:
         if not applicable(bug, spec, level) or bug not in ORACLE_BUGS:
             continue
-        if not _matches(cand, mutant_backward(cache, bug, level)):
+        variants = [False] + ([True] if bug == "derivative_at_activation"
+                              and spec.output in ("sigmoid", "tanh") else [])
+        if not any(_matches(cand, mutant_backward(cache, bug, level, output_too=v))
+                   for v in variants):
             continue
         errors = {k: rel_error(cand[k], ref[k]) for k in ref}
         wrong = [k for k in sorted(ref, key=layer_sort_key) if not errors[k] <= tol]
         if not wrong:
             continue
         m = _hidden_layer(wrong[0], spec)
+        if wrong[0] in (f"z{spec.depth}", f"W{spec.depth}", f"b{spec.depth}"):
+            m = spec.depth  # output_too: the output layer's own derivative went wrong
         text = mistake_text(bug, wrong[0], m, spec.activation(m))
         return Diagnosis(False, bug, wrong[0], text, errors)
     return None

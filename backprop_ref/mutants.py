@@ -27,6 +27,7 @@ on every call), ``backward_modifying_cache`` (writes f'(Z) into the cached Z) an
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -120,14 +121,17 @@ def _broadcast_grads(cache: dict[str, Any]) -> dict[str, np.ndarray]:
 
 
 def mutant_backward(
-    cache: dict[str, Any], bug: str | None = None, level: str = "batched"
+    cache: dict[str, Any], bug: str | None = None, level: str = "batched",
+    output_too: bool = False,
 ) -> dict[str, np.ndarray]:
     """``mlp_backward`` of ``level`` on the cache of its ``mlp_loss``, with ``bug`` injected.
 
     Returns the keys of the reference backward (W{m} (D_m, D_{m-1}), b{m} (D_m, 1), z{m},
     a{m} (N, D_m) or (D_m, 1), a0) with the shapes the mistake produces; ``bug=None`` gives the
     reference gradients. ``broadcast_nn`` returns only the output layer's keys (the student's
-    code would crash one step later).
+    code would crash one step later). ``output_too`` (derivative_at_activation only): the
+    output layer's sigmoid or tanh is differentiated at its activation as well (a backward
+    pass that starts from dL/dA^(L) and treats every layer alike).
     """
     if bug is not None and bug not in BUGS:
         raise ValueError(f"unknown bug {bug!r}; use one of {BUGS}")
@@ -142,6 +146,9 @@ def mutant_backward(
     reference = mod.mlp_backward(cache)
     dz, factor = _loss_dz(cache, bug, level)
     grads: dict[str, np.ndarray] = {f"z{L}": dz, f"a{L}": reference[f"a{L}"] * factor}
+    if bug == "derivative_at_activation" and output_too and spec.output in ("sigmoid", "tanh"):
+        dz = reference[f"a{L}"] * elementwise(spec.output)[1](cache[f"a{L}"])
+        grads[f"z{L}"] = dz
     for m in range(L, 0, -1):
         aff, act = cache["layers"][m - 1]
         if m < L:
@@ -220,3 +227,208 @@ def mlp_loss_overwriting_cache(
     for m in range(1, spec.depth):
         cache[f"z{m}"][...] = cache[f"a{m}"]
     return value, cache
+
+
+# ------------------------------------------------------------------ scalar graphs (ps1 Q1, Q3)
+
+Q1_BUGS = ("factor_2", "derivative_at_activation", "missing_path")
+"""Mistakes ``q1_mutant`` can inject into the partials of the Q1 graph."""
+
+Q3_BUGS = ("factor_2", "missing_activation_derivative", "output_gradient")
+"""Mistakes ``q3_mutant`` can inject into the partials of the Q3 network."""
+
+
+def q1_mutant(w: float, x: float, b: float, t: float, bug: str, variant: int = 0
+              ) -> dict[str, float] | None:
+    """The partials of the Q1 graph (z = w x + b, y = x + tanh z, L = 1/2 (y - t)^2; keys "L",
+    "y", "z", "w", "b", "x") with ``bug`` switched on; None when the variant does not exist.
+
+    factor_2: dL/dy = 2 (y - t), the derivative of (y - t)^2 for the loss 1/2 (y - t)^2;
+    derivative_at_activation: tanh' evaluated at tanh(z) instead of z; missing_path: dL/dx
+    along one of its two paths only (variant 0 drops the direct edge x -> y, variant 1 the path
+    through z).
+    """
+    from backprop_ref.scalar import q1_forward  # noqa: PLC0415
+
+    fw = q1_forward(w, x, b, t)
+    dy = (fw["y"] - t) * (2.0 if bug == "factor_2" else 1.0)
+    at = math.tanh(fw["z"]) if bug == "derivative_at_activation" else fw["z"]
+    dz = dy * (1.0 - math.tanh(at) ** 2)
+    dx = dy + dz * w
+    if bug == "missing_path":
+        if variant > 1:
+            return None
+        dx = dz * w if variant == 0 else dy
+    elif variant > 0:
+        return None
+    return {"L": 1.0, "y": dy, "z": dz, "w": dz * x, "b": dz, "x": dx}
+
+
+def q3_mutant(x: np.ndarray, w: np.ndarray, t: float, loss: str, bug: str
+              ) -> dict[str, float]:
+    """``backprop_ref.scalar.q3_backward`` with ``bug`` switched on.
+
+    factor_2: the 1/2-squared error differentiated as 2 (y - t) (BCE cases unchanged);
+    missing_activation_derivative: every ReLU mask dropped; output_gradient: the BCE derivative
+    -t / y without its (1 - t) / (1 - y) branch, passed back through sigma'(z) (squared-error
+    cases unchanged).
+    """
+    from backprop_ref import scalar  # noqa: PLC0415
+
+    g = dict(scalar.q3_backward(x, w, t, loss))
+    fw = scalar.q3_forward(x, w, t, loss)
+    (x1, x2), ws = [float(v) for v in np.ravel(x)], [float(v) for v in np.ravel(w)]
+    w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = ws
+    y = fw["y"]
+    if bug == "factor_2" and loss != "binary_cross_entropy":
+        g["y"] = 2.0 * (y - t)
+        g["z"] = g["y"] * y * (1.0 - y)
+    elif bug == "output_gradient" and loss == "binary_cross_entropy":
+        g["y"] = -t / y
+        g["z"] = g["y"] * y * (1.0 - y)
+    mask = (lambda m: 1.0) if bug == "missing_activation_derivative" else (
+        lambda m: 1.0 if m > 0 else 0.0)
+    g["h3"], g["h4"] = g["z"] * w9, g["z"] * w10
+    g["m3"], g["m4"] = g["h3"] * mask(fw["m3"]), g["h4"] * mask(fw["m4"])
+    g["h1"] = g["m3"] * w5 + g["m4"] * w7
+    g["h2"] = g["m3"] * w6 + g["m4"] * w8
+    g["m1"], g["m2"] = g["h1"] * mask(fw["m1"]), g["h2"] * mask(fw["m2"])
+    g["w1"], g["w2"] = g["m1"] * x1, g["m1"] * x2
+    g["w3"], g["w4"] = g["m2"] * x1, g["m2"] * x2
+    g["w5"], g["w6"] = g["m3"] * fw["h1"], g["m3"] * fw["h2"]
+    g["w7"], g["w8"] = g["m4"] * fw["h1"], g["m4"] * fw["h2"]
+    g["w9"], g["w10"] = g["z"] * fw["h3"], g["z"] * fw["h4"]
+    g["x1"] = g["m1"] * w1 + g["m2"] * w3
+    g["x2"] = g["m1"] * w2 + g["m2"] * w4
+    return g
+
+
+def path_terms(cache: dict[str, Any], layer: int, i: int, j: int) -> list[float]:
+    """dC/dW{layer}[i, j] path by path: one product of local derivatives for every path from
+    the weight to the (single) output of a vector-level network (``vector.mlp_loss``'s cache).
+    Their sum is the right partial; a partial that equals the sum of a strict subset misses
+    paths."""
+    spec: MLPSpec = cache["spec"]
+    params = cache["params"]
+    depth = spec.depth
+    dz_out = np.ravel(vector.mlp_backward(cache)["z" + str(depth)])
+    if dz_out.size != 1:
+        raise ValueError("path_terms needs a network with one output")
+
+    def local(m: int) -> np.ndarray:
+        return np.ravel(elementwise(spec.activation(m))[1](cache[f"z{m}"]))
+
+    start = float(np.ravel(cache[f"a{layer - 1}"])[j]) * (
+        float(local(layer)[i]) if layer < depth else 1.0)
+    paths: list[tuple[int, float]] = [(i, start)]
+    for m in range(layer + 1, depth + 1):
+        W = params[f"W{m}"]
+        fprime = local(m) if m < depth else np.ones(W.shape[0])
+        paths = [(k, v * float(W[k, u]) * float(fprime[k])) for u, v in paths
+                 for k in range(W.shape[0])]
+    return [v * float(dz_out[0]) for _, v in paths]
+
+
+STEP_BUGS = ("w_not_transposed", "missing_activation_derivative")
+"""Mistakes ``step_mutant`` can inject into one backward step dz = f'(z) * (W^T dz_next)."""
+
+
+def step_mutant(W: np.ndarray, dz_next: np.ndarray, fprime: np.ndarray, bug: str
+                ) -> np.ndarray | None:
+    """One backward step (ps2 Task 2.5b) with ``bug``: W (H_next, H_m), dz_next (H_next, 1),
+    fprime (H_m, 1) -> dz (H_m, 1). w_not_transposed: W dz_next (None when the shapes do not
+    allow it: the student's code raises there); missing_activation_derivative: W^T dz_next."""
+    if bug == "w_not_transposed":
+        if W.shape[0] != W.shape[1]:
+            return None
+        return fprime * (W @ dz_next)
+    if bug == "missing_activation_derivative":
+        return W.T @ dz_next
+    raise ValueError(f"unknown step bug {bug!r}; use one of {STEP_BUGS}")
+
+
+SKIP_TEXT = {
+    "factor_2": "every gradient is exactly twice the right value, from dL/dz3 on: for softmax "
+    "with cross-entropy dL/dz3 = y - t, with no factor 2 (that factor belongs to a squared "
+    "error)",
+    "w_not_transposed": "dh2 was passed down through W3 the wrong way round (W3 instead of its "
+    "transpose); every gradient below it inherits the mistake",
+    "skip_through_relu": "dzs went through the ReLU mask: the skip term is added after the "
+    "ReLU, so dL/dzs = dL/dh2",
+    "derivative_at_activation": "dz1 is wrong: sigma' was evaluated at h1 = sigma(z1) instead "
+    "of at z1",
+    "missing_activation_derivative": "dz2 lacks the ReLU derivative: ReLU(z2) passes the "
+    "gradient only where z2 > 0",
+    "skip_path_missing": "dx has only the path through W1 (W1^T dz1): x also reaches the loss "
+    "through the skip connection zs = Ws x, whose contribution must be added",
+    "main_path_missing": "dx has only the skip path (Ws^T dzs): x also reaches the loss through "
+    "the first layer z1 = W1 x + b1, whose contribution must be added",
+}
+"""Messages of the skip network's mistakes (ps4 Task 4.6), reproduced by ``skip_mutant``."""
+
+
+def skip_mutant(cache: dict[str, Any], bug: str) -> dict[str, np.ndarray] | None:
+    """Every gradient of the skip network (``vector_nets.skip_backward``'s keys) with ``bug``
+    and all its consequences; None when the bug cannot happen here (W3 not square)."""
+    from backprop_ref.activations import relu_prime, sigmoid_prime  # noqa: PLC0415
+
+    p, x = cache["params"], cache["x"]
+    dz3 = cache["y"] - cache["t"]
+    if bug == "factor_2":
+        dz3 = 2.0 * dz3
+    if bug == "w_not_transposed":
+        if p["W3"].shape[0] != p["W3"].shape[1]:
+            return None
+        dh2 = p["W3"] @ dz3
+    else:
+        dh2 = p["W3"].T @ dz3
+    dz2 = dh2 * (1.0 if bug == "missing_activation_derivative" else relu_prime(cache["z2"]))
+    dzs = dh2 * relu_prime(cache["z2"]) if bug == "skip_through_relu" else dh2.copy()
+    dh1 = p["W2"].T @ dz2
+    at = cache["h1"] if bug == "derivative_at_activation" else cache["z1"]
+    dz1 = dh1 * sigmoid_prime(at)
+    dx = p["W1"].T @ dz1 + p["Ws"].T @ dzs
+    if bug == "skip_path_missing":
+        dx = p["W1"].T @ dz1
+    elif bug == "main_path_missing":
+        dx = p["Ws"].T @ dzs
+    return {"W1": dz1 @ x.T, "b1": dz1.copy(), "W2": dz2 @ cache["h1"].T, "b2": dz2.copy(),
+            "Ws": dzs @ x.T, "W3": dz3 @ cache["h2"].T, "b3": dz3.copy(), "z1": dz1,
+            "h1": dh1, "z2": dz2, "zs": dzs, "h2": dh2, "z3": dz3, "x": dx}
+
+
+def skip_mistakes(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]
+                  ) -> list[tuple[str, str, dict[str, np.ndarray]]]:
+    """(mistake id, message, every gradient that mistake gives) for one skip-network probe,
+    for ``autograder.registry.common.gradient_compare(mistakes_of=...)``."""
+    from backprop_ref.vector_nets import skip_loss  # noqa: PLC0415
+
+    _, cache = skip_loss(x, t, params)
+    out = []
+    for bug, text in SKIP_TEXT.items():
+        grads = skip_mutant(cache, bug)
+        if grads is not None:
+            out.append((bug, text, grads))
+    return out
+
+
+def twin_product_swapped(xa: np.ndarray, xb: np.ndarray, t: Any, params: dict[str, np.ndarray]
+                         ) -> list[tuple[str, str, dict[str, np.ndarray]]]:
+    """The twin network's (ps4 Task 4.3) product-rule mistake with all its consequences: each
+    factor of h = h_a * h_b got its own value (dh_a = dh * h_a), so m_a, m_b, W1, b1, xa, xb
+    are wrong too. For ``gradient_compare(mistakes_of=...)``."""
+    from backprop_ref.activations import relu_prime  # noqa: PLC0415
+    from backprop_ref.vector_nets import twin_loss  # noqa: PLC0415
+
+    _, c = twin_loss(xa, xb, t, params)
+    W1, W2 = params["W1"], params["W2"]
+    dz = c["y"] - c["t"]
+    dh = W2.T @ dz
+    dh_a, dh_b = dh * c["h_a"], dh * c["h_b"]
+    dm_a, dm_b = dh_a * relu_prime(c["m_a"]), dh_b * relu_prime(c["m_b"])
+    grads = {"W1": dm_a @ c["xa"].T + dm_b @ c["xb"].T, "b1": dm_a + dm_b,
+             "W2": dz @ c["h"].T, "b2": dz.copy(), "m_a": dm_a, "h_a": dh_a, "m_b": dm_b,
+             "h_b": dh_b, "h": dh, "z": dz, "xa": W1.T @ dm_a, "xb": W1.T @ dm_b}
+    text = ("dh_a and dh_b are swapped: h = h_a * h_b, so the gradient reaching h_a is "
+            "multiplied by the other factor, h_b (and everything below inherits it)")
+    return [("product_rule_swapped", text, grads)]

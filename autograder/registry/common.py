@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.tasks import Probe, TaskSpec, Trial, Verdict
+from autograder.tasks import Probe, TaskSpec, Trial, Verdict, compare_outputs
 from backprop_ref.diagnose import diagnose
 from coursekit.gradcheck import PASS_TOL, rel_error
 
@@ -72,12 +72,15 @@ def matches(
     tensors: Mapping[str, np.ndarray],
     tol: float,
 ) -> bool:
-    """The candidate equals the mistake on its tensors, which differ from the right ones."""
-    if not all(k in want for k in tensors):
+    """The candidate equals the mistake on every tensor the task compares that the mistake
+    gives (a mistake may list all its consequences; a cell compares some of them), and the
+    mistake differs from the right values on at least one of them."""
+    common = {k: v for k, v in tensors.items() if k in want}
+    if not common:
         return False
-    if not any(rel_error(v, want[k]) > tol for k, v in tensors.items()):
+    if not any(rel_error(v, want[k]) > tol for k, v in common.items()):
         return False
-    for k, v in tensors.items():
+    for k, v in common.items():
         try:
             arr = np.asarray(got.get(k), dtype=np.float64)
         except (TypeError, ValueError):
@@ -100,3 +103,189 @@ def inject(**sources: str) -> dict[str, str]:
     """``Probe(inject=...)`` from reference sources: the probed function is judged with these
     versions of the functions it builds on, so a bug in an earlier task costs that task only."""
     return {name: textwrap.dedent(src) for name, src in sources.items()}
+
+
+# ------------------------------------------------------- scalar graphs: mutants as oracles
+
+GraphMutant = Callable[[Probe, str, int], Mapping[str, float] | None]
+"""(probe, bug, variant) -> every partial the task compares, with that bug; None: no such
+variant."""
+
+GRAPH_TEXT = {
+    "factor_2": "exactly twice the right value from dL/dy on, in every case: the loss is "
+    "1/2 (y - t)^2, whose derivative (y - t) has no factor 2",
+    "derivative_at_activation": "the derivative of the activation was evaluated at its output "
+    "(the node's value after the activation) instead of at its input",
+    "missing_path": "{key} is the sum over only some of its paths through the graph: a node "
+    "that reaches L along several paths collects the gradient of every path",
+    "missing_activation_derivative": "the gradient went through the ReLUs without their "
+    "derivative (the mask of units that were active)",
+    "output_gradient": "dL/dy of binary cross-entropy misses its (1 - t) / (1 - y) branch, so "
+    "every case with t = 0 is wrong from the output on",
+}
+"""Messages of the scalar-graph mistakes a mutant reproduced (key: the first wrong partial)."""
+
+
+def _same(a: Any, b: float) -> bool:
+    try:
+        x = float(a)
+    except (TypeError, ValueError):
+        return False
+    return abs(x - b) <= 1e-6 * max(1.0, abs(x), abs(b))
+
+
+def _reproduces(pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, float],
+                                      Mapping[str, float]]], tol: float) -> bool:
+    """Every (got, want, mutant) agrees between got and mutant on want's keys, and the mutant
+    differs from want somewhere (the mistake changes something the task compares)."""
+    differs = False
+    for got, want, mutant in pairs:
+        for k, w in want.items():
+            if k not in got or k not in mutant or not _same(got[k], float(mutant[k])):
+                return False
+            differs = differs or not rel_error(np.array(float(mutant[k])), np.array(w)) <= tol
+    return differs
+
+
+def _graph_verdict(base: Verdict, spec: TaskSpec, bug: str, first: str, label: str) -> Verdict:
+    text = GRAPH_TEXT[bug].format(key=first)
+    lead = f"{label}: " if label else ""
+    return Verdict(0.0, spec.points, f"{lead}{first} is wrong: {text}", bug, base.parts,
+                   base.error_measure)
+
+
+def partials_compare(mutant_of: GraphMutant, bugs: Sequence[str], variants: int = 2
+                     ) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
+    """A comparison for functions returning a dict of partials (q1_backward, q3_backward):
+    the default comparison, and when it fails, a mistake of ``bugs`` is named only when its
+    mutant reproduces the student's partials in EVERY case (right cases included)."""
+    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+        base = compare_outputs(trials, spec)
+        if base.score >= spec.points or any(t.error is not None or not isinstance(t.got, Mapping)
+                                            for t in trials):
+            return base
+        for bug in bugs:
+            for variant in range(variants):
+                mutants = [mutant_of(t.probe, bug, variant) for t in trials]
+                if any(m is None for m in mutants):
+                    continue
+                pairs = [(t.got, t.want, m) for t, m in zip(trials, mutants, strict=True)]
+                if _reproduces(pairs, spec.tol):
+                    trial, first = next((t, k) for t in trials for k in t.want
+                                        if not rel_error(np.array(float(t.got[k])),
+                                                         np.array(float(t.want[k]))) <= spec.tol)
+                    return _graph_verdict(base, spec, bug, f"dL/d{first}",
+                                          trial.probe.label or "")
+        return base
+
+    return compare
+
+
+def variables_compare(partials_of: Callable[[str, str, int], Mapping[str, float] | None],
+                      key_of: Callable[[str], str], bugs: Sequence[str], variants: int = 2
+                      ) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
+    """Like :func:`partials_compare` for tasks that read one variable per probe (kwargs
+    ``student``): ``partials_of(student, bug, variant)`` gives every partial at the student's
+    numbers with that bug, ``key_of(variable)`` the partial a variable holds."""
+    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+        base = compare_outputs(trials, spec)
+        if base.score >= spec.points or any(t.error is not None for t in trials):
+            return base
+        for bug in bugs:
+            for variant in range(variants):
+                pairs = []
+                for t in trials:
+                    m = partials_of(t.probe.kwargs["student"], bug, variant)
+                    if m is None:
+                        break
+                    key = key_of(t.probe.name)
+                    pairs.append(({key: t.got}, {key: float(t.want)}, {key: m[key]}))
+                else:
+                    if _reproduces(pairs, spec.tol):
+                        first = next(t.probe.name for t in trials
+                                     if not _same(t.got, float(t.want)))
+                        return _graph_verdict(base, spec, bug, first, "")
+        return base
+
+    return compare
+
+
+def paths_compare(terms_of: Callable[[str], Sequence[float]], count: str, value: str
+                  ) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
+    """Task "count the paths and sum them": the default comparison, and ``missing_path`` when
+    the student's count is below the number of paths, or the value equals the sum of a strict
+    subset of the path terms ``terms_of(student)`` (each term the product along one path)."""
+    from itertools import combinations  # noqa: PLC0415
+
+    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+        base = compare_outputs(trials, spec)
+        if base.score >= spec.points or any(t.error is not None for t in trials):
+            return base
+        got = {t.probe.name: t.got for t in trials}
+        terms = list(terms_of(trials[0].probe.kwargs["student"]))
+        parts = []
+        try:
+            n = float(got.get(count))
+        except (TypeError, ValueError):
+            n = None
+        if n is not None and n == int(n) and 1 <= n < len(terms):
+            parts.append(f"{count} = {int(n)}, but {len(terms)} paths lead from the weight "
+                         "to the cost")
+        subsets = [sum(c) for r in range(1, len(terms)) for c in combinations(terms, r)]
+        if value in got and any(_same(got[value], s) for s in subsets) \
+                and not _same(got[value], sum(terms)):
+            parts.append(f"{value} equals the sum over only some of these paths")
+        if not parts:
+            return base
+        return Verdict(0.0, spec.points, "; ".join(parts) + ": every path from the weight to "
+                       "the cost contributes a term", "missing_path", base.parts,
+                       base.error_measure)
+
+    return compare
+
+
+STEP_TEXT = {
+    "w_not_transposed": "the gradient was passed down through W the wrong way round (W "
+    "instead of its transpose; where W is not square the product does not even fit)",
+    "missing_activation_derivative": "the gradient went back through W^T without the "
+    "activation derivative fprime",
+}
+
+
+def mutant_compare(mutant_of: Callable[[Probe, str], Any], bugs: Sequence[str],
+                   texts: Mapping[str, str] = STEP_TEXT
+                   ) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
+    """The default comparison; when it fails, a mistake of ``bugs`` is named for a function
+    when its mutant (``mutant_of(probe, bug)``, None where the mistake would raise) reproduces
+    every case of that function: equal values where the student's call returned, and a raise
+    exactly where the mutant cannot be computed (a W-not-transposed step on a non-square W)."""
+
+    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+        base = compare_outputs(trials, spec)
+        if base.score >= spec.points:
+            return base
+        for name in dict.fromkeys(t.probe.name for t in trials):
+            mine = [t for t in trials if t.probe.name == name]
+            for bug in bugs:
+                differs, ok = False, True
+                for t in mine:
+                    m = mutant_of(t.probe, bug)
+                    if m is None or t.error is not None:
+                        ok = m is None and t.error is not None
+                    else:
+                        try:
+                            got = np.asarray(t.got, dtype=np.float64)
+                        except (TypeError, ValueError):
+                            got = None
+                        ok = (got is not None and got.shape == np.shape(m)
+                              and rel_error(got, m) <= 1e-6)
+                        differs = differs or not rel_error(np.asarray(m), t.want) <= spec.tol
+                    if not ok:
+                        break
+                if ok and differs:
+                    label = next(t.probe.label for t in mine if t.error is None)
+                    return Verdict(0.0, spec.points, f"{label}: {name} is wrong: {texts[bug]}",
+                                   bug, base.parts, base.error_measure)
+        return base
+
+    return compare

@@ -22,11 +22,18 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.registry.common import gradient_compare, inject
+from autograder.registry.common import (
+    gradient_compare,
+    inject,
+    partials_compare,
+    paths_compare,
+    variables_compare,
+)
 from autograder.structure import all_of, analytic_gradients, loops_only
 from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec
 from backprop_ref import activations, scalar, vector
+from backprop_ref.mutants import Q1_BUGS, Q3_BUGS, path_terms, q1_mutant, q3_mutant
 from backprop_ref.spec import MLPSpec
 from coursekit import seeds
 
@@ -100,6 +107,17 @@ def _net3_grads(student: str) -> dict[str, np.ndarray]:
     params, x, t = net3_numbers(student)
     _, cache = vector.mlp_loss(x, np.array([[t]]), params, NET3_SPEC)
     return vector.mlp_backward(cache)
+
+
+def _net3_paths(student: str) -> list[float]:
+    params, x, t = net3_numbers(student)
+    _, cache = vector.mlp_loss(x, np.array([[t]]), params, NET3_SPEC)
+    return path_terms(cache, 1, 1, 2)
+
+
+Q1_VARIABLES = variables_compare(
+    lambda s, bug, v: q1_mutant(**_q1_numbers(s), bug=bug, variant=v),
+    lambda n: n.removeprefix("dL_d"), Q1_BUGS)
 
 
 def _variable_probes(names: Sequence[str], ctx: TaskContext) -> list[Probe]:
@@ -236,6 +254,7 @@ TASKS = [
         lambda ctx: _variable_probes(("dL_dL", "dL_dy", "dL_dz"), ctx),
         _q1_value,
         tol=NUMBER_TOL,
+        compare=Q1_VARIABLES,
     ),
     TaskSpec(
         "t1_1_tests_leaves",
@@ -244,8 +263,10 @@ TASKS = [
         lambda ctx: _variable_probes(("dL_dw", "dL_db", "dL_dx"), ctx),
         _q1_value,
         tol=NUMBER_TOL,
+        compare=Q1_VARIABLES,
     ),
     TaskSpec("t1_2_tests", 2, ("q1_backward",), _q1_instances, _q1_reference,
+             compare=partials_compare(lambda p, bug, v: q1_mutant(*p.args, bug, v), Q1_BUGS),
              structure=_analytic("q1_backward")),
     TaskSpec(
         "t1_3_tests_one_path",
@@ -262,6 +283,7 @@ TASKS = [
         lambda ctx: _variable_probes(("n_paths_W1_23", "dC_dW1_23"), ctx),
         _net3_value,
         tol=NUMBER_TOL,
+        compare=paths_compare(_net3_paths, "n_paths_W1_23", "dC_dW1_23"),
     ),
     TaskSpec(
         "t1_4_tests_forward",
@@ -278,6 +300,8 @@ TASKS = [
         _q3_instances("q3_backward", Q3_FORWARD),
         _q3_backward_reference,
         structure=analytic_gradients("q3_backward", (*GIVEN, *Q3_FORWARD)),
+        compare=partials_compare(
+            lambda p, bug, v: q3_mutant(*p.args, bug) if v == 0 else None, Q3_BUGS),
     ),
     sympy_task("t1_5_tests_sigmoid_sym", "sigmoid_prime_in_s", lambda: [sympy.Symbol("s")],
                lambda s: s[0] * (1 - s[0])),

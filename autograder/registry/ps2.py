@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.registry.common import gradient_compare, inject
+from autograder.registry.common import gradient_compare, inject, mutant_compare
 from autograder.registry.ps1 import q2_context, q2_instance, q2_reference
 from autograder.structure import all_of, analytic_gradients, no_loops
 from autograder.symbolic import as_expression, by_name
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, choice_task
 from backprop_ref import activations, vector
+from backprop_ref.mutants import STEP_BUGS, step_mutant
 from backprop_ref.spec import MLPSpec
 
 ASSIGNMENT = "ps2"
@@ -351,6 +352,7 @@ TASKS = [
         _step_instances,
         _step_reference,
         tol=1e-10,
+        compare=mutant_compare(lambda p, bug: step_mutant(*p.args, bug), STEP_BUGS),
         structure=all_of(_analytic("backward_step_loops"), _analytic("backward_step_vec")),
     ),
 ]

@@ -37,8 +37,7 @@ from autograder.registry.common import gradient_compare, mutate
 from autograder.structure import analytic_gradients
 from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
-from backprop_ref import vector_nets
-from backprop_ref.activations import relu_prime, sigmoid_prime
+from backprop_ref import mutants, vector_nets
 from coursekit import seeds
 
 ASSIGNMENT = "ps4"
@@ -204,43 +203,6 @@ def skip_reference(keys: Sequence[str]) -> Callable[[Probe], dict[str, np.ndarra
     return ref
 
 
-def skip_mistakes(probe: Probe) -> list[tuple[str, str, dict[str, np.ndarray]]]:
-    """(id, message, tensors the mistake gives) for the skip network's probe."""
-    _, _, p = probe.args
-    _, c = vector_nets.skip_loss(*probe.args)
-    g = vector_nets.skip_backward(c)
-    return [
-        (
-            "skip_path_missing",
-            "dx has only the path through W1 (W1^T dz1): x also reaches the "
-            "loss through the skip connection zs = Ws x, whose contribution must be added.",
-            {"x": p["W1"].T @ g["z1"]},
-        ),
-        (
-            "main_path_missing",
-            "dx has only the skip path (Ws^T dzs): x also reaches the loss "
-            "through the first layer z1 = W1 x + b1, whose contribution must be added.",
-            {"x": p["Ws"].T @ g["zs"]},
-        ),
-        (
-            "missing_activation_derivative",
-            "dz2 lacks the ReLU derivative: ReLU(z2) passes the gradient only where z2 > 0.",
-            {"z2": g["h2"] * 1.0},
-        ),
-        (
-            "skip_through_relu",
-            "dzs went through the ReLU mask: the skip term is added after the "
-            "ReLU, so dL/dzs = dL/dh2.",
-            {"zs": g["h2"] * relu_prime(c["z2"])},
-        ),
-        (
-            "derivative_at_activation",
-            "dz1 is wrong: sigma' was evaluated at h1 = sigma(z1) instead of at z1.",
-            {"z1": g["h1"] * sigmoid_prime(c["h1"])},
-        ),
-    ]
-
-
 # ------------------------------------------------------------------ tasks
 
 
@@ -293,7 +255,8 @@ def _skip_probes(cases: Sequence, fixed: bool) -> Callable[[TaskContext], list[P
     return make
 
 
-_TWIN = gradient_compare(mistakes_of=twin_mistakes)
+_TWIN = gradient_compare(
+    mistakes_of=lambda p: twin_mistakes(p) + mutants.twin_product_swapped(*p.args))
 
 
 def _analytic(name: str) -> object:
@@ -310,7 +273,7 @@ def _dy_dx(s: Sequence[sympy.Symbol]) -> sympy.Expr:
     return sympy.diff(w2 / (1 + sympy.exp(-w1 * x)) + ws * x, x)
 
 
-_SKIP = gradient_compare(mistakes_of=skip_mistakes)
+_SKIP = gradient_compare(mistakes_of=lambda p: mutants.skip_mistakes(*p.args))
 
 TASKS = [
     _choice("t4_1_tests_a1", "mc_grad_h_a"),

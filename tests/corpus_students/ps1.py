@@ -450,10 +450,10 @@ SUBMISSIONS: dict[str, Submission] = {
         "factor_2", "4 factor 2", "half squared error differentiated as 2 (y - t)"),
     "ps1_t15_sigmoid_in_z": bug(
         with_cell(BASE, t1_5_answer=BUG_T15_IN_TERMS_OF_Z), {"t1_5_tests_sigmoid_sym": 1},
-        "sympy_wrong_symbols", "4 SymPy form", "right derivative, written in z instead of s"),
+        "wrong_symbols", "4 SymPy form", "right derivative, written in z instead of s"),
     "ps1_t15_tanh_no_chain_factor": bug(
         with_cell(BASE, t1_5_answer=BUG_T15_TANH_NO_CHAIN), {"t1_5_tests_tanh_sym": 1},
-        "sympy_factor", "4 SymPy factor", "forgets the inner derivative 2 of sigma(2z)"),
+        "expression_factor", "4 SymPy factor", "forgets the inner derivative 2 of sigma(2z)"),
     "ps1_t15_tanh_prime_of_value": bug(
         with_cell(BASE, t1_5_answer=BUG_T15_CODE_AT_ACTIVATION), {"t1_5_tests_code": 1},
         None, "4 sigma' at a", "tanh_prime uses 1 - z^2 as if z were tanh(z)"),

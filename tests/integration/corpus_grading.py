@@ -33,9 +33,10 @@ from tests.corpus_students.common import Submission
 REPO = Path(__file__).resolve().parents[2]
 SETS = ("ps1", "ps2", "ps3", "ps4")
 EPS = 1e-9
-GENERIC = {"wrong_values"}
-"""Ids that claim no cause ("values differ for no recognised reason"): naming one where a
-specific mistake is expected is a miss, not a misnaming."""
+GENERIC = {"wrong_values", "error", "structure", "notebook_test_failed"}
+"""Ids that claim no cause ("values differ for no recognised reason", the function raised, a
+form rule, the notebook's own test): naming one where a specific mistake is expected is a
+miss, not a misnaming ("error" is also an ordinary word of every message)."""
 
 
 @dataclass

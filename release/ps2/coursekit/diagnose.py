@@ -72,14 +72,31 @@ MISTAKES: dict[str, str] = {
     "w_not_transposed": "the gradient was passed down with W instead of its transpose",
     "activation_derivative": "dL/dA of a layer is right but dL/dZ is not",
     "propagation": "a layer is right but the gradient passed down to the layer below is not",
-    "own_formula": "the gradients a tensor is computed from are right, the tensor is not",
-    "wrong_entries": "only some entries of one tensor are wrong",
+    "one_tensor_wrong": "only one tensor is wrong; the gradients it is computed from (and "
+    "those computed from it) are right: the error enters in that tensor's own step",
+    "one_slice_wrong": "only one row or one column of one tensor is wrong, the rest is right",
     "downstream": "the output layer is right but earlier layers are not",
     "output_gradient": "every layer is off, starting at the output",
     "wrong_values": "values differ for no recognised reason",
-    "expression_factor": "a symbolic answer is off by a constant factor",
-    "expression_term": "a symbolic answer misses a term or has an extra one",
+    "missing_path": "a partial derivative equals the sum over only some of its paths: a path "
+    "through the graph is missing",
+    # SymPy answers (coursekit.expressions; the trusted grader's autograder.symbolic)
+    "expression_factor": "a symbolic answer is off by a constant factor (or the sign)",
+    "expression_missing_term": "a symbolic answer misses one term of the right sum",
+    "expression_extra_term": "a symbolic answer has one term too many",
+    "expression_term_factor": "one term of a symbolic answer is off by a factor, the other "
+    "terms are right",
+    "expression_wrong_term": "one term of a symbolic answer has the wrong sign",
     "expression_wrong": "a symbolic answer differs from the right one at some points",
+    "wrong_symbols": "a symbolic answer uses symbols other than the ones asked for",
+    "not_an_expression": "a symbolic answer is not a SymPy expression",
+    # The form of a function (coursekit.structure's rules, judged from the source)
+    "finite_differences": "a function that must backpropagate computes its gradients by "
+    "finite differences (own difference quotients or the notebook's helpers)",
+    "structure": "a function breaks a rule of the task's form (e.g. loops where none are "
+    "allowed)",
+    # Side effects (autograder.tasks.side_effect_verdict, backprop_ref.diagnose)
+    "input_modified": "a function wrote into one of its inputs (X, T, x, t, params)",
     "accumulates": "a second call returns a different (accumulated) gradient",
     "cache_modified": "the backward pass wrote into cached forward values",
     "forward_overwrote_cache": "the forward pass overwrote a cached pre-activation",
@@ -91,10 +108,15 @@ MISTAKES: dict[str, str] = {
     "skip_path_missing": "the gradient w.r.t. the input misses the skip connection's path",
     "main_path_missing": "the gradient w.r.t. the input misses the path through the first layer",
     "skip_through_relu": "the skip connection's gradient was passed through the ReLU mask",
+    # Backprop as a program (ps5)
     "grad_assigned": "a node used twice kept one use's gradient: assigned (=), not added (+=)",
     "visited_before_consumers": "a node was visited before all the nodes that use it",
     "grad_not_reset": "a second backward call added to the first one's gradients (no reset to 0)",
     "momentum_not_carried": "the momentum buffer (velocity) was not carried across steps",
+    # Outcomes of the grading pipeline that are not a mistake in the values
+    "error": "the function raised an exception",
+    "wrong_choice": "a multiple-choice answer is not the right option",
+    "notebook_test_failed": "the notebook's own test failed while the trusted check passed",
 }
 """Mistake id -> one-line description; every ``Diagnosis.mistake`` is one of these ids."""
 
@@ -118,6 +140,14 @@ class Diagnosis:
     message: str
     errors: dict[str, float] = field(default_factory=dict, compare=False)
 
+    def named(self) -> str:
+        """The message with the mistake id appended ("message: id"), the line the notebook's
+        tests, the hidden tests and the feedback show; an id that claims no cause
+        (``wrong_values``) is not appended."""
+        if self.ok or self.mistake in ("", "wrong_values"):
+            return self.message
+        return f"{self.message.rstrip('.')}: {self.mistake}"
+
 
 _KEY = re.compile(r"^d?([WbZAza])(\d*)$")
 _PARAM = re.compile(r"^d?(W|b|w)")
@@ -140,6 +170,13 @@ def mistake_text(mistake: str, tensor: str, layer: int, activation: str = "") ->
         else ""
     return _MISTAKE_TEXT[mistake].format(t=grad_name(tensor), m=layer, m1=layer + 1,
                                          act=activation, relu=relu)
+
+
+def form_mistake(message: str) -> str:
+    """The mistake id of a form rule's message (``coursekit.structure`` and the task files'
+    ``structure=`` rules, judged from the source): ``finite_differences`` for a function that
+    "uses finite differences", otherwise ``structure``."""
+    return "finite_differences" if "uses finite differences" in message else "structure"
 
 
 def _split(name: str) -> tuple[str, int | None]:
@@ -375,6 +412,18 @@ def _index(idx: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(int(i)) for i in idx) + ")" if len(idx) != 1 else f"[{idx[0]}]"
 
 
+def _one_slice(s: np.ndarray, r: np.ndarray, tol: float) -> bool:
+    """Exactly one row or exactly one column of a 2-D ``s`` is wrong and the rest is right."""
+    bad = _wrong_mask(s, r, tol)
+    if bad.ndim != 2 or bad.shape[0] < 2 or bad.shape[1] < 2 or not bad.any():
+        return False
+    either = bad | ((r == 0) & (s == 0))
+    rows = np.flatnonzero(bad.any(axis=1))
+    cols = np.flatnonzero(bad.any(axis=0))
+    return bool((len(rows) == 1 and either[rows].all())
+                or (len(cols) == 1 and either[:, cols].all()))
+
+
 def _which_entries(s: np.ndarray, r: np.ndarray, tol: float) -> str | None:
     """'only row 1 is wrong' style words when a strict subset of the entries is wrong."""
     bad = _wrong_mask(s, r, tol)
@@ -481,6 +530,9 @@ def triage_rules(
     if not any(_carries_factor(k, ref[k]) for k in same):
         return None, cand, ref
     mistake, text = named
+    if mistake == "factor_2" and any(not _is_param(k) for k in seq[:seq.index(first)]):
+        # the loss derivative's factor 2 would make the output node's gradient wrong too
+        return None, cand, ref
     if mistake == "sign_flip" and first == seq[0] and abs(a + 1) < 1e-3:
         text += " (check the direction of the difference between output and target)"
     rest = [k for k in wrong if k not in same]
@@ -542,6 +594,14 @@ def localise(
     ok = [k for k in seq if k not in wrong]
     before = seq[:seq.index(first)]
     kind, m = _split(first)
+    if len(wrong) == 1 and not _is_param(first) and first != seq[-1]:
+        # the gradients computed from it are right, so the returned value itself is wrong
+        mistake = "one_slice_wrong" if _one_slice(s, r, tol) else "one_tensor_wrong"
+        return Diagnosis(False, mistake, first,
+                         f"Only {lab[first]} is wrong ({facts}); every other gradient is "
+                         "right, including the ones computed from it: the value returned for "
+                         f"{lab[first]} is not the one the rest of the backward pass used.",
+                         errors)
     if kind == "z" and m is not None and f"a{m}" in ok:
         return Diagnosis(False, "activation_derivative", first,
                          f"dL/dA{m} is right but dL/dZ{m} is not ({facts}): the step back "
@@ -560,13 +620,21 @@ def localise(
             entries = _which_entries(s, r, tol)
             lead = f"Only {lab[first]} is wrong" if not others else f"{lab[first]} is wrong"
             what = "; ".join(p for p in (entries, f"relative error {errors[first]:.3g}") if p)
-            return Diagnosis(False, "wrong_entries" if entries else "own_formula", first,
+            if others:
+                # several tensors wrong from right sources: where, not why (a formula, or
+                # values kept from an earlier call, give the same picture)
+                return Diagnosis(False, "wrong_values", first,
+                                 f"{lead} ({what}) although {lab[source]}, from which it is "
+                                 f"computed, is right: the error enters where {lab[first]} "
+                                 f"is computed from it.{tail}", errors)
+            mistake = "one_slice_wrong" if _one_slice(s, r, tol) else "one_tensor_wrong"
+            return Diagnosis(False, mistake, first,
                              f"{lead} ({what}) although {lab[source]}, from which it is "
-                             "computed, is right: the mistake is in the formula of "
-                             f"{lab[first]} itself.{tail}", errors)
+                             f"computed, is right: the error enters where {lab[first]} is "
+                             "computed from it.", errors)
     if len(wrong) == 1 and len(seq) > 1:
-        entries = _which_entries(s, r, tol)
-        return Diagnosis(False, "wrong_entries" if entries else "wrong_values", first,
+        mistake = "one_slice_wrong" if _one_slice(s, r, tol) else "one_tensor_wrong"
+        return Diagnosis(False, mistake, first,
                          f"Only {lab[first]} is wrong ({facts}); every other gradient is "
                          "right.", errors)
     if before:
@@ -577,10 +645,17 @@ def localise(
                          f"wrong gradient from the output end is {lab[first]} ({facts}).",
                          errors)
     if len(wrong) == len(seq) and len(seq) > 1:
-        return Diagnosis(False, "output_gradient", first,
-                         f"Every gradient is off, starting at the output: {lab[first]} is "
-                         f"wrong ({facts}).", errors)
-    return Diagnosis(False, "wrong_values", first, f"{lab[first]} is wrong ({facts}).", errors)
+        layers = [lay for k in seq if (lay := _split(k)[1]) is not None]
+        if m is not None and m == max(layers) and len(layers) == len(seq):
+            return Diagnosis(False, "output_gradient", first,
+                             f"Every gradient is off, starting at the output: {lab[first]} is "
+                             f"wrong ({facts}).", errors)
+        # the compared tensors need not reach the output: claim no place, say what is wrong
+        return Diagnosis(False, "wrong_values", first,
+                         f"Every gradient compared is wrong; the first from the output end is "
+                         f"{lab[first]} ({facts}).", errors)
+    mistake = "one_slice_wrong" if len(seq) == 1 and _one_slice(s, r, tol) else "wrong_values"
+    return Diagnosis(False, mistake, first, f"{lab[first]} is wrong ({facts}).", errors)
 
 
 def diagnose(

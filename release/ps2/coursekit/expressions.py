@@ -93,7 +93,8 @@ def expression_diagnosis(
                          "the right value.")
     term = _term_mistake(e, x, symbols, pts)
     if term is not None:
-        return Diagnosis(False, "expression_term", label, f"{label} {term}.")
+        mistake, text = term
+        return Diagnosis(False, mistake, label, f"{label} {text}.")
     where = [(p, a, b) for p, a, b in zip(pts, got, want, strict=True) if not same_values(a, b)]
     p, a, b = where[0]
     return Diagnosis(False, "expression_wrong", label,
@@ -101,8 +102,10 @@ def expression_diagnosis(
                      f"test points; e.g. at {point_text(p)} it is {num(a)}, not {num(b)}.")
 
 
-def _term_mistake(e: Any, x: Any, symbols: Sequence[Any], pts: Sequence[Mapping]) -> str | None:
-    """'misses a term of the right sum' / 'has an extra term', checked numerically."""
+def _term_mistake(e: Any, x: Any, symbols: Sequence[Any], pts: Sequence[Mapping]
+                  ) -> tuple[str, str] | None:
+    """(mistake id, text) when one term of the right sum is missing, one term is extra or one
+    term has the wrong sign, each checked numerically at ``pts``."""
     import sympy
 
     def equal(u: Any, v: Any) -> bool:
@@ -114,12 +117,45 @@ def _term_mistake(e: Any, x: Any, symbols: Sequence[Any], pts: Sequence[Mapping]
     x_terms = sympy.Add.make_args(sympy.expand(x))
     e_terms = sympy.Add.make_args(sympy.expand(e))
     if len(x_terms) > 1 and any(equal(e, x - t) for t in x_terms):
-        return "misses one term of the right expression (the rest is right)"
+        return ("expression_missing_term",
+                "misses one term of the right expression (the rest is right)")
     if len(e_terms) > 1 and any(equal(e - t, x) for t in e_terms):
-        return "has one term too many (without it, it would be right)"
+        return "expression_extra_term", "has one term too many (without it, it would be right)"
     if len(x_terms) > 1 and any(equal(e, x - 2 * t) for t in x_terms):
-        return "has one term of the right expression with the wrong sign (the rest is right)"
+        return ("expression_wrong_term",
+                "has one term of the right expression with the wrong sign (the rest is right)")
+    return _term_factor(e, x, equal)
+
+
+def _term_factor(e: Any, x: Any, equal: Any) -> tuple[str, str] | None:
+    """One term of the right sum (as written, not expanded) is off by a factor, every other
+    term is right: e = x - t + q t for a term t of x and a factor q (a number or a product of
+    symbols, at most a power of one of them per symbol), verified numerically."""
+    import sympy
+
+    x_terms = sympy.Add.make_args(x)
+    e_terms = sympy.Add.make_args(e)
+    if len(x_terms) < 2 or len(e_terms) != len(x_terms):
+        return None
+    for t in x_terms:
+        for u in e_terms:
+            q = sympy.simplify(u / t)
+            if q == 1 or q.free_symbols - t.free_symbols:
+                continue
+            if not (q.is_number or _monomial(q)):
+                continue
+            if equal(e, x - t + q * t):
+                return ("expression_term_factor",
+                        f"has one term off by a factor {q} and every other term right")
     return None
+
+
+def _monomial(q: Any) -> bool:
+    """A product of powers of symbols (times a number): 1/w, 2 w, w^2 / v."""
+    import sympy
+
+    return all(f.is_number or f.is_Symbol or (f.is_Pow and f.base.is_Symbol and f.exp.is_number)
+               for f in sympy.Mul.make_args(q))
 
 
 def _nice(q: float) -> str:
