@@ -231,7 +231,7 @@ def mlp_loss_overwriting_cache(
 
 # ------------------------------------------------------------------ scalar graphs (ps1 Q1, Q3)
 
-Q1_BUGS = ("factor_2", "derivative_at_activation", "missing_path")
+Q1_BUGS = ("factor_2", "derivative_at_activation", "missing_path", "sign_flip")
 """Mistakes ``q1_mutant`` can inject into the partials of the Q1 graph."""
 
 Q3_BUGS = ("factor_2", "missing_activation_derivative", "output_gradient")
@@ -246,12 +246,12 @@ def q1_mutant(w: float, x: float, b: float, t: float, bug: str, variant: int = 0
     factor_2: dL/dy = 2 (y - t), the derivative of (y - t)^2 for the loss 1/2 (y - t)^2;
     derivative_at_activation: tanh' evaluated at tanh(z) instead of z; missing_path: dL/dx
     along one of its two paths only (variant 0 drops the direct edge x -> y, variant 1 the path
-    through z).
+    through z); sign_flip: dL/dy = t - y, so every partial below L has the wrong sign.
     """
     from backprop_ref.scalar import q1_forward  # noqa: PLC0415
 
     fw = q1_forward(w, x, b, t)
-    dy = (fw["y"] - t) * (2.0 if bug == "factor_2" else 1.0)
+    dy = (fw["y"] - t) * {"factor_2": 2.0, "sign_flip": -1.0}.get(bug, 1.0)
     at = math.tanh(fw["z"]) if bug == "derivative_at_activation" else fw["z"]
     dz = dy * (1.0 - math.tanh(at) ** 2)
     dx = dy + dz * w

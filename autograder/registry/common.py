@@ -120,6 +120,8 @@ GRAPH_TEXT = {
     "that reaches L along several paths collects the gradient of every path",
     "missing_activation_derivative": "the gradient went through the ReLUs without their "
     "derivative (the mask of units that were active)",
+    "sign_flip": "every partial from dL/dy on has the right size but the wrong sign, in every "
+    "case: dL/dy of 1/2 (y - t)^2 is y - t, not t - y",
     "output_gradient": "dL/dy of binary cross-entropy misses its (1 - t) / (1 - y) branch, so "
     "every case with t = 0 is wrong from the output on",
 }

@@ -238,7 +238,7 @@ def test_q1_mistakes_fail(kind: str) -> None:
     verdict = _judge(_spec("ps1", "t1_2_tests"), lambda n: _q1_mutant(kind))
     assert verdict.score == 0
     if kind == "sign_flip":
-        assert "wrong sign" in verdict.diagnosis
+        assert verdict.diagnosis == "sign_flip" and "wrong sign" in verdict.message
 
 
 def _q3_mutant(kind: str, ns: dict) -> Callable:
@@ -434,7 +434,7 @@ def _mutant_q2(bug: str) -> Callable:
     [
         ("sign_flip", "wrong sign"),
         ("transposed", "transpose"),
-        ("missing_activation_derivative", "rel_error"),
+        ("missing_activation_derivative", "relative error"),
     ],
 )
 def test_in_notebook_hidden_tests_fail_on_mutants(
