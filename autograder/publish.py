@@ -93,11 +93,12 @@ def restore_own_errors(fb: Any, graded: Any) -> None:
 def secret_lines(stored_nb: dict[str, Any], graded: Any) -> list[str]:
     """Hidden-test lines that are neither in the visible part of the stored cells nor in the
     student's own cells (a line the student wrote is not a secret they could learn)."""
-    public = {ln.strip() for cell in stored_nb["source"].values()
-              for ln in feedback.strip_hidden(cell["source"])[0].splitlines()}
-    own = {ln.strip() for c in graded.cells
-           if not c.metadata.get("nbgrader", {}).get("locked")
-           for ln in c.source.splitlines()}
+    # Compared as text, like leaked_lines: a fragment of a statement split over lines (say a
+    # bare "check.number(") that also occurs in visible text reveals nothing.
+    public = "\n".join(feedback.strip_hidden(cell["source"])[0]
+                       for cell in stored_nb["source"].values())
+    own = "\n".join(c.source for c in graded.cells
+                    if not c.metadata.get("nbgrader", {}).get("locked"))
     return [h for h in feedback.hidden_lines(stored_nb) if h not in public and h not in own]
 
 
