@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -92,10 +92,49 @@ def student_notebook(release_nb: nbformat.NotebookNode, sub: Submission
     return nb
 
 
+LATER_ITEMS: dict[str, dict[str, dict[str, float]]] = {
+    "ps1": {"t1_0_answer": {"t1_0_tests": 1}},
+    "ps2": {"t2_2b_answer": {"t2_2b_tests": 1}, "t2_2c_answer": {"t2_2c_tests": 1},
+            "t2_2d_answer": {"t2_2d_tests": 1},
+            "t2_3c_answer": {"t2_3c_tests_shapes": 1, "t2_3c_tests_values": 1}},
+    "ps4": {"t4_4a_answer": {"t4_4a_tests": 1}},
+}
+"""Graded items added to the problem sets after this corpus was written (answer cell -> its test
+cells and points). Students who worked the set (``correct``, ``bug``) answer them with the
+model solution; ``blank`` and ``partial`` students leave them blank and lose their points."""
+
+
+def _model_answers(root: Path, ps: str) -> dict[str, str]:
+    """The source notebook's solutions of the later items, solution markers removed."""
+    source = nbformat.read(root / "source" / ps / f"{ps}.ipynb", as_version=4)
+    wanted = LATER_ITEMS.get(ps, {})
+    out = {}
+    for cell in source.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in wanted:
+            out[gid] = "\n".join(ln for ln in cell.source.splitlines()
+                                 if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    return out
+
+
+def expected_loss(name: str, sub: Submission) -> dict[str, float]:
+    """What ``sub`` must lose, the later items included (see :data:`LATER_ITEMS`)."""
+    if sub.kind not in ("blank", "partial"):
+        return dict(sub.lose)
+    lose = dict(sub.lose)
+    for answer, tests in LATER_ITEMS.get(name.split("_")[0], {}).items():
+        if answer not in sub.cells:
+            lose.update(tests)
+    return lose
+
+
 def write_submissions(root: Path, ps: str, subs: dict[str, Submission], folder: Path) -> None:
     """``folder/<student>/<ps>/<ps>.ipynb`` for every submission (nbgrader's submitted/)."""
     release_nb = nbformat.read(root / "release" / ps / f"{ps}.ipynb", as_version=4)
+    models = _model_answers(root, ps)
     for name, sub in subs.items():
+        if sub.kind in ("correct", "bug"):
+            sub = replace(sub, cells={**{g: s for g, s in models.items()}, **sub.cells})
         out = folder / name / ps
         out.mkdir(parents=True, exist_ok=True)
         nbformat.write(student_notebook(release_nb, sub), out / f"{ps}.ipynb")
@@ -189,10 +228,11 @@ class Verdict:
 
 def judge(name: str, sub: Submission, outcome: Outcome) -> Verdict:
     """Compare one outcome with its expectation."""
-    false_pass = [g for g, p in sub.lose.items() if outcome.lost.get(g, 0.0) < p - EPS]
+    lose = expected_loss(name, sub)
+    false_pass = [g for g, p in lose.items() if outcome.lost.get(g, 0.0) < p - EPS]
     over = {}
     for g, lost in outcome.lost.items():
-        extra = lost - sub.lose.get(g, 0.0)
+        extra = lost - lose.get(g, 0.0)
         if extra > EPS:
             over[g] = extra
     named: bool | None = None
