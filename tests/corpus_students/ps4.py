@@ -104,12 +104,12 @@ def twin_backward(xa: np.ndarray, xb: np.ndarray, t: float, params: dict[str, np
     return out
 '''
 
-T44 = "dy_dx = w2_s * w1_s * (1 - sp.tanh(w1_s * x_s) ** 2) + ws_s\n"
-T44_DIFF = '''y_expr = w2_s * sp.tanh(w1_s * x_s) + ws_s * x_s
+T44 = "dy_dx = w2_s * w1_s * sigma(w1_s * x_s) * (1 - sigma(w1_s * x_s)) + ws_s\n"
+T44_DIFF = '''y_expr = w2_s * sigma(w1_s * x_s) + ws_s * x_s
 dy_dx = sp.diff(y_expr, x_s)
 print(dy_dx)
 '''
-T44_SYMPIFY = 'dy_dx = sp.sympify("w2*w1*(1 - tanh(w1*x)**2) + ws")\n'
+T44_SYMPIFY = 'dy_dx = sp.sympify("w2*w1*exp(-w1*x)/(1 + exp(-w1*x))**2 + ws")\n'
 T45 = 'mc_grad_x_skip = "C"\n'
 
 T46_PLAIN = '''def skip_backward(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -221,8 +221,8 @@ BUG_TWIN_FD = '''def twin_backward(xa: np.ndarray, xb: np.ndarray, t: float, par
     g["h"] = params["W2"].T @ g["z"]
     return g
 '''
-BUG_DYDX_NO_SKIP = "dy_dx = w2_s * w1_s * (1 - sp.tanh(w1_s * x_s) ** 2)\n"
-BUG_DYDX_NO_INNER = "dy_dx = w2_s * (1 - sp.tanh(w1_s * x_s) ** 2) + ws_s\n"
+BUG_DYDX_NO_SKIP = "dy_dx = w2_s * w1_s * sigma(w1_s * x_s) * (1 - sigma(w1_s * x_s))\n"
+BUG_DYDX_NO_INNER = "dy_dx = w2_s * sigma(w1_s * x_s) * (1 - sigma(w1_s * x_s)) + ws_s\n"
 BUG_SKIP_NO_SKIP_IN_X = T46_PLAIN.replace('dx = params["W1"].T @ dz1 + params["Ws"].T @ dzs',
                                           'dx = params["W1"].T @ dz1')
 BUG_SKIP_NO_MAIN_IN_X = T46_PLAIN.replace('dx = params["W1"].T @ dz1 + params["Ws"].T @ dzs',
@@ -294,7 +294,7 @@ SUBMISSIONS: dict[str, Submission] = {
     "ps4_dydx_no_skip": bug(with_cell(BASE, t4_4_answer=BUG_DYDX_NO_SKIP), {"t4_4_tests": 1},
                             "expression_missing_term", "4 SymPy missing term"),
     "ps4_dydx_no_inner": bug(with_cell(BASE, t4_4_answer=BUG_DYDX_NO_INNER), {"t4_4_tests": 1},
-                             "expression_term_factor", "4 SymPy factor", "forgets the inner w1 in the tanh term (the skip term ws is right)"),
+                             "expression_term_factor", "4 SymPy factor", "forgets the inner w1 in the sigma term (the skip term ws is right)"),
     "ps4_mc_skip_wrong": bug(with_cell(BASE, t4_5_answer='mc_grad_x_skip = "A"\n'),
                              {"t4_5_tests": 1}, None, "4 wrong answer"),
     "ps4_skip_no_skip_in_x": bug(with_cell(BASE, t4_6_answer=BUG_SKIP_NO_SKIP_IN_X),
