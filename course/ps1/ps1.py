@@ -517,35 +517,6 @@ def _check_q3(x: np.ndarray, w: np.ndarray, t: float, loss: str) -> None:
     check.grad_fd("dL/dz", np.array([g["z"]]), f_of_z, zz)
 
 
-### BEGIN HIDDEN TESTS
-# Graded with the reference forward pass (as the trusted grader does): a bug in q3_forward
-# costs Task 1.4's forward cell only, not this one.
-_student_q3_forward = q3_forward
-
-
-def q3_forward(  # noqa: F811
-    x: np.ndarray, w: np.ndarray, t: float, loss: str = "binary_cross_entropy"
-) -> dict:
-    x1, x2 = float(x[0]), float(x[1])
-    w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = (float(v) for v in w)
-    n = {"m1": w1 * x1 + w2 * x2}
-    n["h1"] = max(n["m1"], 0.0)
-    n["m2"] = w3 * x1 + w4 * x2
-    n["h2"] = max(n["m2"], 0.0)
-    n["m3"] = w5 * n["h1"] + w6 * n["h2"]
-    n["h3"] = max(n["m3"], 0.0)
-    n["m4"] = w7 * n["h1"] + w8 * n["h2"]
-    n["h4"] = max(n["m4"], 0.0)
-    n["z"] = w9 * n["h3"] + w10 * n["h4"]
-    n["y"] = 1.0 / (1.0 + math.exp(-n["z"]))
-    if loss == "binary_cross_entropy":
-        n["L"] = -t * math.log(n["y"]) - (1.0 - t) * math.log(1.0 - n["y"])
-    else:
-        n["L"] = 0.5 * (n["y"] - t) ** 2
-    return n
-
-
-### END HIDDEN TESTS
 _x = np.array([0.5, -1.0])
 _w = np.array([0.8, -0.4, -0.6, 0.9, 1.1, 0.7, -0.5, 1.2, 0.9, -1.3])
 _check_q3(_x, _w, 1.0, "binary_cross_entropy")
@@ -560,7 +531,6 @@ while _done < 6:
         continue  # keep finite differences away from the ReLU kinks
     _check_q3(_x, _w, _t, ("binary_cross_entropy", "half_squared_error")[_done % 2])
     _done += 1
-q3_forward = _student_q3_forward  # the student's own forward pass again
 ### END HIDDEN TESTS
 
 # %% [markdown]
