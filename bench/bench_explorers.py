@@ -1,7 +1,7 @@
 """Benchmark: update time of every explorer control of ps1-ps4 (and the lab), in the kernel.
 
-Runs each problem set's text source (``course/<ps>/<ps>.py``, solutions included, so the
-explorers receive solved student functions) in this process with the explorer factories of
+Runs each problem set's source notebook (``source/<ps>/<ps>.ipynb``, solutions included and
+test cells left out, so the explorers receive solved student functions) in this process with the explorer factories of
 ``coursekit.explorers`` wrapped to record every explorer built. Then, for every control of every
 explorer, moves it ``--moves`` times through values of its own range and reports the median and
 the maximum wall time of the widget's update (the time from setting ``control.value`` until the
@@ -51,15 +51,23 @@ def _record_explorers(store: list) -> None:
 
 
 def _run_source(ps: str) -> None:
-    """Execute the problem set's text source as a script in its own namespace."""
+    """Execute the problem set's source notebook (solutions in) in one namespace, test cells
+    left out: the explorers need the solved functions, not the checks."""
     import matplotlib
+    import nbformat
 
     matplotlib.use("Agg")
-    path = ROOT / "course" / ps / f"{ps}.py"
-    code = compile(path.read_text(), str(path), "exec")
+    path = ROOT / "source" / ps / f"{ps}.ipynb"
+    if not path.exists():
+        sys.exit(f"{path} is missing: run ./dev build first")
     namespace = {"__name__": "__main__", "display": lambda *a, **k: None}
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(code, namespace)  # noqa: S102 - our own course source
+    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
+            continue
+        lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile("\n".join(lines), f"{ps} cell {i}", "exec"), namespace)  # noqa: S102
 
 
 def _moves(control, n: int) -> list:  # noqa: ANN001
