@@ -2,8 +2,8 @@
 
 Runs each problem set's source notebook (``source/<ps>/<ps>.ipynb``, solutions included and
 test cells left out, so the explorers receive solved student functions) in this process with
-the explorer factories of ``coursekit.explorers`` wrapped to record every explorer built. Then, for every control of every
-explorer, moves it ``--moves`` times through values of its own range and reports the median and
+the explorer factories of ``coursekit.explorers`` wrapped to record every explorer built. Then,
+for every control of every explorer, moves it ``--moves`` times through values of its own range and reports the median and
 the maximum wall time of the widget's update (the time from setting ``control.value`` until the
 observer has redrawn: the kernel's share of what a student waits for in the browser). The
 browser adds a round trip and the PNG transfer, about 0.1-0.2 s on this machine (measured by
