@@ -221,3 +221,28 @@ def test_spirals_are_the_ps3_spirals_with_the_given_initialisation():
                          dataset="spirals", hidden=24)  # fmt: skip
     assert seen == [((2, 24, 3), 0)]
     np.testing.assert_array_equal(e.params["W1"], init((2, 24, 3), 0)["W1"])
+
+
+def test_a_new_data_set_redraws_its_own_points_and_colours():
+    """The descent explorer keeps its artists between data sets: the points, their classes and
+    the colour range must follow the set shown."""
+    e = descent_explorer(lambda X, T, p: loss(X, T, p, "tanh"),
+                         lambda X, p: forward(X, p, "tanh")[0],
+                         lambda X, T, p: grads(X, T, p, "tanh"), steps=5)  # fmt: skip
+    for name in ("spirals", "moons", "spirals"):
+        e.dataset.value = name
+        assert np.array_equal(e.points.get_offsets(), e.X)
+        assert np.array_equal(e.points.get_array(), e.y)
+        assert e.points.get_clim() == e.boundary.get_clim() == (-0.5, e.C - 0.5)
+        assert e.ax_map.get_xlim() == e.extent[:2] and e.ax_map.get_ylim() == e.extent[2:]
+    assert {2, 3} >= {e.C} and e.image.value[:4] == b"\x89PNG"
+
+
+def test_the_layer_axis_spans_every_depth_offered():
+    e = layer_gradients_explorer(loss, grads)
+    ax = e.axes[0]
+    for depth in (1, e.depth.max, 2):
+        e.depth.value = depth
+        assert ax.get_xlim() == (0.5, e.depth.max + 1.5)
+        xs, _ = e.norm_lines["numeric"].get_data()
+        assert list(xs) == list(range(1, depth + 2))
