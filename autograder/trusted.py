@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,7 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         plan.append((spec, probes, wants))
         fresh = fresh_definitions(cells, spec.names)
         for p in probes:
-            injected = {**{k: v for k, v in fresh.items() if k not in p.inject}, **p.inject}
+            injected = {**_fresh_first(fresh, p.inject), **p.inject}
             probes_json.append({"name": p.name, "call": p.call, "args": encoder.enc(tuple(p.args)),
                                 "kwargs": encoder.enc(dict(p.kwargs)), "repeat": p.repeat,
                                 "readonly": p.readonly, "sympy": p.sympy,
@@ -153,6 +153,25 @@ def fresh_definitions(cells: list[str], names: Iterable[str]) -> dict[str, str]:
         text = ast.unparse(ast.Module(body=keep, type_ignores=[]))
         for name in defined:
             out[name] = text
+    return out
+
+
+def _fresh_first(fresh: dict[str, str], injected: Mapping[str, str]) -> dict[str, str]:
+    """Each distinct cell text of ``fresh`` once, keyed by a name it defines that the probe does
+    not inject itself (the runner restores every key's old binding after the probe), so that
+    the probe's own injections (the reference's functions, a cache guard around the student's
+    fresh backward) run after it and win."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, text in fresh.items():
+        if text in seen or name in injected:
+            continue
+        seen.add(text)
+        out[name] = text
+    for name, text in fresh.items():
+        if text not in seen:  # every name of this cell is injected: the cell still runs first
+            seen.add(text)
+            out[f"_bpc_fresh_{name}"] = text
     return out
 
 
