@@ -94,7 +94,7 @@ def test_check_unchanged_and_repeatable_name_the_side_effect() -> None:
 def test_backward_trials_use_the_students_forward_only_where_it_is_right() -> None:
     want = np.ones((2, 1))
     right, wrong = (Trial(Probe("mlp_output"), want, v, None) for v in (want, 2 * want))
-    own, model = Trial(Probe("mlp_grads"), {}, "own", None), Trial(Probe("mlp_grads"), {}, "m", None)
+    own, model = (Trial(Probe("mlp_grads"), {}, v, None) for v in ("own", "m"))
     crashed = Trial(Probe("mlp_output"), want, None, "KeyError: 'W1'")
     picked = ps2._own_or_model_forward([right, own, model, wrong, own, model, crashed, own, model])
     assert [t.got for t in picked] == ["own", "m", "m"]
