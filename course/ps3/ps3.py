@@ -222,7 +222,10 @@ _p = {"W1": np.array([[1.0, -2.0], [0.5, 0.3], [-1.0, 0.8]]), "b1": np.array([[0
       "W2": np.array([[0.7, -0.4, 1.1], [-0.6, 0.9, 0.2]]), "b2": np.array([[0.05], [-0.1]])}
 _X = np.array([[0.6, -0.9], [-1.2, 0.4], [0.3, 0.3], [2.0, -0.5]])
 _T = one_hot(np.array([0, 1, 1, 0]), 2)
-check.number("batch_loss(...)", batch_loss(_X, _T, _p, "relu"), 0.7182333791905648, rtol=1e-8)
+_NO_MEAN = ("exactly N times the mean (the sum over the examples): the loss is the mean over the N "
+            "examples, so it carries a factor 1/N: missing_1_over_n")
+check.number("batch_loss(...)", batch_loss(_X, _T, _p, "relu"), 0.7182333791905648, rtol=1e-8,
+             mistakes={_NO_MEAN: 4 * 0.7182333791905648})
 # the mean of a batch equals the mean of the losses of its examples taken one at a time
 _each = [batch_loss(_X[n : n + 1], _T[n : n + 1], _p, "tanh") for n in range(4)]
 check.number("batch_loss(...) of 4 examples vs the mean of 4 single-example losses",
@@ -232,8 +235,9 @@ _gen = np.random.default_rng()
 for _dims, _hid in [((5, 7, 4, 3), "relu"), ((6, 3, 5, 2), "tanh"), ((3, 2, 4, 5), "sigmoid")]:
     _X, _T, _p = random_problem(_gen, *_dims, _hid)
     _z2 = act(_X @ _p["W1"].T + _p["b1"].T, _hid) @ _p["W2"].T + _p["b2"].T
-    check.number("batch_loss(...)", batch_loss(_X, _T, _p, _hid),
-                 float(-(_T * log_softmax_rows(_z2)).sum() / _dims[0]), rtol=1e-9)
+    _mean = float(-(_T * log_softmax_rows(_z2)).sum() / _dims[0])
+    check.number("batch_loss(...)", batch_loss(_X, _T, _p, _hid), _mean, rtol=1e-9,
+                 mistakes={_NO_MEAN: _dims[0] * _mean})
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -279,7 +283,10 @@ submission (a visible check would give it away)."""
 check.finite_number("my_loss", my_loss)
 ### BEGIN HIDDEN TESTS
 _Z, _T = my_batch(seeds.student_id(STUDENT_ID))
-check.number("my_loss", my_loss, float(-(_T * log_softmax_rows(_Z)).sum() / 4), rtol=1e-6)
+_mean = float(-(_T * log_softmax_rows(_Z)).sum() / 4)
+check.number("my_loss", my_loss, _mean, rtol=1e-6, mistakes={
+    "exactly N = 4 times the mean (the sum over the examples): the loss is the mean over the N "
+    "examples, so it carries a factor 1/N: missing_1_over_n": 4 * _mean})
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t3_3_tests_grad" points=1

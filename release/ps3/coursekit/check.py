@@ -107,12 +107,17 @@ def array(
 
 
 def number(
-    name: str, value: Any, expected: float, rtol: float = NUMBER_TOL, atol: float = NUMBER_ATOL
+    name: str, value: Any, expected: float, rtol: float = NUMBER_TOL, atol: float = NUMBER_ATOL,
+    mistakes: Mapping[str, float] | None = None,
 ) -> None:
     """Assert ``value`` is a finite real number with ``rel_error(value, expected) <= rtol``
-    (or within ``atol`` of an expected value near 0)."""
+    (or within ``atol`` of an expected value near 0). ``mistakes`` maps the description of a
+    known mistake to the number it gives at these inputs (named when ``value`` equals it)."""
     found = engine.number_diagnosis(name, value, float(expected), tol=rtol, atol=atol)
     if not found.ok:
+        for description, wrong in (mistakes or {}).items():
+            if _matches_mistake({name: value}, {name: float(expected)}, {name: float(wrong)}):
+                _fail(name, f"{name} is wrong: {description}.")
         _fail(name, found.named())
 
 
