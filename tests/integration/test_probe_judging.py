@@ -122,3 +122,13 @@ def test_a_missing_one_over_n_is_named_only_when_the_mutant_reproduces_every_cas
     assert _spec().judge(mixed).diagnosis != "missing_1_over_n"
     other = [_loss_trial(rng, n, lambda w, n: w * 4) for n in (3, 5, 4)]
     assert _spec().judge(other).diagnosis != "missing_1_over_n"
+
+
+def test_check_number_names_a_mistake_only_at_its_exact_value() -> None:
+    text = "exactly N times the mean: missing_1_over_n"
+    check.number("loss", 0.5, 0.5, mistakes={text: 2.0})
+    with pytest.raises(AssertionError, match="missing_1_over_n"):
+        check.number("loss", 2.0, 0.5, mistakes={text: 2.0})
+    with pytest.raises(AssertionError) as info:
+        check.number("loss", 2.1, 0.5, mistakes={text: 2.0})
+    assert "missing_1_over_n" not in str(info.value)
