@@ -170,6 +170,17 @@ def _arg_names(target: object, n: int) -> list:
     return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(n)]
 
 
+def _snapshot(value: object) -> object:
+    """A copy of a call's result as it is now: a function that returns the same global dict on
+    every call (state kept between calls) must not rewrite its first result."""
+    import copy
+
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - an object that cannot be copied is encoded as it is
+        return value
+
+
 def _call(target: object, probe: dict, arrays: dict, np: object) -> dict:
     """Call ``target`` ``repeat`` times on fresh inputs; record later errors and mutations."""
     calls, errors, mutated = [], [], []
@@ -186,10 +197,10 @@ def _call(target: object, probe: dict, arrays: dict, np: object) -> dict:
             fresh_kw = _decode(probe["kwargs"], arrays, False)
             for k in fresh_kw:
                 _changes(fresh_kw[k], kwargs[k], k, np, mutated)
-            calls.append(value)
+            calls.append(_snapshot(value))
             continue
         try:
-            calls.append(target(*args, **kwargs))
+            calls.append(_snapshot(target(*args, **kwargs)))
             errors.append(None)
         except _OvertimeError:
             raise
@@ -273,10 +284,10 @@ def main() -> None:
             name = probe["name"]
             if name not in ns:
                 raise NameError(f"name '{name}' is not defined")
-            target = ns[name]
             signal.setitimer(signal.ITIMER_REAL, step)
             saved = _injected(ns, probe.get("inject") or {})
             try:
+                target = ns[name]  # after the injection: a freshly defined function
                 if probe["call"]:
                     if not callable(target):
                         raise TypeError(f"'{name}' is not a function")

@@ -52,6 +52,13 @@ Fields of :class:`TaskSpec`:
   points when every tensor of every probe has ``rel_error <= tol`` (``PASS_TOL``, 1e-6) and a
   mistake diagnosis otherwise; ``partial=True`` gives points in proportion to the tensors right.
 - ``notebook``: which notebook of the assignment holds the cell (default: found automatically).
+- ``side_effects`` (default True): judge writes into the arguments and kept state here; False
+  when another task of the same function announces and judges them (a cell that tests what
+  training reaches is not also the cell about leaving the caller's params alone).
+- ``select(trials) -> trials`` (optional): the trials that count, chosen after the run (Task
+  2.4's backward: the one with the student's own forward when it gave the right output, else
+  the one with the reference's forward injected); the others are neither compared nor judged
+  for side effects.
 - ``structure(cells) -> message | None`` (optional): a requirement on the form of the student's
   code, checked on the source of their code cells by parsing, never by running it (see
   :mod:`autograder.structure`: ``loops_only``, ``no_loops``, ``analytic_gradients``, ``all_of``;
@@ -148,6 +155,11 @@ def _identical(a: Any, b: Any) -> bool:
     return a == b
 
 
+CACHE_MODIFIED = "CacheModified"
+"""Name of the exception a cache guard (``autograder.registry.common.cache_guard``) raises when a
+backward pass wrote into the cache its forward pass made."""
+
+
 def side_effect_verdict(trials: Sequence[Trial], tol: float = PASS_TOL) -> tuple[str, str] | None:
     """(mistake id, message) for the first side effect of a task's function, or None.
 
@@ -156,6 +168,9 @@ def side_effect_verdict(trials: Sequence[Trial], tol: float = PASS_TOL) -> tuple
     """
     for trial in trials:
         name = trial.probe.name
+        if trial.error is not None and trial.error.startswith(CACHE_MODIFIED + ":"):
+            text = trial.error[len(CACHE_MODIFIED) + 1:].strip()
+            return "cache_modified", f"{name}: {text.removesuffix(': cache_modified')}"
         if trial.mutated:
             where = ", ".join(trial.mutated)
             kind = "cache_modified" if "cache" in where else "input_modified"
@@ -172,7 +187,14 @@ def side_effect_verdict(trials: Sequence[Trial], tol: float = PASS_TOL) -> tuple
         for again in trial.later:
             if trial.got is None or _identical(again, trial.got):
                 continue
-            parts = _cmp.compare_value(again, trial.got, "", tol)
+            # only what the task compares: a tensor that accumulates costs the cells that test
+            # it, not a cell announcing another tensor of the same function
+            first = trial.got
+            if isinstance(first, Mapping) and isinstance(again, Mapping) and isinstance(
+                    trial.want, Mapping):
+                first = {k: first[k] for k in trial.want if k in first}
+                again = {k: again[k] for k in trial.want if k in again}
+            parts = _cmp.compare_value(again, first, "", tol)
             bad = [p.name for p in parts if not p.ok]
             if bad:
                 which = name if bad == ["value"] else ", ".join(b for b in bad if b != "value")
@@ -215,19 +237,24 @@ class TaskSpec:
     tol: float = PASS_TOL
     notebook: str | None = None
     structure: Callable[[list[str]], str | None] | None = None
+    side_effects: bool = True
+    select: Callable[[Sequence[Trial]], Sequence[Trial]] | None = None
 
     def judge(self, trials: Sequence[Trial]) -> Verdict:
         """Apply the task's comparison (default :func:`compare_outputs`) and clamp the score."""
+        if self.select is not None:
+            trials = self.select(trials)
         fn = self.compare or compare_outputs
         verdict = fn(trials, self)
         score = float(min(max(verdict.score, 0.0), self.points))
         if not np.isfinite(score):
             score = 0.0
-        side = side_effect_verdict(trials, self.tol if self.tol > 0 else PASS_TOL)
+        side = (side_effect_verdict(trials, self.tol if self.tol > 0 else PASS_TOL)
+                if self.side_effects else None)
         if side is not None:
             mistake, text = side
             # values after kept state are a consequence, not a second mistake
-            also = ("" if score >= self.points or mistake == "accumulates"
+            also = ("" if score >= self.points or mistake in ("accumulates", "cache_modified")
                     else f" Also: {verdict.message}")
             return Verdict(0.0, float(self.points), text + also, mistake, verdict.parts,
                            verdict.error_measure)

@@ -9,7 +9,9 @@ No student code runs in this process.
 
 from __future__ import annotations
 
+import ast
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,11 +68,13 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         probes = list(spec.instances(ctx))
         wants = [spec.reference(p) for p in probes]
         plan.append((spec, probes, wants))
+        fresh = fresh_definitions(cells, spec.names)
         for p in probes:
+            injected = {**_fresh_first(fresh, p.inject), **p.inject}
             probes_json.append({"name": p.name, "call": p.call, "args": encoder.enc(tuple(p.args)),
                                 "kwargs": encoder.enc(dict(p.kwargs)), "repeat": p.repeat,
                                 "readonly": p.readonly, "sympy": p.sympy,
-                                "inject": dict(p.inject)})
+                                "inject": injected if p.call else dict(p.inject)})
     ws = sandbox.new_workspace()
     try:
         write_release_files(ws.path, release_files)
@@ -108,6 +112,67 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         sandbox.remove_workspace(ws, kill=False)
     result.seconds = time.perf_counter() - start
     return result
+
+
+_CONSTRUCTORS = {"dict", "list", "set", "tuple", "defaultdict", "OrderedDict", "float", "int"}
+
+
+def _plain_value(node: ast.AST) -> bool:
+    """An assigned value that computes nothing of the student's: literals, names, empty
+    containers (``_ACC = {}``, ``_GRADS = dict()``), never a call of a function."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and not (
+                isinstance(sub.func, ast.Name) and sub.func.id in _CONSTRUCTORS):
+            return False
+    return True
+
+
+def fresh_definitions(cells: list[str], names: Iterable[str]) -> dict[str, str]:
+    """name -> the definitions of the last cell that defines ``name`` at top level (its defs,
+    classes, imports and plain assignments such as ``_ACC = {}``; no calls, no loops, no
+    prints), for ``inject``: each probe then meets the task's functions as their cell makes
+    them, whatever earlier cells did with them. State kept between calls (a global
+    accumulator, a default argument) is then seen by the probe's second call, not hidden by a
+    crash that the notebook's other cells caused on the first."""
+    wanted = set(names)
+    out: dict[str, str] = {}
+    for src in cells:
+        try:
+            tree = ast.parse(src)
+        except (SyntaxError, ValueError):
+            continue  # IPython magics or broken code: the probe meets the function as it is
+        defined = {n.name for n in tree.body
+                   if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)} & wanted
+        if not defined:
+            continue
+        keep = [n for n in tree.body
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                              | ast.Import | ast.ImportFrom)
+                or (isinstance(n, ast.Assign | ast.AnnAssign) and n.value is not None
+                    and _plain_value(n.value))]
+        text = ast.unparse(ast.Module(body=keep, type_ignores=[]))
+        for name in defined:
+            out[name] = text
+    return out
+
+
+def _fresh_first(fresh: dict[str, str], injected: Mapping[str, str]) -> dict[str, str]:
+    """Each distinct cell text of ``fresh`` once, keyed by a name it defines that the probe does
+    not inject itself (the runner restores every key's old binding after the probe), so that
+    the probe's own injections (the reference's functions, a cache guard around the student's
+    fresh backward) run after it and win."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, text in fresh.items():
+        if text in seen or name in injected:
+            continue
+        seen.add(text)
+        out[name] = text
+    for name, text in fresh.items():
+        if text not in seen:  # every name of this cell is injected: the cell still runs first
+            seen.add(text)
+            out[f"_bpc_fresh_{name}"] = text
+    return out
 
 
 def _python() -> str:

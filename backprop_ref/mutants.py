@@ -432,3 +432,57 @@ def twin_product_swapped(xa: np.ndarray, xb: np.ndarray, t: Any, params: dict[st
     text = ("dh_a and dh_b are swapped: h = h_a * h_b, so the gradient reaching h_a is "
             "multiplied by the other factor, h_b (and everything below inherits it)")
     return [("product_rule_swapped", text, grads)]
+
+
+# ------------------------------------------------------- single values: mutants at the inputs
+
+VALUE_TEXT = {
+    "missing_1_over_n": "{name} is exactly N times too large{where}: the loss is the mean over "
+    "the N examples, so it and every gradient of it carry a factor 1/N",
+    "sign_flip": "{name} has the right size but the wrong sign: dL/dz of the binary "
+    "cross-entropy after a sigmoid is y - t, not t - y (and everything built from it inherits "
+    "the sign)",
+    "shared_one_branch": "{name} holds the gradient of one branch only: W1 is used by both "
+    "branches, so its gradient is the sum of the two branches' contributions",
+}
+"""Messages of the mistakes :func:`loss_value_mutant` and :func:`twin_value_mutants` reproduce."""
+
+
+def loss_value_mutant(z_out: np.ndarray, t: np.ndarray, output: str, loss: str, bug: str,
+                      want: str = "loss") -> Any:
+    """The batched loss (``want="loss"``, a float) or dL/dZ^(L) (``want="dz"``, (N, C)) at the
+    student's own Z^(L) (N, C) and T (N, C), with ``bug`` ("missing_1_over_n": the sum over the
+    examples instead of the mean, and its gradient without the 1/N); None for other bugs."""
+    if bug != "missing_1_over_n":
+        return None
+    value, cache = batched.loss_forward(z_out, t, output, loss)
+    if want == "loss":
+        return value * z_out.shape[0]
+    return per_example_grad(z_out, t, output, loss, batched.CLASS_AXIS)
+
+
+def mean_loss_mutant(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray], spec: MLPSpec,
+                     bug: str) -> float | None:
+    """``batched.mlp_loss`` of X (N, D), T (N, C) with ``bug`` ("missing_1_over_n": summed over
+    the examples, not averaged); None for other bugs."""
+    if bug != "missing_1_over_n":
+        return None
+    value, _ = batched.mlp_loss(x, t, params, spec)
+    return value * np.shape(x)[0]
+
+
+def twin_value_mutants(xa: np.ndarray, xb: np.ndarray, t: Any, params: dict[str, np.ndarray]
+                       ) -> dict[str, list[dict[str, np.ndarray]]]:
+    """The twin network's (ps4) gradients with one mistake, at one example: bug -> variants,
+    each a dict of the tensors it changes (``"z"`` (1, 1), ``"W1"`` (H, D)). ``sign_flip``:
+    dL/dz = t - y, so every gradient flips; ``shared_one_branch``: dW1 of the branch of x_a
+    only, or of x_b only."""
+    from backprop_ref.vector_nets import twin_backward, twin_loss  # noqa: PLC0415
+
+    _, c = twin_loss(xa, xb, t, params)
+    g = twin_backward(c)
+    dm_a, dm_b = g["m_a"], g["m_b"]
+    return {
+        "sign_flip": [{k: -v for k, v in g.items()}],
+        "shared_one_branch": [{"W1": dm_a @ c["xa"].T}, {"W1": dm_b @ c["xb"].T}],
+    }

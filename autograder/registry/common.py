@@ -105,6 +105,36 @@ def inject(**sources: str) -> dict[str, str]:
     return {name: textwrap.dedent(src) for name, src in sources.items()}
 
 
+def cache_guard(backward: str, cache_arg: int = 1) -> dict[str, str]:
+    """``Probe(inject=...)`` that watches the cache a backward pass is given: the student's
+    ``backward`` is wrapped so that writing into its argument number ``cache_arg`` (the cache
+    the forward pass made, which the probed helper builds and the runner never sees) raises
+    ``CacheModified`` with ``coursekit.check.unchanged``'s message (the one the notebook's test
+    gives); :func:`autograder.tasks.side_effect_verdict` turns it into ``cache_modified`` for the
+    task whose function consumed the cache."""
+    return inject(**{backward: f'''
+    _bpc_student_{backward} = {backward}
+
+
+    class CacheModified(Exception):
+        pass
+
+
+    def {backward}(*args, **kwargs):
+        import copy as _copy
+
+        from coursekit import check as _check
+        cache = args[{cache_arg}] if len(args) > {cache_arg} else None
+        before = _copy.deepcopy(cache)
+        out = _bpc_student_{backward}(*args, **kwargs)
+        try:
+            _check.unchanged("cache", cache, before, "{backward}")
+        except AssertionError as exc:
+            raise CacheModified(str(exc)) from None
+        return out
+    '''})
+
+
 # ------------------------------------------------------- scalar graphs: mutants as oracles
 
 GraphMutant = Callable[[Probe, str, int], Mapping[str, float] | None]
@@ -288,6 +318,49 @@ def mutant_compare(mutant_of: Callable[[Probe, str], Any], bugs: Sequence[str],
                     label = next(t.probe.label for t in mine if t.error is None)
                     return Verdict(0.0, spec.points, f"{label}: {name} is wrong: {texts[bug]}",
                                    bug, base.parts, base.error_measure)
+        return base
+
+    return compare
+
+
+ValueMutants = Callable[[Probe], Sequence[tuple[str, str, Any]]]
+"""probe -> (mistake id, message, the value the student would have with it) per variant."""
+
+
+def value_mutant_compare(mutants_of: ValueMutants
+                         ) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
+    """The default comparison; when it fails, a mistake is named only with mutant proof: the
+    reference recomputed at the student's own inputs with that mistake switched on equals the
+    student's value (``rel_error <= 1e-6``) in EVERY case, and differs from the right value in
+    some. A ratio alone names nothing (one number N times too large may have other causes;
+    the mutant's value at those inputs is what proves it). Variant ``i`` of every probe is the
+    same mistake."""
+
+    def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+        base = compare_outputs(trials, spec)
+        if base.score >= spec.points or any(t.error is not None for t in trials):
+            return base
+        lists = [list(mutants_of(t.probe)) for t in trials]
+        if not lists or any(len(ms) != len(lists[0]) for ms in lists):
+            return base
+        for i, (bug, text, _) in enumerate(lists[0]):
+            differs = False
+            for t, ms in zip(trials, lists, strict=True):
+                m = ms[i][2]
+                try:
+                    got = np.asarray(t.got, dtype=np.float64)
+                except (TypeError, ValueError):
+                    break
+                if got.shape != np.shape(m) or not rel_error(got, np.asarray(m)) <= 1e-6:
+                    break
+                differs = differs or not rel_error(np.asarray(m, dtype=np.float64),
+                                                   np.asarray(t.want, dtype=np.float64)) <= spec.tol
+            else:
+                if differs:
+                    label = trials[0].probe.label
+                    lead = f"{label}: " if label and len(trials) > 1 else ""
+                    return Verdict(0.0, spec.points, lead + text, bug, base.parts,
+                                   base.error_measure)
         return base
 
     return compare

@@ -6,8 +6,11 @@ own test decides; the written answer is graded by the instructor. Shapes follow
 docs/conventions.md (one example: columns).
 
 The forward and backward cells of Task 2.4 are judged with the reference ``activation`` and
-``activation_grad`` injected, so a bug in those costs their own cell only; every backward
-function must compute analytic gradients (no finite differences, in it or in its helpers).
+``activation_grad`` injected, so a bug in those costs their own cell only. The backward cell
+reads the cache of the student's own ``mlp_forward`` where that gives the right output (the
+cache's layout is the student's choice) and the model ``mlp_forward``'s cache where it does
+not; a write into the cache by ``mlp_backward`` fails the backward cell. Every backward function
+must compute analytic gradients (no finite differences, in it or in its helpers).
 """
 
 from __future__ import annotations
@@ -18,14 +21,23 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.registry.common import gradient_compare, inject, mutant_compare
+from autograder.registry.common import cache_guard, gradient_compare, inject, mutant_compare
 from autograder.registry.ps1 import q2_context, q2_instance, q2_reference
 from autograder.structure import all_of, analytic_gradients, no_loops
 from autograder.symbolic import as_expression, by_name
-from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, choice_task
+from autograder.tasks import (
+    Probe,
+    TaskContext,
+    TaskSpec,
+    Trial,
+    Verdict,
+    choice_task,
+    side_effect_verdict,
+)
 from backprop_ref import activations, vector
 from backprop_ref.mutants import STEP_BUGS, step_mutant
 from backprop_ref.spec import MLPSpec
+from coursekit.gradcheck import rel_error
 
 ASSIGNMENT = "ps2"
 MC_ANSWERS = {
@@ -85,6 +97,25 @@ ACTIVATIONS = inject(
 )
 """The reference activation functions (the notebook's solution), injected for Task 2.4's
 forward and backward cells."""
+
+
+MODEL_FORWARD = inject(
+    mlp_forward='''
+    def mlp_forward(x, params, acts):
+        cache = {"a0": x, "params": params, "acts": list(acts)}
+        a = x
+        for m, name in enumerate(acts, start=1):
+            z = params[f"W{m}"] @ a + params[f"b{m}"]
+            a = activation(z, name)
+            cache[f"z{m}"], cache[f"a{m}"] = z, a
+        return a, cache
+    ''',
+)
+"""The model mlp_forward (the notebook's solution): it makes the cache of Task 2.4's backward
+cases where the student's own mlp_forward gives a wrong output."""
+
+GUARD = cache_guard("mlp_backward")
+"""mlp_backward watched for writes into the cache mlp_forward made."""
 
 
 def _analytic(name: str) -> object:
@@ -193,6 +224,53 @@ def _mlp_instances(name: str) -> Callable[[TaskContext], list[Probe]]:
         return probes
 
     return make
+
+
+def _backward_instances(ctx: TaskContext) -> list[Probe]:
+    """Per case three probes: the student's mlp_output (does their forward give the right
+    output?), mlp_grads with their own forward and mlp_grads with the model's forward (the cache
+    layout is the student's choice, so the model's cache can only stand in for a wrong forward);
+    :func:`_own_or_model_forward` keeps one of the two mlp_grads trials."""
+    probes = []
+    for sizes, acts in MLP_CASES:
+        x, params, acts_l, da = mlp_instance(ctx.rng, sizes, acts)
+        label = f"sizes {sizes}, {'/'.join(acts)}"
+        probes += [
+            Probe("mlp_output", args=(x, params, acts_l), label=f"{label}, your mlp_forward",
+                  inject=ACTIVATIONS),
+            Probe("mlp_grads", args=(x, params, acts_l, da), label=label,
+                  inject={**ACTIVATIONS, **GUARD}),
+            Probe("mlp_grads", args=(x, params, acts_l, da),
+                  label=f"{label}, the model mlp_forward's cache",
+                  inject={**ACTIVATIONS, **MODEL_FORWARD, **GUARD}),
+        ]
+    return probes
+
+
+def _forward_right(trial: Trial) -> bool:
+    """The student's mlp_output gave the reference output, without a side effect."""
+    if trial.error is not None or side_effect_verdict([trial]) is not None:
+        return False
+    try:
+        got = np.asarray(trial.got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == trial.want.shape and rel_error(got, trial.want) <= 1e-9
+
+
+def _own_or_model_forward(trials: Sequence[Trial]) -> list[Trial]:
+    """Per case the mlp_grads trial with the student's own forward when that forward gave the
+    right output, else the one with the model's forward: a wrong forward costs its own cell,
+    and a correct forward's cache (any layout) is what the student's backward reads."""
+    out = []
+    for k in range(0, len(trials), 3):
+        forward, own, model = trials[k : k + 3]
+        out.append(own if _forward_right(forward) else model)
+    return out
+
+
+def _backward_reference(probe: Probe) -> Any:
+    return _mlp_output_reference(probe) if probe.name == "mlp_output" else mlp_reference(probe)
 
 
 def _sizes(x: np.ndarray, params: dict[str, np.ndarray], acts: Sequence[str]) -> list[int]:
@@ -332,10 +410,11 @@ TASKS = [
         "t2_4_tests_backward",
         2,
         ("mlp_forward", "mlp_backward", "mlp_grads"),
-        _mlp_instances("mlp_grads"),
-        mlp_reference,
+        _backward_instances,
+        _backward_reference,
         compare=gradient_compare(lambda probe: {"cache": _mlp_cache(probe), "level": "vector"}),
         structure=analytic_gradients("mlp_backward", (*GIVEN, *ACTIVATIONS)),
+        select=_own_or_model_forward,
     ),
     TaskSpec(
         "t2_5a_tests",

@@ -28,11 +28,12 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.registry.common import gradient_compare, inject, mutate
+from autograder.registry.common import gradient_compare, inject, mutate, value_mutant_compare
 from autograder.structure import analytic_gradients
 from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import batched
+from backprop_ref.mutants import VALUE_TEXT, loss_value_mutant, mean_loss_mutant
 from backprop_ref.spec import MLPSpec
 from backprop_ref.train import train
 from coursekit import seeds
@@ -60,6 +61,15 @@ HIDDEN_CASES = (
 )
 """N >= 3, N != 2; pairwise distinct dims except the first, square case (D = H = C), which comes
 first so that W vs W^T is diagnosed before a non-square case crashes on the wrong shapes."""
+OUTPUT_CASES = (
+    ((4, 3, 3, 3), "tanh"),
+    ((5, 7, 4, 4), "relu"),
+    ((7, 2, 5, 5), "tanh"),
+    ((6, 4, 3, 3), "sigmoid"),
+    ((3, 5, 2, 2), "relu"),
+)
+"""The output-layer cell's cases (as the notebook's): H = C, so that a shape mistake in the hidden
+layer (dZ2 W2^T) cannot stop them and costs the hidden-layer cell only; N and D differ from H."""
 
 
 # ------------------------------------------------------------------ instances and references
@@ -156,6 +166,23 @@ def _my_value(probe: Probe) -> Any:
     return value if probe.name == "my_loss" else batched.loss_backward(cache)
 
 
+def _loss_mutants(probe: Probe) -> list[tuple[str, str, Any]]:
+    """batch_loss summed instead of averaged, recomputed at the probe's inputs."""
+    X, T, params, hidden = probe.args
+    bug = "missing_1_over_n"
+    text = VALUE_TEXT[bug].format(name="batch_loss(...)", where=" in every case")
+    return [(bug, text, mean_loss_mutant(X, T, params, spec_of(params, hidden), bug))]
+
+
+def _my_mutants(probe: Probe) -> list[tuple[str, str, Any]]:
+    """my_loss / my_dZ2 without the 1/N, recomputed at this student's Z2_mine, T_mine."""
+    Z2, T = _my_batch(probe.kwargs["student"])
+    bug = "missing_1_over_n"
+    want = "loss" if probe.name == "my_loss" else "dz"
+    text = VALUE_TEXT[bug].format(name=probe.name, where=f" (N = {Z2.shape[0]}, at your Z2_mine)")
+    return [(bug, text, loss_value_mutant(Z2, T, "softmax", "cross_entropy", bug, want))]
+
+
 def _variable(name: str) -> Callable[[TaskContext], list[Probe]]:
     return lambda ctx: [Probe(name, call=False, kwargs={"student": ctx.student_id}, label=name)]
 
@@ -194,6 +221,12 @@ def _train_reference(probe: Probe) -> dict[str, np.ndarray]:
     X, T, params, hidden, lr, steps = probe.args
     trained, history = train(X, T, spec_of(params, hidden), lr, steps, params=params)
     return {**{k: trained[k] for k in PARAM_KEYS}, "losses": history}
+
+
+def _trained_reference(probe: Probe) -> dict[str, np.ndarray]:
+    """The trained parameters only: what the spirals cell announces (the recorded losses are
+    the first Task 3.7 cell's)."""
+    return {k: v for k, v in _train_reference(probe).items() if k != "losses"}
 
 
 def _choice(grade_id: str, name: str) -> TaskSpec:
@@ -281,9 +314,12 @@ TASKS = [
         ), WITH_FORWARD),
         _loss_reference,
         tol=1e-9,
+        compare=value_mutant_compare(_loss_mutants),
     ),
-    TaskSpec("t3_3_tests_loss", 1, ("my_loss",), _variable("my_loss"), _my_value, tol=1e-6),
-    TaskSpec("t3_3_tests_grad", 1, ("my_dZ2",), _variable("my_dZ2"), _my_value, tol=1e-7),
+    TaskSpec("t3_3_tests_loss", 1, ("my_loss",), _variable("my_loss"), _my_value, tol=1e-6,
+             compare=value_mutant_compare(_my_mutants)),
+    TaskSpec("t3_3_tests_grad", 1, ("my_dZ2",), _variable("my_dZ2"), _my_value, tol=1e-7,
+             compare=value_mutant_compare(_my_mutants)),
     TaskSpec(
         "t3_4_tests_public",
         1,
@@ -299,7 +335,7 @@ TASKS = [
         "t3_4_tests_output",
         1,
         ("batch_backward",),
-        _injected(_random("batch_backward", HIDDEN_CASES), WITH_FORWARD),
+        _injected(_random("batch_backward", OUTPUT_CASES), WITH_FORWARD),
         backward_reference(OUTPUT_KEYS),
         compare=_GRADS,
         structure=_analytic("batch_backward", WITH_FORWARD),
@@ -343,9 +379,12 @@ TASKS = [
         1,
         ("train_gd", "train_summary"),
         _injected(_spirals_instances, WITH_LOSS_AND_BACKWARD),
-        _train_reference,
+        _trained_reference,
         tol=1e-6,
         structure=_analytic("train_gd", WITH_LOSS_AND_BACKWARD),
+        # leaving params unchanged and not keeping state are judged by t3_7_tests, which calls
+        # the same train_gd and announces them: one mistake, one cell
+        side_effects=False,
     ),
 ]
 """Every autograded code cell of ps3 whose verdict the trusted grader decides."""

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.registry.common import gradient_compare, mutate
+from autograder.registry.common import gradient_compare, mutate, value_mutant_compare
 from autograder.structure import analytic_gradients
 from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
@@ -220,6 +220,20 @@ def _my_value(probe: Probe) -> Any:
     return float(grads["z"][0, 0]) if probe.name == "my_dz" else grads["W1"]
 
 
+def _my_mutants(probe: Probe) -> list[tuple[str, str, Any]]:
+    """my_dz / my_dW1 with one mistake, recomputed at this student's numbers (mutant proof):
+    the sign of dL/dz (my_dW1 inherits it), one branch of the shared W1."""
+    variants = mutants.twin_value_mutants(*twin_numbers(probe.kwargs["student"]))
+    key = "z" if probe.name == "my_dz" else "W1"
+    out = []
+    for bug, tensors in variants.items():
+        for tensor in tensors:
+            if key in tensor:
+                value = float(tensor[key][0, 0]) if key == "z" else tensor[key]
+                out.append((bug, mutants.VALUE_TEXT[bug].format(name=probe.name), value))
+    return out
+
+
 def _twin_probes(cases: Sequence, fixed: bool) -> Callable[[TaskContext], list[Probe]]:
     """The fixed cases as the notebook draws them; the random ones alternate t = 0, 1 so that
     every student meets both branches of the binary cross-entropy."""
@@ -286,8 +300,10 @@ TASKS = [
         lambda probe: dict(TWIN_SHAPES),
         tol=0.0,
     ),
-    TaskSpec("t4_2_tests_dz", 1, ("my_dz",), _variable("my_dz"), _my_value, tol=1e-6),
-    TaskSpec("t4_2_tests_dW1", 1, ("my_dW1",), _variable("my_dW1"), _my_value, tol=1e-6),
+    TaskSpec("t4_2_tests_dz", 1, ("my_dz",), _variable("my_dz"), _my_value, tol=1e-6,
+             compare=value_mutant_compare(_my_mutants)),
+    TaskSpec("t4_2_tests_dW1", 1, ("my_dW1",), _variable("my_dW1"), _my_value, tol=1e-6,
+             compare=value_mutant_compare(_my_mutants)),
     TaskSpec(
         "t4_3_tests_public",
         1,

@@ -585,7 +585,10 @@ for _ in range(3):
 #   `acts` is a list of $L$ activation names (the last is the output's). Return the output
 #   $\mathbf{a}^{(L)}$ and a `cache` of your choice (1 point).
 # - `mlp_backward(da_L, cache)`: from $\nabla_{\mathbf{a}^{(L)}}\mathcal{L}$ return a dict with
-#   `"W{m}"`, `"b{m}"`, `"z{m}"` for $m = 1..L$ and `"a{m}"` for $m = 0..L-1$ (2 points).
+#   `"W{m}"`, `"b{m}"`, `"z{m}"` for $m = 1..L$ and `"a{m}"` for $m = 0..L-1$ (2 points). It is
+#   graded on the cache of **your** `mlp_forward`; only where your `mlp_forward` gives a wrong
+#   output is it given the model solution's cache instead (the dict of `"a0"`, `"z{m}"`,
+#   `"a{m}"` for $m = 1..L$, `"params"` and `"acts"`), so that one mistake costs one cell.
 #
 # **Analytic gradients only:** compute the gradients by backpropagation; finite differences
 # (yours, or the notebook's and coursekit's helpers, also inside a helper) score 0 here, and
@@ -737,13 +740,35 @@ for _sizes, _acts in [((4, 5, 3), ["tanh", "sigmoid"]), ((3, 4, 4, 2), ["relu", 
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t2_4_tests_backward" points=2
-"""Task 2.4: mlp_backward against finite differences of mlp_forward (2 points)."""
+"""Task 2.4: mlp_backward against finite differences of mlp_forward (2 points).
+
+mlp_backward reads the cache of your mlp_forward (its layout is yours), must leave that cache
+unchanged, and must not keep state between calls."""
 ### BEGIN HIDDEN TESTS
-# judged with the model activation, activation_grad and mlp_forward (the cache and the finite
-# differences), so that a mistake in one of those costs its own cell only
+# judged with the model activation and activation_grad, so that a mistake there costs its own cell
+# only; the finite differences use the model mlp_forward, and the cache is your mlp_forward's
+# wherever that gives the right output (else the model's, so a wrong forward costs its own cell)
 #: reference activation, activation_grad, mlp_forward
-check.using(globals(), **_REF).for_this_cell()
+check.using(globals(), activation=_REF["activation"], activation_grad=_REF["activation_grad"]).for_this_cell()
+_model_forward = _REF["mlp_forward"]
 ### END HIDDEN TESTS
+import copy
+
+
+def _cache_forward(x: np.ndarray, params: dict[str, np.ndarray], acts: list[str]) -> tuple:
+    """(the mlp_forward whose cache mlp_backward reads, the one finite differences use): yours
+    for both; after submission the model's for the differences, and for the cache too where
+    your output is wrong."""
+    model = globals().get("_model_forward")
+    if model is None:
+        return mlp_forward, mlp_forward
+    try:
+        own = mlp_forward(x, params, acts)[0]
+        right = np.shape(own) == np.shape(model(x, params, acts)[0]) and check.rel_error(
+            own, model(x, params, acts)[0]) <= 1e-9
+    except Exception:  # noqa: BLE001 - a forward that raises is a wrong forward
+        right = False
+    return (mlp_forward if right else model), model
 
 
 def _check_mlp(rng: np.random.Generator, sizes: tuple[int, ...], acts: list[str]) -> None:
@@ -755,13 +780,18 @@ def _check_mlp(rng: np.random.Generator, sizes: tuple[int, ...], acts: list[str]
     da_L = rng.normal(size=(sizes[-1], 1))
     P = {k: v.copy() for k, v in params.items()}
     xx = x.copy()
-    _, cache = mlp_forward(x, params, acts)
-    grads = mlp_backward(da_L.copy(), cache)
+    forward, fd_forward = _cache_forward(x.copy(), {k: v.copy() for k, v in params.items()}, acts)
+    _, cache = forward(x, params, acts)
+    before = copy.deepcopy(cache)
+    grads = copy.deepcopy(mlp_backward(da_L.copy(), cache))
+    check.unchanged("cache", cache, before, "mlp_backward")
+    again = mlp_backward(da_L.copy(), copy.deepcopy(before))
     L = len(acts)
     check.keys("mlp_backward(...)", grads, [f"{k}{m}" for m in range(1, L + 1) for k in "Wbz"] + ["a0"])
+    check.repeatable("mlp_backward(...)", again, grads)
 
     def f() -> float:  # the loss <da_L, a_L>, whose gradient with respect to a_L is da_L
-        return float((da_L * mlp_forward(xx, P, acts)[0]).sum())
+        return float((da_L * fd_forward(xx, P, acts)[0]).sum())
 
     check.grads_fd(grads, f, P)
     check.grad_fd("da0", grads["a0"], f, xx)

@@ -222,7 +222,10 @@ _p = {"W1": np.array([[1.0, -2.0], [0.5, 0.3], [-1.0, 0.8]]), "b1": np.array([[0
       "W2": np.array([[0.7, -0.4, 1.1], [-0.6, 0.9, 0.2]]), "b2": np.array([[0.05], [-0.1]])}
 _X = np.array([[0.6, -0.9], [-1.2, 0.4], [0.3, 0.3], [2.0, -0.5]])
 _T = one_hot(np.array([0, 1, 1, 0]), 2)
-check.number("batch_loss(...)", batch_loss(_X, _T, _p, "relu"), 0.7182333791905648, rtol=1e-8)
+_NO_MEAN = ("exactly N times the mean (the sum over the examples): the loss is the mean over the N "
+            "examples, so it carries a factor 1/N: missing_1_over_n")
+check.number("batch_loss(...)", batch_loss(_X, _T, _p, "relu"), 0.7182333791905648, rtol=1e-8,
+             mistakes={_NO_MEAN: 4 * 0.7182333791905648})
 # the mean of a batch equals the mean of the losses of its examples taken one at a time
 _each = [batch_loss(_X[n : n + 1], _T[n : n + 1], _p, "tanh") for n in range(4)]
 check.number("batch_loss(...) of 4 examples vs the mean of 4 single-example losses",
@@ -232,8 +235,9 @@ _gen = np.random.default_rng()
 for _dims, _hid in [((5, 7, 4, 3), "relu"), ((6, 3, 5, 2), "tanh"), ((3, 2, 4, 5), "sigmoid")]:
     _X, _T, _p = random_problem(_gen, *_dims, _hid)
     _z2 = act(_X @ _p["W1"].T + _p["b1"].T, _hid) @ _p["W2"].T + _p["b2"].T
-    check.number("batch_loss(...)", batch_loss(_X, _T, _p, _hid),
-                 float(-(_T * log_softmax_rows(_z2)).sum() / _dims[0]), rtol=1e-9)
+    _mean = float(-(_T * log_softmax_rows(_z2)).sum() / _dims[0])
+    check.number("batch_loss(...)", batch_loss(_X, _T, _p, _hid), _mean, rtol=1e-9,
+                 mistakes={_NO_MEAN: _dims[0] * _mean})
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -279,7 +283,10 @@ submission (a visible check would give it away)."""
 check.finite_number("my_loss", my_loss)
 ### BEGIN HIDDEN TESTS
 _Z, _T = my_batch(seeds.student_id(STUDENT_ID))
-check.number("my_loss", my_loss, float(-(_T * log_softmax_rows(_Z)).sum() / 4), rtol=1e-6)
+_mean = float(-(_T * log_softmax_rows(_Z)).sum() / 4)
+check.number("my_loss", my_loss, _mean, rtol=1e-6, mistakes={
+    "exactly N = 4 times the mean (the sum over the examples): the loss is the mean over the N "
+    "examples, so it carries a factor 1/N: missing_1_over_n": 4 * _mean})
 ### END HIDDEN TESTS
 
 # %% cell="tests" grade_id="t3_3_tests_grad" points=1
@@ -377,7 +384,8 @@ for _seed, _dims, _hid in [(31, (4, 3, 3, 3), "sigmoid"), (32, (5, 7, 4, 3), "re
 """Task 3.4, hidden part: the output layer dZ2, dW2, db2 on random batches (1 point).
 
 Visible part: the shape of dZ2; the values are checked against the reference on random batches after
-submission. The visible test of Task 3.4 above checks the same function on fixed batches."""
+submission (all with H = C, so that a shape mistake in the hidden layer does not stop them). The
+visible test of Task 3.4 above checks the same function on fixed batches."""
 ### BEGIN HIDDEN TESTS
 # judged with the model batch_forward and batch_loss, so that a mistake there costs its own cell only
 #: reference batch_forward, batch_loss, batch_backward
@@ -403,8 +411,12 @@ def _batch_mistakes(X, T, p, hidden):  # noqa: ANN001, ANN202
 # does not crash, so it names the mistake
 _BATCH_CASES = [((4, 3, 3, 3), "tanh"), ((5, 7, 4, 3), "relu"), ((7, 2, 5, 3), "tanh"),
                 ((6, 4, 3, 5), "sigmoid"), ((3, 5, 6, 4), "relu")]
+# the output layer on H = C: a shape mistake in the hidden layer (dZ2 W2^T) cannot stop these
+# cases, so it costs the hidden-layer cell only
+_OUTPUT_CASES = [((4, 3, 3, 3), "tanh"), ((5, 7, 4, 4), "relu"), ((7, 2, 5, 5), "tanh"),
+                 ((6, 4, 3, 3), "sigmoid"), ((3, 5, 2, 2), "relu")]
 _gen = np.random.default_rng()
-for _dims, _hid in _BATCH_CASES:
+for _dims, _hid in _OUTPUT_CASES:
     _X, _T, _p = random_problem(_gen, *_dims, _hid)
     _want = _reference_backward(_X, _T, _p, _hid)
     _g = batch_backward(_X.copy(), _T.copy(), {k: v.copy() for k, v in _p.items()}, _hid)
@@ -412,7 +424,7 @@ for _dims, _hid in _BATCH_CASES:
                 {k: _want[k] for k in ("z2", "W2", "b2")}, n=_dims[0], against="the reference",
                 loss="cross_entropy")
 ### END HIDDEN TESTS
-_X, _T, _p = random_problem(np.random.default_rng(34), 5, 2, 4, 3, "relu")
+_X, _T, _p = random_problem(np.random.default_rng(34), 5, 2, 3, 3, "relu")
 check.shape("batch_backward(...)['z2']", batch_backward(_X, _T, _p, "relu")["z2"], (5, 3))
 
 # %% cell="tests" grade_id="t3_4_tests_hidden_layer" points=2
@@ -663,8 +675,7 @@ check.using(globals(), **_REF).for_this_cell()
 _X, _T, _p = random_problem(np.random.default_rng(71), 5, 3, 4, 2, "tanh")
 _before = {k: v.copy() for k, v in _p.items()}
 _out, _losses = train_gd(_X, _T, _p, "tanh", 0.5, 3)
-for _k in _p:
-    check.array(f"params[{_k!r}] after train_gd", _p[_k], _before[_k], tol=0.0)
+check.unchanged("params", _p, _before, "train_gd")
 check.shape("losses", _losses, (3,))
 check.number("losses[0]", _losses[0], batch_loss(_X, _T, _before, "tanh"), rtol=1e-12)
 _step1 = {k: _before[k] - 0.5 * v for k, v in batch_backward(_X, _T, _before, "tanh").items() if k in _before}
@@ -718,19 +729,21 @@ _reference_backward = _REF["batch_backward"]
 check.using(globals(), **_REF).for_this_cell()
 ### END HIDDEN TESTS
 _Xs, _ys, _Ts, _Ps = spirals_problem()
+_Ps0 = {k: v.copy() for k, v in _Ps.items()}
 _run = train_summary(_Xs, _Ts, _Ps, "tanh", 1.0, 100)
 check.shape("losses", _run["losses"], (100,))
-assert _run["losses"][-1] < 0.25 * _run["losses"][0], "losses: 100 steps should cut the loss by a factor 4"
+_trained = {k: _run[k] for k in ("W1", "b1", "W2", "b2")}
+assert batch_loss(_Xs, _Ts, _trained, "tanh") < 0.25 * batch_loss(_Xs, _Ts, _Ps0, "tanh"), (
+    "the loss of the trained parameters: 100 steps should cut the loss by a factor 4")
 _acc = float(np.mean(predict(_Xs, _run, "tanh") == _ys))
 assert _acc >= 0.9, f"training accuracy {_acc:.2f} < 0.9 after 100 steps"
 ### BEGIN HIDDEN TESTS
-_q = {k: v.copy() for k, v in _Ps.items()}
-_ls = []
+# what this cell announces: the trained parameters (from the starting ones, copied before the
+# call); the recorded losses and leaving params unchanged are Task 3.7's first cell
+_q = {k: v.copy() for k, v in _Ps0.items()}
 for _s in range(100):
-    _ls.append(batch_loss(_Xs, _Ts, _q, "tanh"))
     _w = _reference_backward(_Xs, _Ts, _q, "tanh")
     _q = {k: _q[k] - 1.0 * _w[k] for k in _q}
-check.array("losses", _run["losses"], np.array(_ls), tol=1e-8)
 for _k in _q:
     check.array(f"trained {_k}", _run[_k], _q[_k], tol=1e-8)
 ### END HIDDEN TESTS

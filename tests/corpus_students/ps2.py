@@ -225,6 +225,31 @@ def mlp_backward(da_L: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
     return out
 '''
 
+T24_TUPLES = T24_PLAIN[:T24_PLAIN.index("def mlp_forward(")] + '''def mlp_forward(x: np.ndarray, params: dict[str, np.ndarray], acts: list[str]) -> tuple[np.ndarray, dict]:
+    """Forward pass of an L-layer MLP for x (D, 1); returns a_L (D_L, 1) and a cache."""
+    layers = []                      # one (a_prev, z, W, activation) tuple per layer
+    a = x
+    for m in range(1, len(acts) + 1):
+        W, b = params[f"W{m}"], params[f"b{m}"]
+        z = W @ a + b
+        layers.append((a, z, W, acts[m - 1]))
+        a = activation(z, acts[m - 1])
+    return a, layers
+
+
+def mlp_backward(da_L: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
+    """Backward pass from dL/da_L (D_L, 1): "W{m}", "b{m}", "z{m}" (m = 1..L), "a{m}" (m = 0..L-1)."""
+    grads = {}
+    da = da_L
+    for m in range(len(cache), 0, -1):
+        a_prev, z, W, name = cache[m - 1]
+        dz = activation_grad(da, z, name)
+        grads[f"z{m}"], grads[f"W{m}"], grads[f"b{m}"] = dz, dz @ a_prev.T, dz
+        da = W.T @ dz
+        grads[f"a{m - 1}"] = da
+    return grads
+'''
+
 OPS = "ops_backward = M * H**2\n"
 OPS_EXACT = "# M - 1 steps between layers, H x H multiply-adds each (notes 004)\nops_backward = (M - 1) * H**2\n"
 
@@ -307,6 +332,19 @@ BUG_ACCUMULATES = T24_PLAIN.replace(
     .replace("def mlp_backward(", "_GRADS = {}\n\n\ndef mlp_backward(")
 BUG_BIAS_UNITS = T24_PLAIN.replace('grads[f"b{m}"] = dz\n', 'grads[f"b{m}"] = dz.sum(axis=0, keepdims=True)\n')
 BUG_FACTOR_SIGMOID = T24_PLAIN.replace("return da * s * (1 - s)", "return da * s * (1 - s) / 2")
+BUG_FORWARD_NO_LAST_BIAS = T24_PLAIN.replace(
+    'z = params[f"W{m}"] @ a + params[f"b{m}"]',
+    'z = params[f"W{m}"] @ a + (params[f"b{m}"] if m < len(acts) else 0.0)   # no bias on the output?')
+BUG_CACHE_RELU_MASK = T24_PLAIN.replace(
+    '        dz = activation_grad(da, cache[f"z{m}"], acts[m - 1])\n',
+    '        z = cache[f"z{m}"]\n        if acts[m - 1] == "relu":\n'
+    '            z *= z > 0          # only the active units matter\n'
+    '        dz = activation_grad(da, z, acts[m - 1])\n')
+BUG_DEFAULT_ACC = T24_PLAIN.replace(
+    "def mlp_backward(da_L: np.ndarray, cache: dict) -> dict[str, np.ndarray]:",
+    "def mlp_backward(da_L: np.ndarray, cache: dict, grads: dict = {}) -> dict[str, np.ndarray]:") \
+    .replace("    grads = {}\n    da = da_L", "    da = da_L") \
+    .replace('        grads[f"b{m}"] = dz\n', '        grads[f"b{m}"] = grads.get(f"b{m}", 0) + dz\n')
 BUG_OPS_NO_M = "ops_backward = H**2\n"
 BUG_OPS_WRONG = "ops_backward = M * H\n"
 BUG_STEP_VEC_NO_T = T25_PLAIN.replace("return fprime * (W.T @ dz_next)", "return fprime * (W @ dz_next)")
@@ -385,6 +423,19 @@ SUBMISSIONS: dict[str, Submission] = {
     "ps2_step_loops_no_fprime": bug(with_cell(BASE, t2_5b_answer=BUG_STEP_LOOPS_NO_FPRIME),
                                     {"t2_5b_tests": 2}, "missing_activation_derivative",
                                     "4 missing derivative"),
+    # ---------------------------------------------------------- written after issue 8's gaps
+    "ps2_cache_tuples": correct(with_cell(BASE, t2_4_answer=T24_TUPLES),
+                                "a cache of per-layer tuples, not the model's dict"),
+    "ps2_forward_no_last_bias": bug(with_cell(BASE, t2_4_answer=BUG_FORWARD_NO_LAST_BIAS),
+                                    {"t2_4_tests_forward": 1}, None, "5 cascade",
+                                    "the output layer's bias left out: mlp_backward is judged "
+                                    "on the model forward's cache", cascade=True),
+    "ps2_mlp_masks_cache": bug(with_cell(BASE, t2_4_answer=BUG_CACHE_RELU_MASK), B24,
+                               "cache_modified", "2 side effects",
+                               "zeroes the negative cached z of ReLU layers in place"),
+    "ps2_mlp_default_dict": bug(with_cell(BASE, t2_4_answer=BUG_DEFAULT_ACC), B24,
+                                "accumulates", "2 accumulation",
+                                "a mutable default argument collects the bias gradients"),
     # ---------------------------------------------------------- blanks and partial work
     "ps2_blank": Submission(cells={}, lose=dict(AUTO), kind="blank"),
     "ps2_only_mc": Submission(cells={"t2_1_answer": MC},

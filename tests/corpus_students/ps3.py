@@ -275,6 +275,27 @@ BUG_LOOP_FD = '''def grads_loop(X: np.ndarray, T: np.ndarray, params: dict[str, 
     """
     return fd_grads(X, T, params, hidden)   # the same numbers, without the loop
 '''
+BUG_LOSS_SUM_EINSUM = T32_EINSUM.replace("return float(per_example.mean())",
+                                         "return float(per_example.sum())")
+BUG_MY_DZ2_LOOP_NO_N = T33_LOOP.replace("my_dZ2[n] = (p - T_mine[n]) / 4", "my_dZ2[n] = p - T_mine[n]")
+BUG_LOOP_DEFAULT_ACC = '''def grads_loop(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray], hidden: str = "relu",
+               total: dict = {}) -> dict[str, np.ndarray]:
+    """Gradient of the mean loss of X (N, D), T (N, C) from N single-example calls of batch_backward.
+
+    Returns "W1" (H, D), "b1" (H, 1), "W2" (C, H), "b2" (C, 1).
+    """
+    N = X.shape[0]
+    for n in range(N):
+        g = batch_backward(X[n : n + 1], T[n : n + 1], params, hidden)
+        for k in ("W1", "b1", "W2", "b2"):
+            total.setdefault(k, np.zeros_like(params[k], dtype=float))
+            total[k] += g[k] / N
+    return {k: v.copy() for k, v in total.items()}
+'''
+BUG_TRAIN_REBINDS_CALLERS = T37_PLAIN.replace("p = {k: v.copy() for k, v in params.items()}",
+                                              "p = params    # start from the given parameters")
+BUG_EINSUM_W2_NOT_T = T34_EINSUM.replace('g_a1 = np.einsum("nc,ch->nh", g_z2, params["W2"])',
+                                         'g_a1 = np.einsum("nc,hc->nh", g_z2, params["W2"])')
 BUG_GD_SIGN = T36_PLAIN.replace("gd_next = theta - eta * sp.diff(J, theta)",
                                 "gd_next = theta + eta * sp.diff(J, theta)")
 BUG_ETA_MAX_HALF = T36_PLAIN.replace("eta_max = 2 / a", "eta_max = 1 / a")
@@ -369,6 +390,24 @@ SUBMISSIONS: dict[str, Submission] = {
                               "input_modified", "2 side effects", "updates the caller's params"),
     "ps3_train_loss_after_update": bug(with_cell(BASE, t3_7_answer=BUG_TRAIN_LOSS_AFTER),
                                        {"t3_7_tests": 1}, None, "4 wrong values"),
+    # ---------------------------------------------------------- written after issue 8's gaps
+    "ps3_loss_sum_einsum": bug(with_cell(BASE, t3_2_answer=BUG_LOSS_SUM_EINSUM),
+                               {"t3_2_tests_loss": 1}, "missing_1_over_n", "4 missing 1/N",
+                               "per-example losses summed, einsum style", cascade=True),
+    "ps3_my_dz2_loop_no_n": bug(with_cell(BASE, t3_3_answer=BUG_MY_DZ2_LOOP_NO_N),
+                                {"t3_3_tests_grad": 1}, "missing_1_over_n", "4 missing 1/N",
+                                "rows of my_dZ2 in a loop, without the /4"),
+    "ps3_loop_default_dict": bug(with_cell(BASE, t3_5_answer=BUG_LOOP_DEFAULT_ACC),
+                                 {"t3_5_tests": 1}, "accumulates", "2 accumulation",
+                                 "a mutable default argument as the accumulator"),
+    "ps3_train_rebinds_callers_dict": bug(with_cell(BASE, t3_7_answer=BUG_TRAIN_REBINDS_CALLERS),
+                                          {"t3_7_tests": 1}, "input_modified", "2 side effects",
+                                          "new arrays put into the caller's params dict; the "
+                                          "spirals cell must not pay again"),
+    "ps3_backward_einsum_w2_not_t": bug(with_cell(BASE, t3_4_answer=BUG_EINSUM_W2_NOT_T), L34_HID,
+                                        "w_not_transposed", "4 W not transposed",
+                                        "einsum 'hc' for W2: a shape error unless C == H; the "
+                                        "output-layer cell must not pay"),
     # ---------------------------------------------------------- blanks and partial work
     "ps3_blank": Submission(cells={}, lose=dict(AUTO), kind="blank"),
     "ps3_part_a_only": Submission(

@@ -240,6 +240,13 @@ BUG_SKIP_ACCUMULATES = T46_PLAIN.replace(
         _RUNNING[name] = _RUNNING.get(name, 0) + value
     dW1, dWs = _RUNNING["W1"], _RUNNING["Ws"]
     return {"W1": dW1''').replace("def skip_backward(", "_RUNNING = {}\n\n\ndef skip_backward(")
+BUG_MY_DW1_BRANCH_B = T42_PLAIN.replace("my_dW1 = dm_a @ xa_mine.T + dm_b @ xb_mine.T",
+                                        "my_dW1 = dm_b @ xb_mine.T")
+BUG_MY_DZ_SIGN_OUTER = T42_OUTER.replace("my_dz = y_mine - t_mine", "my_dz = t_mine - y_mine")
+BUG_SKIP_W3_ACCUMULATES = T46_PLAIN.replace(
+    "    dW3 = dz3 @ f[\"h2\"].T\n",
+    "    _TOTAL_W3[0] = _TOTAL_W3[0] + dz3 @ f[\"h2\"].T   # running total\n    dW3 = _TOTAL_W3[0]\n") \
+    .replace("def skip_backward(", "_TOTAL_W3 = [0.0]\n\n\ndef skip_backward(")
 BUG_SKIP_DB1_NO_SIGMA = T46_PLAIN.replace("    db1 = dz1\n", "    db1 = dh1\n")
 
 SUBMISSIONS: dict[str, Submission] = {
@@ -324,6 +331,18 @@ SUBMISSIONS: dict[str, Submission] = {
     "ps4_skip_db1_no_sigma": bug(with_cell(BASE, t4_6_answer=BUG_SKIP_DB1_NO_SIGMA),
                                  {"t4_6_tests_public": 1, "t4_6_tests_lower": 1},
                                  "one_tensor_wrong", "4 one tensor", "db1 = dh1, every other right"),
+    # ---------------------------------------------------------- written after issue 8's gaps
+    "ps4_my_dw1_branch_b": bug(with_cell(BASE, t4_2_answer=BUG_MY_DW1_BRANCH_B),
+                               {"t4_2_tests_dW1": 1}, "shared_one_branch", "4 shared weight",
+                               "only the branch of x_b"),
+    "ps4_my_dz_sign_outer": bug(with_cell(BASE, t4_2_answer=BUG_MY_DZ_SIGN_OUTER),
+                                {"t4_2_tests_dz": 1, "t4_2_tests_dW1": 1}, "sign_flip", "4 sign",
+                                "t - y in the np.outer style; my_dW1 is built from it"),
+    "ps4_skip_w3_accumulates": bug(with_cell(BASE, t4_6_answer=BUG_SKIP_W3_ACCUMULATES),
+                                   {"t4_6_tests_public": 1, "t4_6_tests_upper": 1},
+                                   "accumulates", "2 accumulation",
+                                   "dW3 kept in a running total; the lower-layer and dx cells "
+                                   "test tensors that do not accumulate"),
     # ---------------------------------------------------------- blanks and partial work
     "ps4_blank": Submission(cells={}, lose=dict(AUTO), kind="blank"),
     "ps4_twin_only": Submission(

@@ -25,34 +25,7 @@ def corpus(ps: str) -> dict[str, Submission]:
 
 CASES = [(ps, name) for ps in cg.SETS for name in corpus(ps)]
 
-KNOWN_GAPS: dict[str, str] = {
-    "ps4_my_dw1_one_branch": "my_dW1 with one branch of the shared weight: reported as wrong "
-    "values, not named shared_one_branch (no variable-level oracle)",
-    "ps4_my_dz_sign": "one number with the wrong sign: unnamed on purpose on t4_2_tests_dz "
-    "(one entry proves no factor); the corpus expects sign_flip on every losing cell",
-    "ps4_skip_accumulates": "spill: the accumulation also costs t4_6_tests_x (dx itself does "
-    "not accumulate)",
-    "ps2_dispatch_lists": "FALSE FAIL: the 2.4 backward hidden test swaps in the model "
-    "mlp_forward, whose cache layout differs from the student's own (KeyError 'zs'); flagged",
-    "ps2_extra_cells": "FALSE FAIL: as ps2_dispatch_lists (the model mlp_forward's cache "
-    "layout in the 2.4 backward hidden test); flagged",
-    "ps2_mixed": "FALSE FAIL: as ps2_dispatch_lists; flagged",
-    "ps2_mlp_overwrites_cache": "FALSE PASS: a cache write inside the locked mlp_grads is not "
-    "seen by the probes (the cache is not an argument of the probed function)",
-    "ps2_mlp_accumulates": "accumulation is reported where it enters dW2, not named "
-    "'accumulates'",
-    "ps3_loss_sum": "three cases each exactly N times too large; the rule naming a factor "
-    "across cases of one number is missing (missing_1_over_n not named)",
-    "ps3_my_dz2_no_n": "my_dZ2 exactly N times too large, not named missing_1_over_n",
-    "ps3_my_loss_sum": "one number N times too large: unnamed on purpose (one entry proves "
-    "no factor), the corpus expects missing_1_over_n",
-    "ps3_backward_w2_transposed": "spill: also loses t3_4_tests_output",
-    "ps3_loop_accumulates": "accumulation crashes the second call; named 'error', not "
-    "'accumulates'",
-    "ps3_train_in_place": "spill: also loses t3_7_tests_spirals",
-    "ps3_train_loss_after_update": "spill: also loses t3_7_tests_spirals (the spirals cell "
-    "compares the recorded losses exactly)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 """Submissions the grader still gets wrong (issue 8 is open): name -> what is wrong. Each is an
 xfail (a fixed one shows as XPASS: remove its entry); the summary is asserted over the other
 submissions and printed for all of them."""

@@ -45,11 +45,13 @@ __all__ = [
     "number",
     "numerical_gradient",
     "rel_error",
+    "repeatable",
     "restore_all",
     "shape",
     "sympy_derivative",
     "sympy_equal",
     "sympy_expr",
+    "unchanged",
     "using",
 ]
 
@@ -105,12 +107,17 @@ def array(
 
 
 def number(
-    name: str, value: Any, expected: float, rtol: float = NUMBER_TOL, atol: float = NUMBER_ATOL
+    name: str, value: Any, expected: float, rtol: float = NUMBER_TOL, atol: float = NUMBER_ATOL,
+    mistakes: Mapping[str, float] | None = None,
 ) -> None:
     """Assert ``value`` is a finite real number with ``rel_error(value, expected) <= rtol``
-    (or within ``atol`` of an expected value near 0)."""
+    (or within ``atol`` of an expected value near 0). ``mistakes`` maps the description of a
+    known mistake to the number it gives at these inputs (named when ``value`` equals it)."""
     found = engine.number_diagnosis(name, value, float(expected), tol=rtol, atol=atol)
     if not found.ok:
+        for description, wrong in (mistakes or {}).items():
+            if _matches_mistake({name: value}, {name: float(expected)}, {name: float(wrong)}):
+                _fail(name, f"{name} is wrong: {description}.")
         _fail(name, found.named())
 
 
@@ -278,6 +285,66 @@ def shape(name: str, value: Any, expected_shape: tuple[int, ...]) -> None:
     v = _as_float_array(name, value)
     if v.shape != tuple(expected_shape):
         _fail(name, f"shape {v.shape}, expected {tuple(expected_shape)}")
+
+
+def _changes(before: Any, after: Any, where: str, out: list[str]) -> None:
+    """Append to ``out`` where ``after`` differs from its earlier copy ``before``."""
+    if len(out) >= 3:
+        return
+    if isinstance(before, np.ndarray):
+        if (not isinstance(after, np.ndarray) or after.shape != before.shape
+                or not np.array_equal(before, after, equal_nan=True)):
+            out.append(where)
+    elif isinstance(before, Mapping):
+        if not isinstance(after, Mapping) or set(after) != set(before):
+            out.append(f"{where} (keys added or removed)")
+            return
+        for k in before:
+            _changes(before[k], after[k], f"{where}[{k!r}]", out)
+    elif isinstance(before, list | tuple):
+        if not isinstance(after, list | tuple) or len(after) != len(before):
+            out.append(f"{where} (items added or removed)")
+            return
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            _changes(b, a, f"{where}[{i}]", out)
+
+
+def unchanged(name: str, value: Any, before: Any, by: str) -> None:
+    """Assert ``value`` (arrays, possibly in dicts and lists) still equals ``before``, a deep copy
+    taken before ``by`` ran: ``by`` must not write into what it is given."""
+    changed: list[str] = []
+    _changes(before, value, name, changed)
+    if changed:
+        what = "the cache it reads" if "cache" in name else "its inputs"
+        raise AssertionError(
+            f"{by} changed {', '.join(changed)} in place: a function must not modify {what} "
+            "(copy before changing, build new arrays): "
+            + ("cache_modified" if "cache" in name else "input_modified"))
+
+
+def repeatable(name: str, again: Any, first: Any) -> None:
+    """Assert a second call on the same inputs (``again``) gave the first call's result: a
+    function that keeps state between calls (``+=`` into a global, a default argument or the
+    cache) is named, whatever its first result was."""
+    changed: list[str] = []
+    _changes(_copy_of(first), _copy_of(again), name, changed)
+    if changed:
+        raise AssertionError(
+            f"{name}: a second call on the same inputs gave a different result "
+            f"({', '.join(changed)}): the function keeps state between calls (e.g. += into a "
+            "global, a default argument or the cache); compute fresh each call: accumulates")
+
+
+def _copy_of(value: Any) -> Any:
+    """Numbers as float arrays, dicts and lists kept (what :func:`_changes` compares)."""
+    if isinstance(value, Mapping):
+        return {k: _copy_of(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy_of(v) for v in value]
+    try:
+        return np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return value
 
 
 def is_function(name: str, obj: Any) -> None:
