@@ -11,6 +11,10 @@ stored cells (plain data from :func:`autograder.gradebook.load_stored`, never th
 and nbgrader's ``ClearOutput``, ``DeduplicateIds`` (keeps the last copy), ``OverwriteCells``
 (restores types, locked sources and hidden tests) and ``CheckCellMetadata`` run on top, reading
 the stored cells instead of a gradebook. Every change is reported as a note.
+
+The work is bounded by the size caps below and, in :func:`read_submission`, by a forked child
+limited to ``READ_SECONDS`` and ``READ_MEMORY_BYTES`` (:mod:`autograder.bounded`): a submission
+past them gets a reason, never a stuck or swollen worker.
 """
 
 from __future__ import annotations
@@ -25,9 +29,13 @@ from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 
+from autograder import bounded
+
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 MAX_CELLS = 3000
 MAX_ATTACHMENT_BYTES = 8 * 1024**2
+READ_SECONDS = 60.0
+READ_MEMORY_BYTES = 2 * 1024**3
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
@@ -45,6 +53,8 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SubmissionError(f"the notebook is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise SubmissionError("the notebook's JSON is nested too deeply to be a notebook") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", []), list):
         raise SubmissionError("the file is not a Jupyter notebook (no list of cells)")
     if len(raw.get("cells", [])) > MAX_CELLS:
@@ -219,3 +229,26 @@ def sanitize(nb: nbformat.NotebookNode, stored: dict[str, Any], notebook: str,
     except Exception as exc:  # noqa: BLE001 - report, grading continues with restored cells
         notes.append(f"cell metadata check: {exc}")
     return notes
+
+
+def _read(data: bytes, stored: dict[str, Any], notebook: str,
+          assignment: str) -> tuple[nbformat.NotebookNode, list[str], str | None]:
+    nb = parse_notebook(data)
+    submitted = nb.metadata.get("kernelspec", {}).get("name")
+    return nb, sanitize(nb, stored, notebook, assignment), submitted
+
+
+def read_submission(data: bytes, stored: dict[str, Any], notebook: str, assignment: str,
+                    seconds: float = READ_SECONDS, memory_bytes: int = READ_MEMORY_BYTES,
+                    ) -> tuple[nbformat.NotebookNode, list[str], str | None]:
+    """:func:`parse_notebook` then :func:`sanitize`, in a bounded child: (notebook, notes, the
+    kernel name the submission asked for). Raises :class:`SubmissionError` with the reason."""
+    try:
+        return bounded.call(_read, data, stored, notebook, assignment, seconds=seconds,
+                            memory_bytes=memory_bytes)
+    except bounded.StepLimitError as exc:
+        text = str(exc)
+        if text.startswith("SubmissionError: "):
+            raise SubmissionError(text[len("SubmissionError: "):]) from None
+        raise SubmissionError(f"the notebook could not be read within the grader's limits "
+                              f"({seconds:.0f} s, {memory_bytes >> 20} MB): {text}") from None
