@@ -78,3 +78,35 @@ def test_lent_sources_only_grow_along_a_chain_and_never_hold_the_probed_function
     bad = tasks.Probe("f", inject={"f": "def f():\n    return 1\n"})
     with pytest.raises(ValueError, match="defines f itself"):
         trusted.runner_chains([bad])
+
+
+_LOOPED_VEC = '''def backward_step_vec(W, dz_next, fprime):
+    return backward_step_loops(W, dz_next, fprime)
+'''
+
+
+@pytest.mark.parametrize("case, score", [
+    ("correct", 1.0),
+    ("vectorized step is the looped one", 0.0),
+    ("looped, with the kernel's clock frozen", 0.0),
+    ("blank, with forged timings", 0.0),
+])
+def test_the_timing_point_takes_evidence_the_kernel_cannot_forge(case, score):
+    """ps2's timing test: only a right backward_step_vec that the grader itself times as
+    faster than a third of a looped step scores, whatever the kernel measured."""
+    cells = {
+        "correct": trusted_harness.cells("ps2"),
+        "vectorized step is the looped one": [*trusted_harness.cells("ps2"), _LOOPED_VEC],
+        "looped, with the kernel's clock frozen": [
+            *trusted_harness.cells("ps2"),
+            _LOOPED_VEC + "import time\ntime.perf_counter = lambda: 0.0\n"],
+        "blank, with forged timings": [
+            *_blank_cells("ps2"),
+            "timings = {'H': [256], 'loops': [1.0], 'vectorized': [1e-6]}\n"],
+    }[case]
+    spec = next(s for s in trusted_harness.specs("ps2") if s.grade_id == "t2_5_tests_timing")
+    ctx = tasks.make_context("backprop-course", "ps2", trusted_harness.STUDENT)
+    result = trusted.run_trusted(cells, [spec], ctx, dict(trusted_harness._release_files("ps2")),
+                                 sandbox.Limits())
+    verdict = result.verdicts["t2_5_tests_timing"]
+    assert verdict.score == score, verdict.message
