@@ -403,6 +403,10 @@ def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: L
                 break
             except subprocess.TimeoutExpired:
                 pass
+            if talker is not None and not talker.is_alive():
+                # the exchange is over (done, or the program's answers were refused): a program
+                # that does not end by itself soon after is not waited for
+                deadline = min(deadline, time.monotonic() + 2.0)
             if time.monotonic() > deadline:
                 timed_out = True
             elif over_quota(ws):

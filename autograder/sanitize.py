@@ -20,6 +20,7 @@ past them gets a reason, never a stuck or swollen worker.
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,6 +38,10 @@ MAX_ATTACHMENT_BYTES = 8 * 1024**2
 READ_SECONDS = 60.0
 READ_MEMORY_BYTES = 2 * 1024**3
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+_ATTACHMENT_REF = re.compile(r"attachment:([^\s)\"'>]+)")
+_BLANK_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNg+M/AAAAFAAH+Av4N2KUKAAAA"
+              "AElFTkSuQmCC")
+"""A 1 x 1 transparent PNG (base64) standing in for an attachment that was not kept."""
 
 
 class SubmissionError(ValueError):
@@ -78,6 +83,10 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
             cell.metadata["nbgrader"] = dict(nbg)
         if ctype == "markdown":
             attachments = _attachments(item.get("attachments"), budget)
+            for name in _ATTACHMENT_REF.findall(src):
+                # an image dropped (budget, type) or never attached: a blank one in its place,
+                # so the cell still renders
+                attachments.setdefault(name[:200], {"image/png": _BLANK_PNG})
             if attachments:
                 cell["attachments"] = attachments
         cells.append(cell)

@@ -225,18 +225,18 @@ def _python() -> str:
 
 def _runner_note(code: int | None, tail: str, timed_out: bool, answer: _Answer,
                  limits: sandbox.Limits) -> str:
-    if timed_out:
-        return f"the isolated run exceeded its time limit of {limits.runner_timeout:.0f} s"
-    if tail.startswith("the workspace grew past its disk quota"):
-        return tail.splitlines()[0]
     if answer.finished:
         return ""
+    if tail.startswith("the workspace grew past its disk quota"):
+        return tail.splitlines()[0]
+    if timed_out and (not answer.error or "in time" in answer.error):
+        return f"the isolated run exceeded its time limit of {limits.runner_timeout:.0f} s"
+    if answer.error and "ended before it answered" not in answer.error:
+        return f"the isolated run's answers were refused: {answer.error}"
     if code is not None and code < 0:
         return f"the isolated run was killed by signal {-code} (CPU or memory limit?)"
     if "MemoryError" in tail:
         return "the isolated run ran out of memory"
-    if answer.error and code == 0:
-        return f"the isolated run's answers could not be read: {answer.error}"
     return f"the student code ended the isolated run early (exit code {code})"
 
 

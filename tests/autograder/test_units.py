@@ -107,6 +107,13 @@ def test_parse_notebook_rejects_garbage_readably():
         {"cell_type": "weird", "source": 5}, "junk"]}).encode())
     assert [c.cell_type for c in nb.cells] == ["code", "raw"]
     assert nb.cells[0].source == "a = 1" and "nbgrader" not in nb.cells[0].metadata
+    # an attachment referenced but not kept (never attached, over the budget) renders blank
+    nb = sanitize.parse_notebook(json.dumps({"cells": [
+        {"cell_type": "markdown", "source": "![a](attachment:gone.png) ![b](attachment:big.png)",
+         "metadata": {}, "attachments": {"big.png": {"image/png": "A" * (9 * 1024**2)}}}]}
+    ).encode())
+    assert set(nb.cells[0].attachments) == {"gone.png", "big.png"}
+    assert all(len(a["image/png"]) < 200 for a in nb.cells[0].attachments.values())
 
 
 def test_reading_a_submission_is_bounded_in_time_and_depth(released):
