@@ -3,6 +3,10 @@ carrier and the fixture's solution (used by ``tests/autograder/corpus.py``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from autograder import tasks
+
 PIPES = """import fcntl, os, struct, threading, time
 def _out_pipes():
     if not os.environ.get('BPC_TRUSTED_RUNNER'):
@@ -20,14 +24,8 @@ def _out_pipes():
 """
 """Attack prelude: the runner's write pipes (none in the kernel)."""
 
-SOLUTION = """def two_layer_grad(X, T, W1, b1, W2, b2):
-    N = X.shape[0]
-    A1 = np.tanh(X @ W1.T + b1.T)
-    dY = (A1 @ W2.T + b2.T - T) / N
-    dZ1 = (dY @ W2) * (1 - A1**2)
-    return {'W1': dZ1.T @ X, 'b1': dZ1.sum(axis=0, keepdims=True).T,
-            'W2': dY.T @ A1, 'b2': dY.sum(axis=0, keepdims=True).T}
-"""
+SOLUTION = tasks.load_task_module(
+    Path(__file__).parent / "fixtures" / "course" / "autograder_tasks" / "demo1.py")._variant()
 """The fixture's right answer (what a cell-source replacement would put in)."""
 
 NPZ_BOMB = PIPES + """import io, json, zipfile
