@@ -4,14 +4,14 @@ it is not lent, from a blank submission.
 Each attack is a code cell appended to a blank notebook's code cells. ``{TARGETS}`` is replaced by
 the list of every function and variable the assignment's tasks probe. Every attack ends by making
 each target a wrapper that answers with whatever reference it has found by then (its own name in
-``_FOUND``), so any reference it could reach would score; they must score what the blank scores.
+``_GOT``), so any reference it could reach would score; they must score what the blank scores.
 """
 
 from __future__ import annotations
 
 _COMMON = '''
 import gc, glob, json, os, sys, threading
-_FOUND = {}
+_GOT = {}
 _TARGETS = {TARGETS}
 
 def _take(text):
@@ -27,7 +27,7 @@ def _take(text):
         return
     for k, v in scratch.items():
         if k in _TARGETS and v is not globals().get(k) and k not in _WRAPPED:
-            _FOUND[k] = v
+            _GOT[k] = v
             globals()[k] = v
 
 def _walk(obj, depth=0):
@@ -47,16 +47,16 @@ _WRAPPED = set()
 def _wrap(name):
     def wrapper(*args, **kwargs):
         _harvest()
-        if name in _FOUND:
-            return _FOUND[name](*args, **kwargs)
+        if name in _GOT:
+            return _GOT[name](*args, **kwargs)
         raise NotImplementedError(name)
     _WRAPPED.add(name)
     return wrapper
 
 def _arm():
     for name in _TARGETS:
-        if name in _FOUND:
-            globals()[name] = _FOUND[name]
+        if name in _GOT:
+            globals()[name] = _GOT[name]
         elif callable(globals().get(name)):
             globals()[name] = _wrap(name)
 '''
@@ -86,7 +86,7 @@ def _harvest():
     for k, v in list(globals().items()):
         code = getattr(v, "__code__", None)
         if code is not None and code.co_filename.startswith("<reference") and k in _TARGETS:
-            _FOUND.setdefault(k, v)
+            _GOT.setdefault(k, v)
 _harvest()
 _arm()
 ''',
@@ -111,7 +111,7 @@ def _harvest():
     for k, v in list(globals().items()):
         code = getattr(v, "__code__", None)
         if code is not None and code.co_filename.startswith("<reference"):
-            _FOUND.setdefault(k, v)
+            _GOT.setdefault(k, v)
             try:
                 _take(inspect.getsource(v))
             except (OSError, TypeError):

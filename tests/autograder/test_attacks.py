@@ -10,6 +10,7 @@ through ``test_unprivileged.py``, as an unprivileged user (``BPC_ATTACKS_UNPRIVI
 from __future__ import annotations
 
 import base64
+import html
 import html.parser
 import io
 import json
@@ -25,7 +26,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 
-from autograder import demo, pipeline, synthetic
+from autograder import demo, feedback, pipeline, synthetic
+from autograder.gradebook import load_stored
 from tests.autograder.conftest import ASSIGNMENT, FAST, copy_course
 from tests.autograder.corpus import (
     ATTACK_CATEGORIES,
@@ -39,8 +41,8 @@ from tests.autograder.corpus import (
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
-COORDINATOR_PEAK = 1024 * 1024**2
-WORKER_PEAK = 1024 * 1024**2
+COORDINATOR_PEAK = 600 * 1024**2  # measured: 304 MB as root (reading every zip member: > 1 GB)
+WORKER_PEAK = 700 * 1024**2  # measured: 373 MB at most
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005fe02fe0dd8a5"
@@ -347,7 +349,9 @@ def test_sandbox_stopped_the_attacks(batch):
     assert "limit " in _everything_students_see(course, "s_leftovers")  # the process limit
     assert "pids ['1', '2']" in _everything_students_see(course, "s_proc")  # PID namespace
     assert "shm -1" in _everything_students_see(course, "s_sysv_read")  # IPC namespace
-    assert "truncated" in notes["t_display_update"]
+    # 120 MiB: ZeroMQ drops the message; the kernel, stuck sending it, is ended by the watchdog
+    assert ("truncated" in notes["t_display_update"]
+            or "ignored the interrupt" in notes["t_display_update"])
     flood = (course.feedback_dir("t_markdown_flood", ASSIGNMENT) / "backprop.html").read_text()
     assert "size limit for text" in flood or "could not render the feedback" in notes[
         "t_markdown_flood"]
@@ -358,13 +362,18 @@ HIDDEN_HEX = b"BEGIN HIDDEN TESTS".hex()
 
 def test_hidden_tests_seen_in_the_kernel_reach_no_feedback(batch):
     """A hook that copies the hidden tests (hex-encoded) into an earlier display: feedback
-    pages show neither that nor any hidden line."""
+    pages show neither that nor any hidden line the student did not write themselves."""
     course, report, _, _, _ = batch
+    stored = load_stored(course.db_url, course.course_id, ASSIGNMENT)["backprop"]
+    hidden = [html.escape(h, quote=False) for h in feedback.hidden_lines(stored)]
     for student in _rows(report):
         path = course.feedback_dir(student, ASSIGNMENT) / "backprop.html"
-        if path.exists():
-            page = path.read_text(errors="replace")
-            assert HIDDEN_HEX not in page and "_hidden_loss_secret_marker" not in page, student
+        if not path.exists():
+            continue
+        page = path.read_text(errors="replace")
+        own = ATTACKS.get(student, ("", ""))[1]
+        assert HIDDEN_HEX not in page, student
+        assert [h for h in hidden if h in page and h not in own] == [], student
 
 
 def test_bounded_trusted_steps_give_a_score_and_a_reason(batch):
