@@ -2,34 +2,39 @@
 
 This source is passed to ``python -I -c`` inside a sandbox workspace (see ``autograder.sandbox``);
 it is never imported by the grader and imports nothing from the course but the release-side
-files that sit in the workspace. Protocol (all paths relative to the workspace):
+files that sit in the workspace. Nothing of the job is on disk: the grader talks to it over a pipe
+pair (stdin, stdout), one frame per message, in strict turns (see ``autograder.transport``):
 
-- ``.job/job.json``: ``{"cells": [source, ...], "probes": [{"name", "call", "args", "kwargs",
-  "repeat", "readonly", "sympy", "inject"}, ...]}`` where args use the plain-data encoding
-  below;
-- ``.job/inputs.npz``: the arrays referenced by the encoding (``{"$a": key}``);
-- output ``.job/out/cells.json`` (one entry per cell: null or an error string) and, per probe k,
-  ``.job/out/p{k}.json`` plus ``.job/out/p{k}.npz``, written as soon as the probe finishes.
+1. grader -> runner: ``{"cells": [source, ...], "step_seconds", "probes": n}``; the runner moves
+   the pipes to private descriptors (0 and 1 become ``/dev/null``), keeps only the cells and the
+   step time, executes the cells and answers ``{"cells": [null or error string per cell]}``;
+2. for each of the n probes, grader -> runner: ``{"name", "call", "args", "kwargs", "repeat",
+   "readonly", "sympy", "inject"}`` plus the ``.npz`` of its arrays; the runner answers the
+   probe's result (JSON plus ``.npz``). The grader sends probe k only after it has read the
+   result of probe k-1, so student code never holds a later probe's data (its reference sources)
+   while an earlier result can still change.
 
 A call probe calls the function ``repeat`` times, each time on fresh copies of the inputs; the
 calls after the first get read-only arrays when ``readonly`` is set. Its value is
 ``{"calls": [value per call], "errors": [null or error per later call], "mutated": [what the
-first call changed in its arguments]}``. ``inject`` maps names to source code (the reference's
-version of a function the probed one builds on): it is executed into the namespace for the
-probe and the previous bindings are restored afterwards. ``sympy`` turns the value into the text
-of ``sympy.srepr`` (the trusted side rebuilds the expression from a whitelist, never by eval).
+first call changed in its arguments]}``. ``inject`` maps labels to source code (the reference's
+version of the functions the probed one builds on): it is executed into the namespace for the
+probe only, and the whole namespace is restored afterwards. ``sympy`` turns the value into the
+text of ``sympy.srepr`` (the trusted side rebuilds the expression from a whitelist, never by
+eval). A variable probe (``call`` false) gets no arguments.
 
 Encoding: JSON null/bool/int/str; floats as numbers or ``{"$f": "nan"|"inf"|"-inf"}``; arrays
 ``{"$a": key}``; lists ``{"$l": [...]}``, tuples ``{"$t": [...]}``, dicts ``{"$d": [[k, v], ...]}``.
 """
 
 import builtins
+import io
 import json
 import math
 import os
 import signal
+import struct
 import sys
-import time
 
 _MAX_ITEMS = 10_000
 _MAX_ARRAYS = 1_000
@@ -218,29 +223,6 @@ def _srepr(value: object) -> str:
     return text
 
 
-def _injected(ns: dict, sources: dict) -> dict:
-    """Execute the reference sources into ``ns``; return the bindings they replaced."""
-    saved = {name: ns.get(name) for name in sources}
-    for name, src in sources.items():
-        exec(compile(src, f"<reference {name}>", "exec"), ns)
-    return saved
-
-
-def _restore(ns: dict, saved: dict) -> None:
-    for name, old in saved.items():
-        if old is None:
-            ns.pop(name, None)
-        else:
-            ns[name] = old
-
-
-def _write(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def _err(exc: BaseException) -> str:
     name = type(exc).__name__
     msg = str(exc)
@@ -249,69 +231,124 @@ def _err(exc: BaseException) -> str:
     return f"{name}: {msg}" if msg else name
 
 
+_MAGIC = b"bpc1"
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the grader closed the pipe")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv(fd: int) -> tuple:
+    magic, n_json, n_npz = struct.unpack(">4sII", _read_exact(fd, 12))
+    if magic != _MAGIC:
+        raise ValueError("bad frame from the grader")
+    return json.loads(_read_exact(fd, n_json).decode("utf-8")), _read_exact(fd, n_npz)
+
+
+def _send(fd: int, obj: object, npz: bytes = b"") -> None:
+    data = json.dumps(obj).encode("utf-8")
+    view = memoryview(struct.pack(">4sII", _MAGIC, len(data), len(npz)) + data + npz)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _run_cells(cells: list, ns: dict, step: float) -> list:
+    errors = []
+    for i, src in enumerate(cells):
+        try:
+            signal.setitimer(signal.ITIMER_REAL, step)
+            exec(compile(_strip_magics(src), f"<cell {i}>", "exec"), ns)
+            errors.append(None)
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            errors.append(_err(exc))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    return errors
+
+
+def _probe(probe: dict, npz: bytes, ns: dict, np: object, step: float) -> tuple:
+    """One probe: (result record, .npz bytes of its arrays). The fresh definitions and the
+    injected reference sources live in the namespace only during the call; the whole namespace
+    is restored afterwards."""
+    enc = _Encoder(np)
+    try:
+        arrays = {}
+        if npz:
+            with np.load(io.BytesIO(npz), allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        name = probe["name"]
+        if name not in ns:
+            raise NameError(f"name '{name}' is not defined")
+        saved = dict(ns)
+        signal.setitimer(signal.ITIMER_REAL, step)
+        try:
+            # the student's own definitions again (the probe meets the functions as their cell
+            # makes them), then the lent reference sources, which win
+            for i, src in enumerate(probe.get("fresh") or []):
+                exec(compile(src, f"<fresh definitions {i}>", "exec"), ns)
+            for label, src in (probe.get("inject") or {}).items():
+                exec(compile(src, f"<reference {label}>", "exec"), ns)
+            target = ns[name]
+            if probe["call"]:
+                if not callable(target):
+                    raise TypeError(f"'{name}' is not a function")
+                value = _call(target, probe, arrays, np)
+            else:
+                value = target
+            if probe.get("sympy"):
+                value = _srepr(value)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            ns.clear()
+            ns.update(saved)
+        result = {"error": None, "value": enc.enc(value)}
+    except BaseException as exc:  # noqa: BLE001
+        result = {"error": _err(exc)}
+        enc.arrays = {}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        buf = io.BytesIO()
+        np.savez(buf, **enc.arrays)
+        return result, buf.getvalue()
+    except BaseException as exc:  # noqa: BLE001
+        return {"error": "could not save: " + _err(exc)}, b""
+
+
 def main() -> None:
     ws = os.getcwd()
     sys.path.insert(0, ws)
-    with open(".job/job.json", encoding="utf-8") as fh:
-        job = json.load(fh)
+    # the pipes move to private descriptors: student prints and os.write(1) reach /dev/null
+    rfd, wfd = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    head, _ = _recv(rfd)
+    cells, step, count = list(head["cells"]), float(head.get("step_seconds", 10.0)), int(
+        head["probes"])
+    del head
     import numpy as np
 
-    with np.load(".job/inputs.npz", allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    os.makedirs(".job/out", exist_ok=True)
     sink = _Sink()
     real_out, real_err = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = sink
     ns = {"__name__": "__main__", "__builtins__": builtins}
-    step = float(job.get("step_seconds", 10.0))
     signal.signal(signal.SIGALRM, _alarm)
-    cell_errors = []
-    for i, src in enumerate(job["cells"]):
-        try:
-            signal.setitimer(signal.ITIMER_REAL, step)
-            exec(compile(_strip_magics(src), f"<cell {i}>", "exec"), ns)
-            cell_errors.append(None)
-        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-            cell_errors.append(_err(exc))
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    _write(".job/out/cells.json", json.dumps(cell_errors))
-    for k, probe in enumerate(job["probes"]):
-        start = time.perf_counter()
-        result = {"error": None}
-        enc = _Encoder(np)
-        try:
-            name = probe["name"]
-            if name not in ns:
-                raise NameError(f"name '{name}' is not defined")
-            signal.setitimer(signal.ITIMER_REAL, step)
-            saved = _injected(ns, probe.get("inject") or {})
-            try:
-                target = ns[name]  # after the injection: a freshly defined function
-                if probe["call"]:
-                    if not callable(target):
-                        raise TypeError(f"'{name}' is not a function")
-                    value = _call(target, probe, arrays, np)
-                else:
-                    value = target
-                if probe.get("sympy"):
-                    value = _srepr(value)
-            finally:
-                _restore(ns, saved)
-            result["value"] = enc.enc(value)
-        except BaseException as exc:  # noqa: BLE001
-            result = {"error": _err(exc)}
-            enc.arrays = {}
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        result["seconds"] = time.perf_counter() - start
-        try:
-            np.savez(f".job/out/p{k}.npz", **enc.arrays)
-            _write(f".job/out/p{k}.json", json.dumps(result))
-        except BaseException as exc:  # noqa: BLE001
-            _write(f".job/out/p{k}.json", json.dumps({"error": "could not save: " + _err(exc)}))
+    _send(wfd, {"cells": _run_cells(cells, ns, step)})
+    del cells
+    for _ in range(count):
+        probe, npz = _recv(rfd)
+        _send(wfd, *_probe(probe, npz, ns, np, step))
+        del probe, npz
     sys.stdout, sys.stderr = real_out, real_err
-    _write(".job/out/done.json", "true")
 
 
 main()

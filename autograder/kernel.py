@@ -51,10 +51,20 @@ class _LimitedClient(NotebookClient):
         self._limits = limits
         self._info = info
         self._cell_bytes: dict[int, int] = {}
+        self._display_owner: dict[str, int] = {}
         self._total = 0
 
     def process_message(self, msg: dict, cell: Any, cell_index: int) -> Any:
-        """Count every output message by its size (display updates included) before using it."""
+        """Count every output message by its size (display updates included) before using it;
+        a display may only be updated by the cell that created it (a hook running during a
+        hidden test must not rewrite an earlier cell's output, which feedback shows)."""
+        content = msg.get("content", {})
+        transient = content.get("transient") if isinstance(content, dict) else None
+        did = transient.get("display_id") if isinstance(transient, dict) else None
+        if did is not None and self._display_owner.setdefault(str(did), cell_index) != cell_index:
+            if msg.get("msg_type") == "update_display_data":
+                return None
+            msg = {**msg, "content": {k: v for k, v in content.items() if k != "transient"}}
         if msg.get("msg_type") in _OUTPUT_TYPES:
             size = _content_bytes(msg.get("content", {}))
             used = self._cell_bytes.get(cell_index, 0)

@@ -182,7 +182,13 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
                                       f"test line ({leaks[0][:40]}...); not written")
                 continue
             raw, mx, pen = book.notebook_scores.get(nb_name, (0.0, 0.0, 0.0))
-            html = feedback.render_html(fb, nb_name, max(0.0, raw - pen), mx)
+            try:
+                html = feedback.render_html(fb, nb_name, max(0.0, raw - pen), mx)
+            except Exception as exc:  # noqa: BLE001 - one page must not stop the others
+                report.refused.append(f"{book.student}/{nb_name}: the feedback page could not "
+                                      f"be rendered ({type(exc).__name__}: {str(exc)[:120]}); "
+                                      "not written")
+                continue
             atomic.write_text(path, html)
             report.written.append(str(path))
     return report

@@ -30,7 +30,9 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -370,17 +372,28 @@ def _is_zombie(pid: str) -> bool:
 
 
 def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: Limits,
-                  timeout: float, name: str = "run") -> tuple[int | None, str, bool]:
+                  timeout: float, name: str = "run",
+                  session: Callable[[int, int], None] | None = None,
+                  ) -> tuple[int | None, str, bool]:
     """Run ``argv`` in the sandbox; return (exit code or None, stderr tail, timed out).
 
-    The stderr tail starts with the quota note when the workspace outgrew its quota."""
+    With ``session``, the program's stdin and stdout are pipes and ``session(write_fd,
+    read_fd)`` talks over them in a thread (the sandbox ends when the program exits, times out
+    or outgrows its quota, and the pipes are closed after that). The stderr tail starts with the
+    quota note when the workspace outgrew its quota."""
     cfg = launcher_config(ws, argv, env, limits, name)
     err_path = ws.ctl / f"{name}.stderr"
     quota = False
+    pipe = subprocess.PIPE if session else subprocess.DEVNULL
+    talker: threading.Thread | None = None
     with open(err_path, "wb") as err:
-        proc = subprocess.Popen(launch_argv(cfg, ws, limits), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
-                                cwd=str(ws.path), env={})
+        proc = subprocess.Popen(launch_argv(cfg, ws, limits), stdin=pipe, stdout=pipe,
+                                stderr=err, start_new_session=True, cwd=str(ws.path), env={})
+        if session is not None:
+            assert proc.stdin is not None and proc.stdout is not None
+            talker = threading.Thread(target=session, daemon=True,
+                                      args=(proc.stdin.fileno(), proc.stdout.fileno()))
+            talker.start()
         deadline = time.monotonic() + timeout
         timed_out = False
         code: int | None = None
@@ -390,6 +403,10 @@ def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: L
                 break
             except subprocess.TimeoutExpired:
                 pass
+            if talker is not None and not talker.is_alive():
+                # the exchange is over (done, or the program's answers were refused): a program
+                # that does not end by itself soon after is not waited for
+                deadline = min(deadline, time.monotonic() + 2.0)
             if time.monotonic() > deadline:
                 timed_out = True
             elif over_quota(ws):
@@ -402,6 +419,11 @@ def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: L
                 break
         end_process_tree(proc.pid)  # anything the program left behind
         kill_uid(ws.uid)
+        if talker is not None:
+            talker.join(timeout=10)
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
     with open(err_path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()

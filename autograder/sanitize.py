@@ -11,11 +11,16 @@ stored cells (plain data from :func:`autograder.gradebook.load_stored`, never th
 and nbgrader's ``ClearOutput``, ``DeduplicateIds`` (keeps the last copy), ``OverwriteCells``
 (restores types, locked sources and hidden tests) and ``CheckCellMetadata`` run on top, reading
 the stored cells instead of a gradebook. Every change is reported as a note.
+
+The work is bounded by the size caps below and, in :func:`read_submission`, by a forked child
+limited to ``READ_SECONDS`` and ``READ_MEMORY_BYTES`` (:mod:`autograder.bounded`): a submission
+past them gets a reason, never a stuck or swollen worker.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,10 +30,18 @@ from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 
+from autograder import bounded
+
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 MAX_CELLS = 3000
 MAX_ATTACHMENT_BYTES = 8 * 1024**2
+READ_SECONDS = 60.0
+READ_MEMORY_BYTES = 2 * 1024**3
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+_ATTACHMENT_REF = re.compile(r"attachment:([^\s)\"'>]+)")
+_BLANK_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNg+M/AAAAFAAH+Av4N2KUKAAAA"
+              "AElFTkSuQmCC")
+"""A 1 x 1 transparent PNG (base64) standing in for an attachment that was not kept."""
 
 
 class SubmissionError(ValueError):
@@ -45,6 +58,8 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SubmissionError(f"the notebook is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise SubmissionError("the notebook's JSON is nested too deeply to be a notebook") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", []), list):
         raise SubmissionError("the file is not a Jupyter notebook (no list of cells)")
     if len(raw.get("cells", [])) > MAX_CELLS:
@@ -68,6 +83,10 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
             cell.metadata["nbgrader"] = dict(nbg)
         if ctype == "markdown":
             attachments = _attachments(item.get("attachments"), budget)
+            for name in _ATTACHMENT_REF.findall(src):
+                # an image dropped (budget, type) or never attached: a blank one in its place,
+                # so the cell still renders
+                attachments.setdefault(name[:200], {"image/png": _BLANK_PNG})
             if attachments:
                 cell["attachments"] = attachments
         cells.append(cell)
@@ -219,3 +238,26 @@ def sanitize(nb: nbformat.NotebookNode, stored: dict[str, Any], notebook: str,
     except Exception as exc:  # noqa: BLE001 - report, grading continues with restored cells
         notes.append(f"cell metadata check: {exc}")
     return notes
+
+
+def _read(data: bytes, stored: dict[str, Any], notebook: str,
+          assignment: str) -> tuple[nbformat.NotebookNode, list[str], str | None]:
+    nb = parse_notebook(data)
+    submitted = nb.metadata.get("kernelspec", {}).get("name")
+    return nb, sanitize(nb, stored, notebook, assignment), submitted
+
+
+def read_submission(data: bytes, stored: dict[str, Any], notebook: str, assignment: str,
+                    seconds: float = READ_SECONDS, memory_bytes: int = READ_MEMORY_BYTES,
+                    ) -> tuple[nbformat.NotebookNode, list[str], str | None]:
+    """:func:`parse_notebook` then :func:`sanitize`, in a bounded child: (notebook, notes, the
+    kernel name the submission asked for). Raises :class:`SubmissionError` with the reason."""
+    try:
+        return bounded.call(_read, data, stored, notebook, assignment, seconds=seconds,
+                            memory_bytes=memory_bytes)
+    except bounded.StepLimitError as exc:
+        text = str(exc)
+        if text.startswith("SubmissionError: "):
+            raise SubmissionError(text[len("SubmissionError: "):]) from None
+        raise SubmissionError(f"the notebook could not be read within the grader's limits "
+                              f"({seconds:.0f} s, {memory_bytes >> 20} MB): {text}") from None

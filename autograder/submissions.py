@@ -24,9 +24,11 @@ with another name is accepted for a one-notebook assignment when it is the only 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,7 +181,8 @@ def _from_canvas(entry: Path, parts: dict[str, str], notebooks: list[str],
         stem = parts["file"]
         base = re.sub(r"-[0-9]+$", "", stem)  # Canvas renames a resubmitted file name-1.ipynb
         nb = stem if stem in notebooks or base not in notebooks else base
-        sub = Submission("", _assign({nb: _read_limited(entry)}, notebooks, []), [])
+        reader = functools.partial(_read_limited, entry)
+        sub = Submission("", _assign({nb: reader}, notebooks, []), [])
     if parts["late"]:
         sub.notes.append("Canvas marked this submission late")
     return _Entry(student, "Canvas download", entry.name, sub, canvas_submission=parts["sid"])
@@ -226,17 +229,19 @@ def _read_limited(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _assign(found: dict[str, bytes], notebooks: list[str], notes: list[str]
+def _assign(found: dict[str, Callable[[], bytes]], notebooks: list[str], notes: list[str]
             ) -> dict[str, bytes | None]:
-    out: dict[str, bytes | None] = {nb: found.get(nb) for nb in notebooks}
+    """Read the notebooks the assignment needs (only those: a zip or folder of many large
+    extra notebooks costs nothing) from ``found`` (name -> reader)."""
+    chosen: dict[str, str | None] = {nb: nb if nb in found else None for nb in notebooks}
     extra = sorted(set(found) - set(notebooks))
-    if len(notebooks) == 1 and out[notebooks[0]] is None and len(extra) == 1:
+    if len(notebooks) == 1 and chosen[notebooks[0]] is None and len(extra) == 1:
         notes.append(f"the notebook was submitted as {extra[0]}.ipynb and graded as "
                      f"{notebooks[0]}.ipynb")
-        out[notebooks[0]] = found[extra[0]]
+        chosen[notebooks[0]] = extra[0]
     elif extra:
         notes.append(f"ignored notebooks that are not part of the assignment: {', '.join(extra)}")
-    return out
+    return {nb: None if name is None else found[name]() for nb, name in chosen.items()}
 
 
 def _from_dir(path: Path, assignment: str, notebooks: list[str]) -> Submission | None:
@@ -244,7 +249,7 @@ def _from_dir(path: Path, assignment: str, notebooks: list[str]) -> Submission |
     if not inner.is_dir() or inner.is_symlink():
         return None
     notes: list[str] = []
-    found = {p.stem: _read_limited(p) for p in sorted(inner.glob("*.ipynb"))
+    found = {p.stem: functools.partial(_read_limited, p) for p in sorted(inner.glob("*.ipynb"))
              if p.is_file() and not p.is_symlink()}
     sub = Submission("", _assign(found, notebooks, notes), notes)
     stamp = inner / "timestamp.txt"  # written by nbgrader collect/submit
@@ -255,7 +260,7 @@ def _from_dir(path: Path, assignment: str, notebooks: list[str]) -> Submission |
 
 def _from_zip(path: Path, notebooks: list[str]) -> Submission:
     notes: list[str] = []
-    found: dict[str, bytes] = {}
+    found: dict[str, Callable[[], bytes]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
             members = zf.infolist()
@@ -266,27 +271,32 @@ def _from_zip(path: Path, notebooks: list[str]) -> Submission:
                 if (info.is_dir() or not base.endswith(".ipynb") or "__MACOSX" in info.filename
                         or base.startswith(".")):
                     continue
-                if info.file_size > MAX_NOTEBOOK_BYTES:
-                    notes.append(f"{base} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
-                    found[base[:-6]] = b""
-                    continue
-                with zf.open(info) as fh:
-                    data = fh.read(MAX_NOTEBOOK_BYTES + 1)
                 if base[:-6] in found:
                     notes.append(f"{base} appears more than once in the zip; the first is used")
-                    continue
-                found[base[:-6]] = data
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+                elif info.file_size > MAX_NOTEBOOK_BYTES:
+                    notes.append(f"{base} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
+                    found[base[:-6]] = bytes
+                else:
+                    found[base[:-6]] = functools.partial(_read_member, zf, info)
+            assigned = _assign(found, notebooks, notes)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
         notes.append(f"the zip file could not be read ({exc})")
-    return Submission("", _assign(found, notebooks, notes), notes)
+        assigned = _assign({}, notebooks, notes)
+    return Submission("", assigned, notes)
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, never more than the notebook cap (whatever its header declares)."""
+    with zf.open(info) as fh:
+        return fh.read(MAX_NOTEBOOK_BYTES + 1)
 
 
 def _from_loose(path: Path, nb: str, notebooks: list[str]) -> Submission:
     notes: list[str] = []
     if nb:
-        found = {nb: _read_limited(path)}
+        found = {nb: functools.partial(_read_limited, path)}
     elif len(notebooks) == 1:
-        found = {notebooks[0]: _read_limited(path)}
+        found = {notebooks[0]: functools.partial(_read_limited, path)}
     else:
         found = {}
         notes.append("a loose notebook must be named <student>__<notebook>.ipynb when the "

@@ -126,6 +126,7 @@ class Trial:
     later: tuple = ()
     later_errors: tuple = ()
     mutated: tuple[str, ...] = ()
+    seconds: float | None = None  # the probe's wall time, measured by the grader from outside
 
 
 def unwrap_trial(trial: Trial) -> Trial:
@@ -137,7 +138,7 @@ def unwrap_trial(trial: Trial) -> Trial:
     if set(got) != {"calls", "errors", "mutated"} or not got["calls"]:
         return Trial(trial.probe, trial.want, None, trial.error or "unreadable call record")
     return Trial(trial.probe, trial.want, got["calls"][0], None, tuple(got["calls"][1:]),
-                 tuple(got["errors"]), tuple(str(m) for m in got["mutated"]))
+                 tuple(got["errors"]), tuple(str(m) for m in got["mutated"]), trial.seconds)
 
 
 def _identical(a: Any, b: Any) -> bool:

@@ -1,13 +1,15 @@
-"""Reading what a sandbox wrote: hostile input, read strictly and within fixed bounds.
+"""Talking to the isolated runner: hostile input, read strictly, within bounds of time and size.
 
-A program that ran student code may have replaced any output by a symlink (to a file only the
-grader can read), a FIFO or a device (that blocks a reader forever), a directory, or a small file
-that inflates when decoded. Every read here therefore walks the folders without following
-symlinks (``O_NOFOLLOW`` at every step, relative to a folder the grader opened), opens without
-blocking, accepts regular files only (``fstat``), reads at most the cap plus one byte, and checks
-**decoded** sizes before anything is allocated: an ``.npz`` member's declared size and its
-``.npy`` header (shape times item size) must agree with the bytes actually present, within a
-total budget. Any violation raises :class:`TransportError` (a reason for the student's result).
+The grader and the runner (``autograder._runner``) exchange frames over a pipe pair, in strict
+turns: a 12-byte header (``b"bpc1"``, the JSON length, the ``.npz`` length, big-endian), the JSON
+and the ``.npz`` bytes. Nothing is read from the runner's workspace, so a symlink, FIFO or device
+planted there is never opened. The program at the other end runs student code and may send
+anything, or nothing: every read has a deadline (a silent or dripping runner ends the exchange),
+the header's lengths are checked against caps before anything is read (JSON 4 MB, ``.npz`` 64 MB
+per frame, 96 MB per session), and **decoded** sizes are checked before anything is allocated:
+an ``.npz`` member's declared size and its ``.npy`` header (shape times item size) must agree
+with the bytes actually present, within a decoded budget. Any violation raises
+:class:`TransportError` (a reason for the student's result).
 """
 
 from __future__ import annotations
@@ -15,100 +17,96 @@ from __future__ import annotations
 import io
 import json
 import os
-import stat
+import select
+import struct
+import time
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 MAX_JSON_BYTES = 4 * 1024**2
 MAX_NPZ_BYTES = 64 * 1024**2
+MAX_SESSION_BYTES = 96 * 1024**2
 MAX_DECODED_BYTES = 256 * 1024**2
 MAX_MEMBERS = 1000
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+MAGIC = b"bpc1"
+_HEADER = struct.Struct(">4sII")
 
 
 class TransportError(ValueError):
-    """An output of a sandbox that is not a small regular file of the expected form."""
+    """A message from a sandbox that is late, too large or not of the expected form."""
 
 
-class OutputDir:
-    """A folder of sandbox outputs opened without following symlinks (use as a context)."""
+def _wait(fd: int, events: int, deadline: float) -> None:
+    poller = select.poll()
+    poller.register(fd, events | select.POLLERR | select.POLLHUP)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TransportError("the isolated run did not answer in time")
+        if poller.poll(min(left, 1.0) * 1000):
+            return
 
-    def __init__(self, base: Path, *parts: str) -> None:
-        self.fd: int | None = None
-        fd = os.open(base, _DIR_FLAGS)
+
+def send_frame(fd: int, obj: Any, npz: bytes, deadline: float) -> int:
+    """Write one frame without blocking past ``deadline``; return its size in bytes."""
+    data = json.dumps(obj).encode("utf-8")
+    view = memoryview(_HEADER.pack(MAGIC, len(data), len(npz)) + data + npz)
+    size = len(view)
+    os.set_blocking(fd, False)
+    while view:
+        _wait(fd, select.POLLOUT, deadline)
         try:
-            for part in parts:
-                nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
-                os.close(fd)
-                fd = nxt
-        except OSError:
-            os.close(fd)
-            fd = None
-        self.fd = fd
-
-    def __enter__(self) -> OutputDir:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-    def exists(self, name: str) -> bool:
-        """True when ``name`` is a regular file here (symlinks, FIFOs, folders: False)."""
-        if self.fd is None:
-            return False
-        try:
-            st = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
-        except OSError:
-            return False
-        return stat.S_ISREG(st.st_mode)
-
-    def read_bytes(self, name: str, limit: int) -> bytes:
-        """The content of the regular file ``name``, at most ``limit`` bytes."""
-        if self.fd is None:
-            raise TransportError("the output folder is missing or not a folder")
-        try:
-            fd = os.open(name, _FILE_FLAGS, dir_fd=self.fd)
+            view = view[os.write(fd, view[: 1 << 16]):]
+        except BlockingIOError:
+            continue
         except OSError as exc:
-            raise TransportError(f"{name} cannot be opened ({exc.strerror})") from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise TransportError(f"{name} is not a regular file")
-            if st.st_size > limit:
-                raise TransportError(f"{name} is larger than {limit} bytes")
-            chunks, size = [], 0
-            while size <= limit:
-                chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-            if size > limit:
-                raise TransportError(f"{name} is larger than {limit} bytes")
-            return b"".join(chunks)
-        finally:
-            os.close(fd)
+            raise TransportError(f"the isolated run stopped reading ({exc.strerror})") from None
+    return size
 
-    def load_json(self, name: str, limit: int = MAX_JSON_BYTES) -> Any:
-        """Parse a small JSON file (size-capped; deep nesting rejected)."""
-        data = self.read_bytes(name, limit)
-        try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise TransportError(f"{name} is not valid JSON ({str(exc)[:80]})") from None
 
-    def load_arrays(self, name: str, limit: int = MAX_NPZ_BYTES,
-                    decoded_limit: int = MAX_DECODED_BYTES) -> dict[str, np.ndarray]:
-        """Numeric arrays of an ``.npz`` (no pickle), with decoded sizes checked first."""
-        if not self.exists(name):
-            return {}
-        return decode_npz(self.read_bytes(name, limit), decoded_limit)
+def _read_exact(fd: int, n: int, deadline: float) -> bytes:
+    os.set_blocking(fd, False)
+    chunks, left = [], n
+    while left:
+        _wait(fd, select.POLLIN, deadline)
+        try:
+            chunk = os.read(fd, min(left, 1 << 20))
+        except BlockingIOError:
+            continue
+        if not chunk:
+            raise TransportError("the isolated run ended before it answered")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv_frame(fd: int, deadline: float, max_json: int = MAX_JSON_BYTES,
+               max_npz: int = MAX_NPZ_BYTES) -> tuple[Any, bytes]:
+    """Read one frame (JSON value, ``.npz`` bytes); sizes are checked before the body is read."""
+    magic, n_json, n_npz = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+    if magic != MAGIC:
+        raise TransportError("the isolated run's answer is not a frame")
+    if n_json > max_json or n_npz > max_npz:
+        raise TransportError(f"the isolated run's answer is larger than the limit "
+                             f"({max_json} bytes of JSON, {max_npz} bytes of arrays)")
+    data = _read_exact(fd, n_json, deadline)
+    npz = _read_exact(fd, n_npz, deadline)
+    try:
+        return json.loads(data.decode("utf-8")), npz
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise TransportError(f"the isolated run's answer is not valid JSON "
+                             f"({str(exc)[:80]})") from None
+
+
+def encode_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """The ``.npz`` bytes of numeric arrays (no pickle)."""
+    if not arrays:
+        return b""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
 
 
 def decode_npz(data: bytes, decoded_limit: int = MAX_DECODED_BYTES) -> dict[str, np.ndarray]:
@@ -120,6 +118,8 @@ def decode_npz(data: bytes, decoded_limit: int = MAX_DECODED_BYTES) -> dict[str,
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
         raise TransportError("too many arrays")
+    if not data:
+        return {}
     budget = decoded_limit
     out: dict[str, np.ndarray] = {}
     for info in infos:

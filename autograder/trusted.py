@@ -2,16 +2,26 @@
 
 The runner (``_runner.py``) executes the student's code cells in ``python -I`` inside a fresh
 sandbox workspace that holds only that code and the release-side files, calls the probes of every
-:class:`~autograder.tasks.TaskSpec` and writes plain JSON/npz. This module generates the probes,
-computes the reference values, reads the outputs strictly and applies each task's comparison.
-No student code runs in this process.
+:class:`~autograder.tasks.TaskSpec` and answers in plain JSON/npz over a pipe
+(:mod:`autograder.transport`). This module generates the probes, computes the reference values,
+reads the answers strictly and applies each task's comparison. No student code runs in this
+process, and no reference value ever leaves it.
+
+What student code can hold is limited by construction (:func:`runner_chains`): a probe's data
+(its inputs and the reference sources ``inject`` lends it) is sent only after the previous
+probe's answer has been read, a variable probe gets no arguments at all, and the probes are split
+into **chains**, one fresh sandbox each, in which every probe is lent a superset of what the
+probes before it were lent and never the function it is about. So whatever student code keeps
+from one probe can only reach a later probe of its chain, which is lent the same sources anyway:
+no probe's answer can depend on a reference source it was not itself given, nor on a reference
+of the function it is about.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +33,7 @@ from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwra
 from coursekit.diagnose import form_mistake
 
 RUNNER_SOURCE_PATH = Path(__file__).with_name("_runner.py")
+_MARGIN = 5.0  # seconds allowed beyond a probe's own time limit for encoding and the pipe
 
 
 @dataclass
@@ -45,18 +56,139 @@ def write_release_files(ws_path: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
+def defined_names(source: str) -> set[str]:
+    """The top-level names a reference source binds (functions, classes, assignments)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def runner_chains(probes: list[Probe]) -> list[list[int]]:
+    """Split probe indexes into chains run in separate sandboxes (see the module docstring).
+
+    In each chain the lent sources only grow (each probe's ``inject`` items include those of
+    every earlier probe of the chain); probes lent the same sources keep their order. A probe
+    lent a source that defines the very function it calls is a task-file error."""
+    keys = []
+    for probe in probes:
+        lent = frozenset(probe.inject.items())
+        for label, src in lent:
+            if probe.name in defined_names(src):
+                raise ValueError(f"a probe of {probe.name} is lent a reference source that "
+                                 f"defines {probe.name} itself ({label!r})")
+        keys.append(lent)
+    chains: list[list[int]] = []
+    for k in sorted(range(len(probes)), key=lambda i: (len(keys[i]), i)):
+        for chain in chains:
+            if keys[chain[-1]] <= keys[k]:
+                chain.append(k)
+                break
+        else:
+            chains.append([k])
+    return chains
+
+
+@dataclass
+class _Answer:
+    """What one chain's runner answered (read in the exchange thread)."""
+
+    cells: list[str | None] | None = None
+    replies: dict[int, tuple[Any, dict[str, np.ndarray]] | str] = field(default_factory=dict)
+    seconds: dict[int, float] = field(default_factory=dict)
+    error: str = ""
+    finished: bool = False
+
+
+def _wire(probe: Probe, fresh: list[str]) -> tuple[dict[str, Any], bytes]:
+    """A probe as the runner receives it: a variable probe carries no arguments; a call first
+    runs ``fresh`` (the student's own definitions, :func:`fresh_definitions`), then the lent
+    reference sources."""
+    encoder = plaindata.Encoder()
+    msg = {"name": probe.name, "call": probe.call, "repeat": probe.repeat,
+           "readonly": probe.readonly, "sympy": probe.sympy, "inject": dict(probe.inject),
+           "fresh": list(fresh) if probe.call else []}
+    if probe.call:
+        msg["args"] = encoder.enc(tuple(probe.args))
+        msg["kwargs"] = encoder.enc(dict(probe.kwargs))
+    return msg, transport.encode_npz(encoder.arrays)
+
+
+def _exchange(cells: list[str], probes: list[tuple[int, Probe, list[str]]],
+              limits: sandbox.Limits, answer: _Answer) -> Any:
+    """The exchange with one runner (``run_sandboxed``'s session): strictly in turns."""
+
+    def talk(wfd: int, rfd: int) -> None:
+        start = time.monotonic()
+        end = start + limits.runner_timeout
+        step = float(limits.cell_timeout)
+        received = 0
+        decoded_budget = transport.MAX_DECODED_BYTES
+        try:
+            transport.send_frame(wfd, {"cells": cells, "step_seconds": step,
+                                       "probes": len(probes)}, b"", end)
+            reply, _ = transport.recv_frame(rfd, end, max_npz=0)
+            got = reply.get("cells") if isinstance(reply, dict) else None
+            answer.cells = [c if isinstance(c, str) else None for c in got] if isinstance(
+                got, list) else []
+            for k, probe, fresh in probes:
+                msg, npz = _wire(probe, fresh)
+                t0 = time.monotonic()
+                deadline = min(end, t0 + step + _MARGIN)
+                transport.send_frame(wfd, msg, npz, deadline)
+                left = transport.MAX_SESSION_BYTES - received
+                reply, data = transport.recv_frame(
+                    rfd, deadline, max_json=min(transport.MAX_JSON_BYTES, left),
+                    max_npz=min(transport.MAX_NPZ_BYTES, left))
+                answer.seconds[k] = time.monotonic() - t0
+                received += len(data) + 12
+                try:
+                    arrays = transport.decode_npz(data, decoded_budget)
+                    decoded_budget -= sum(a.nbytes for a in arrays.values())
+                    answer.replies[k] = (reply, arrays)
+                except transport.TransportError as exc:
+                    answer.replies[k] = f"unreadable result ({str(exc)[:200]})"
+            answer.finished = True
+        except (transport.TransportError, OSError) as exc:
+            answer.error = str(exc)[:200]
+
+    return talk
+
+
+def _run_chain(cells: list[str], probes: list[tuple[int, Probe, list[str]]], ctx: TaskContext,
+               release_files: dict[str, bytes], limits: sandbox.Limits) -> tuple[_Answer, str]:
+    """One fresh sandbox: the cells, then the chain's probes; (answers, note on the run)."""
+    answer = _Answer()
+    ws = sandbox.new_workspace()
+    try:
+        write_release_files(ws.path, release_files)
+        sandbox.seal(ws)
+        argv = [_python(), "-I", "-c", RUNNER_SOURCE_PATH.read_text(encoding="utf-8")]
+        env = sandbox.clean_env(ws, ctx.student_id, {"BPC_TRUSTED_RUNNER": "1"})
+        code, tail, timed_out = sandbox.run_sandboxed(
+            ws, argv, env, limits, limits.runner_timeout, "runner",
+            session=_exchange(cells, probes, limits, answer))
+    finally:
+        sandbox.remove_workspace(ws, kill=False)
+    return answer, _runner_note(code, tail, timed_out, answer, limits)
+
+
 def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
                 release_files: dict[str, bytes], limits: sandbox.Limits) -> TrustedResult:
-    """Execute ``cells`` in the isolated runner, probe every task and judge the outputs."""
-    import time  # noqa: PLC0415
-
+    """Execute ``cells`` in the isolated runner, probe every task and judge the answers."""
     start = time.perf_counter()
     result = TrustedResult()
     if not tasks:
         return result
-    plan: list[tuple[TaskSpec, list[Probe], list[Any]]] = []
-    encoder = plaindata.Encoder()
-    probes_json = []
+    plan: list[tuple[TaskSpec, list[int], list[Any]]] = []
+    flat: list[Probe] = []
+    fresh: list[list[str]] = []
     for spec in tasks:
         message = spec.structure(cells) if spec.structure else None
         if message:
@@ -66,50 +198,28 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
                                                      form_mistake(message))
             continue
         probes = list(spec.instances(ctx))
-        wants = [spec.reference(p) for p in probes]
-        plan.append((spec, probes, wants))
-        fresh = fresh_definitions(cells, spec.names)
-        for p in probes:
-            injected = {**_fresh_first(fresh, p.inject), **p.inject}
-            probes_json.append({"name": p.name, "call": p.call, "args": encoder.enc(tuple(p.args)),
-                                "kwargs": encoder.enc(dict(p.kwargs)), "repeat": p.repeat,
-                                "readonly": p.readonly, "sympy": p.sympy,
-                                "inject": injected if p.call else dict(p.inject)})
-    ws = sandbox.new_workspace()
-    try:
-        write_release_files(ws.path, release_files)
-        job = ws.path / ".job"
-        job.mkdir()
-        (job / "job.json").write_text(json.dumps({"cells": cells, "probes": probes_json,
-                                                  "step_seconds": limits.cell_timeout}),
-                                      encoding="utf-8")
-        np.savez(job / "inputs.npz", **encoder.arrays)
-        sandbox.seal(ws)
-        argv = [_python(), "-I", "-c", RUNNER_SOURCE_PATH.read_text(encoding="utf-8")]
-        env = sandbox.clean_env(ws, ctx.student_id, {"BPC_TRUSTED_RUNNER": "1"})
-        code, tail, timed_out = sandbox.run_sandboxed(ws, argv, env, limits,
-                                                      limits.runner_timeout, "runner")
-        with transport.OutputDir(ws.path, ".job", "out") as out:
-            result.note = _runner_note(code, tail, timed_out, out, limits)
-            try:
-                cells_out = out.load_json("cells.json")
-                if isinstance(cells_out, list):
-                    result.cell_errors = [c if isinstance(c, str) else None for c in cells_out]
-            except transport.TransportError:
-                pass
-            k = 0
-            trial_lists = []
-            for _spec, probes, wants in plan:
-                trials = []
-                for probe, want in zip(probes, wants, strict=True):
-                    trials.append(unwrap_trial(_read_trial(out, k, probe, want, result.note)))
-                    k += 1
-                trial_lists.append(trials)
+        plan.append((spec, list(range(len(flat), len(flat) + len(probes))),
+                     [spec.reference(p) for p in probes]))
+        flat += probes
+        texts = list(dict.fromkeys(fresh_definitions(cells, spec.names).values()))
+        fresh += [texts] * len(probes)
+    answers: dict[int, tuple[_Answer, str]] = {}
+    for chain in runner_chains(flat):
+        answer, note = _run_chain(cells, [(k, flat[k], fresh[k]) for k in chain], ctx,
+                                  release_files, limits)
+        if answer.cells is not None and not result.cell_errors:
+            result.cell_errors = answer.cells
+        if note and note not in result.note:
+            result.note = f"{result.note}; {note}" if result.note else note
+        for k in chain:
+            answers[k] = (answer, note)
+    if not plan and not result.cell_errors:
+        result.cell_errors = []
+    for spec, indexes, wants in plan:
+        trials = [unwrap_trial(_trial(flat[k], want, k, *answers[k]))
+                  for k, want in zip(indexes, wants, strict=True)]
         # The form rules were decided before probing (above); here only the values are judged.
-        for (spec, _probes, _wants), trials in zip(plan, trial_lists, strict=True):
-            result.verdicts[spec.grade_id] = spec.judge(trials)
-    finally:
-        sandbox.remove_workspace(ws, kill=False)
+        result.verdicts[spec.grade_id] = spec.judge(trials)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -156,39 +266,22 @@ def fresh_definitions(cells: list[str], names: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _fresh_first(fresh: dict[str, str], injected: Mapping[str, str]) -> dict[str, str]:
-    """Each distinct cell text of ``fresh`` once, keyed by a name it defines that the probe does
-    not inject itself (the runner restores every key's old binding after the probe), so that
-    the probe's own injections (the reference's functions, a cache guard around the student's
-    fresh backward) run after it and win."""
-    out: dict[str, str] = {}
-    seen: set[str] = set()
-    for name, text in fresh.items():
-        if text in seen or name in injected:
-            continue
-        seen.add(text)
-        out[name] = text
-    for name, text in fresh.items():
-        if text not in seen:  # every name of this cell is injected: the cell still runs first
-            seen.add(text)
-            out[f"_bpc_fresh_{name}"] = text
-    return out
-
-
 def _python() -> str:
     import sys  # noqa: PLC0415
 
     return sys.executable
 
 
-def _runner_note(code: int | None, tail: str, timed_out: bool, out: transport.OutputDir,
+def _runner_note(code: int | None, tail: str, timed_out: bool, answer: _Answer,
                  limits: sandbox.Limits) -> str:
-    if timed_out:
-        return f"the isolated run exceeded its time limit of {limits.runner_timeout:.0f} s"
+    if answer.finished:
+        return ""
     if tail.startswith("the workspace grew past its disk quota"):
         return tail.splitlines()[0]
-    if out.exists("done.json") and code == 0:
-        return ""
+    if timed_out and (not answer.error or "in time" in answer.error):
+        return f"the isolated run exceeded its time limit of {limits.runner_timeout:.0f} s"
+    if answer.error and "ended before it answered" not in answer.error:
+        return f"the isolated run's answers were refused: {answer.error}"
     if code is not None and code < 0:
         return f"the isolated run was killed by signal {-code} (CPU or memory limit?)"
     if "MemoryError" in tail:
@@ -196,18 +289,20 @@ def _runner_note(code: int | None, tail: str, timed_out: bool, out: transport.Ou
     return f"the student code ended the isolated run early (exit code {code})"
 
 
-def _read_trial(out: transport.OutputDir, k: int, probe: Probe, want: Any, note: str) -> Trial:
-    """One probe's result, read as hostile input (see :mod:`autograder.transport`)."""
-    if not out.exists(f"p{k}.json"):
-        return Trial(probe, want, None, note or "the call did not finish")
+def _trial(probe: Probe, want: Any, k: int, answer: _Answer, note: str) -> Trial:
+    """One probe's answer, read as hostile input (see :mod:`autograder.transport`)."""
+    reply = answer.replies.get(k)
+    if reply is None:
+        return Trial(probe, want, None, note or answer.error or "the call did not finish")
+    if isinstance(reply, str):
+        return Trial(probe, want, None, reply)
+    info, arrays = reply
     try:
-        info = out.load_json(f"p{k}.json")
         if not isinstance(info, dict):
             raise plaindata.PlainDataError("bad result record")
         if info.get("error") is not None:
             return Trial(probe, want, None, str(info["error"])[:500])
-        arrays = out.load_arrays(f"p{k}.npz")
         got = plaindata.decode(info.get("value"), arrays)
-    except (OSError, ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         return Trial(probe, want, None, f"unreadable result ({str(exc)[:200]})")
-    return Trial(probe, want, got, None)
+    return Trial(probe, want, got, None, seconds=answer.seconds.get(k))

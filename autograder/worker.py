@@ -82,16 +82,19 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
     raw = job.notebooks.get(nb_name)
     if raw is None:
         return _unreadable(nb_name, stored, f"{nb_name}.ipynb was not submitted")
-    try:
-        nb = sanitize.parse_notebook(raw)
+    try:  # parsed and restored in a child bounded in time and memory
+        nb, restored, submitted_kernel = sanitize.read_submission(raw, stored, nb_name,
+                                                                 job.assignment)
     except sanitize.SubmissionError as exc:
         return _unreadable(nb_name, stored, f"{nb_name}.ipynb: {exc}")
-    submitted_kernel = nb.metadata.get("kernelspec", {}).get("name")
-    notes += sanitize.sanitize(nb, stored, nb_name, job.assignment)
+    notes += restored
     wanted = json.loads(stored["kernelspec"]).get("name") if stored.get("kernelspec") else None
     if submitted_kernel and wanted and submitted_kernel != wanted:
         notes.append(f"the notebook asked for the kernel '{submitted_kernel}'; it was graded "
                      "with the course's Python kernel")
+    # taken before the kernel runs: nothing the kernel does reaches the isolated runner
+    code_cells = [c.source for c in nb.cells if c.cell_type == "code"
+                  and not nbg_utils.is_grade(c)]
     ws = sandbox.new_workspace()
     try:
         trusted.write_release_files(ws.path, job.release_files)
@@ -102,8 +105,6 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
     notes += info.notes
     if info.truncated:
         notes.append("some output was longer than the size limit and was truncated")
-    code_cells = [c.source for c in nb.cells if c.cell_type == "code"
-                  and not nbg_utils.is_grade(c)]
     verdicts = trusted.run_trusted(code_cells, specs, ctx, job.release_files, limits)
     if verdicts.note:
         notes.append(verdicts.note)

@@ -1,9 +1,12 @@
 """Trusted grading of ps2 (vectorizing one example): one TaskSpec per graded cell.
 
 Runs only in the trusted grader (may import backprop_ref). Every automatically graded cell has
-a task here except the timing test (it measures the student's machine), which the notebook's
-own test decides; the written answer is graded by the instructor. Shapes follow
-docs/conventions.md (one example: columns).
+a task here; the written answer is graded by the instructor. The timing test's measurement is the
+student's kernel's, which student code controls, so its trusted task asks for evidence the kernel
+cannot forge: ``backward_step_vec`` right at the timing cell's H = 256 and, timed by the grader
+from outside the sandbox (call and transfer included), faster than a third of a looped step timed
+in the grader (:func:`compare_timing`); the notebook's test must pass as well (verdict rule).
+Shapes follow docs/conventions.md (one example: columns).
 
 The forward and backward cells of Task 2.4 are judged with the reference ``activation`` and
 ``activation_grad`` injected, so a bug in those costs their own cell only. The backward cell
@@ -15,6 +18,7 @@ must compute analytic gradients (no finite differences, in it or in its helpers)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -317,6 +321,61 @@ def _step_reference(probe: Probe) -> np.ndarray:
     return fprime * (W.T @ dz_next)
 
 
+TIMING_H = 256
+"""The largest H of the notebook's timing cell (``measure([16, ..., 256])``)."""
+
+TIMING_CALLS = 10
+"""Calls per timed probe: the probe's wall time, divided by this, bounds one call from above
+with the pipe's transfer (a few ms for the 256 x 256 input) spread over the calls."""
+
+
+def _timing_instances(ctx: TaskContext) -> list[Probe]:
+    rng = np.random.default_rng(TIMING_H)  # the timing cell's own inputs (time_step)
+    args = (rng.normal(size=(TIMING_H, TIMING_H)), rng.normal(size=(TIMING_H, 1)),
+            rng.uniform(0, 1, (TIMING_H, 1)))
+    return [Probe("backward_step_vec", args=args, repeat=TIMING_CALLS,
+                  label=f"H = {TIMING_H}, run {i + 1}") for i in range(3)]
+
+
+def _timing_reference(probe: Probe) -> dict[str, Any]:
+    """The step, and the wall time of a looped step on the same inputs, timed here."""
+    W, dz_next, fprime = probe.args
+    start = time.perf_counter()
+    looped = np.array([[fprime[j, 0] * sum(W[h, j] * dz_next[h, 0] for h in range(W.shape[0]))]
+                       for j in range(W.shape[1])])
+    return {"step": looped, "loop_seconds": time.perf_counter() - start}
+
+
+def compare_timing(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
+    """Task 2.5b's timing point from evidence outside the kernel: the vectorized step is right at
+    H = 256 and its best probe of ``TIMING_CALLS`` calls, timed by the grader, is under a third of
+    the best looped step per call."""
+    points = float(spec.points)
+    for trial in trials:
+        if trial.error is not None:
+            return Verdict(0.0, points, f"backward_step_vec at H = {TIMING_H}: {trial.error}")
+        got = np.asarray(trial.got, dtype=float) if trial.got is not None else None
+        want = trial.want["step"]
+        if got is None or got.shape != want.shape:
+            return Verdict(0.0, points, f"backward_step_vec at H = {TIMING_H} returned shape "
+                           f"{None if got is None else got.shape}, expected {want.shape}")
+        err = rel_error(got, want)
+        if not err <= spec.tol:
+            return Verdict(0.0, points, f"backward_step_vec at H = {TIMING_H} is wrong "
+                           f"(relative error {err:.2g})", error_measure=err)
+    measured = [t.seconds for t in trials if t.seconds is not None]
+    if not measured:
+        return Verdict(0.0, points, "the grader could not time backward_step_vec")
+    vec = min(measured) / TIMING_CALLS
+    loops = min(t.want["loop_seconds"] for t in trials)
+    text = (f"backward_step_vec at H = {TIMING_H}: {vec * 1e3:.1f} ms per call timed by the "
+            f"grader (transfer included), a looped step {loops * 1e3:.0f} ms")
+    if 3 * vec < loops:
+        return Verdict(points, points, text)
+    return Verdict(0.0, points, text + ": not a third of it; check that backward_step_vec has "
+                   "no Python loops")
+
+
 def _ops_symbols() -> tuple[sympy.Symbol, sympy.Symbol]:
     return sympy.symbols("M H", positive=True, integer=True)
 
@@ -433,6 +492,15 @@ TASKS = [
         tol=1e-10,
         compare=mutant_compare(lambda p, bug: step_mutant(*p.args, bug), STEP_BUGS),
         structure=all_of(_analytic("backward_step_loops"), _analytic("backward_step_vec")),
+    ),
+    TaskSpec(
+        "t2_5_tests_timing",
+        1,
+        ("backward_step_vec",),
+        _timing_instances,
+        _timing_reference,
+        tol=1e-10,
+        compare=compare_timing,
     ),
 ]
 """Every autograded cell of ps2 whose verdict the trusted grader decides."""

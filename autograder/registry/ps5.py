@@ -3,14 +3,15 @@
 Runs only in the trusted grader (may import backprop_ref). Not listed here, so decided by
 nbgrader: the manually graded written answers (5.6, 5.13).
 
-No cascades. A task that builds on earlier ones is probed through the notebook's locked
-``with_given(given, name, *args)``: the model solutions of the earlier tasks (the source texts
-below, kept equal to ``course/ps5/ps5.py`` by ``tests/course/test_ps5.py``) stand in for the
-student's during that call, so each task is judged on its own code only. Probes run in the
-order of ``TASKS`` in one namespace, so a model solution is only ever passed after every task
-of its own answer cell has been probed (a submission that kept it would gain nothing). The
-engine's backward pass is judged on graphs built from plain data whose local derivatives are
-given (``run_backward``), the layers' backward passes on caches the grader builds.
+No cascades. A task that builds on earlier ones is probed with the model solutions of the
+earlier tasks lent to the runner (``Probe(inject=...)``; the source texts below, kept equal to
+``course/ps5/ps5.py`` by ``tests/course/test_ps5.py``): they stand in for the student's during
+that call, so each task is judged on its own code only. The runner receives a probe's sources
+only when that probe runs, and probes lent sources that are not a superset of the earlier ones
+run in separate sandboxes (``autograder.trusted.runner_chains``), so a submission that kept a
+model solution gains nothing. The engine's backward pass is judged on graphs built from plain
+data whose local derivatives are given (``run_backward``), the layers' backward passes on caches
+the grader builds.
 
 References come from ``backprop_ref``: ``engine`` (Part A), ``batched`` and ``layer_nets``
 (Part B), ``train`` (Part C). Mistakes named here (``coursekit.diagnose.MISTAKES`` ids):
@@ -284,7 +285,7 @@ SOLUTIONS = {
     "t5_10_answer": MOMENTUM_SOLUTION,
     "t5_11_answer": TRAIN_SOLUTION,
 }
-"""Answer cell -> the model solution without markers (what ``with_given`` injects)."""
+"""Answer cell -> the model solution without markers (what the probes lend the runner)."""
 
 ENGINE = {"t5_1_answer": ENGINE_SOLUTION}
 ENGINE_AND_BACKWARD = {**ENGINE, "t5_2_answer": BACKWARD_SOLUTION}
@@ -296,12 +297,12 @@ def _given(given: Mapping[str, str], name: str, args: Sequence[Any], label: str,
            readonly: bool = False) -> Probe:
     """A probe of ``name(*args)`` with the model solutions ``given`` standing in for earlier
     tasks."""
-    return Probe("with_given", args=(dict(given), name, *args), label=label, readonly=readonly)
+    return Probe(name, args=tuple(args), label=label, readonly=readonly, inject=dict(given))
 
 
 def _args(probe: Probe) -> tuple:
-    """The arguments of the function a probe is about (without ``with_given``'s own)."""
-    return tuple(probe.args[2:]) if probe.name == "with_given" else tuple(probe.args)
+    """The arguments of the function a probe is about."""
+    return tuple(probe.args)
 
 
 # ------------------------------------------------------------------ Part A: the engine

@@ -40,22 +40,6 @@ from coursekit.digits import digits_split
 ME = seeds.student_id(STUDENT_ID)
 print(f"Working as student id {ME!r}.")
 
-
-def with_given(given: dict, name: str, *args):  # noqa: ANN201
-    """Call your function `name(*args)` with the functions defined by the source texts in `given`
-    standing in for yours, then restore yours. The grader uses it so that a mistake in one task
-    is not charged again in the later tasks that build on it."""
-    namespace = globals()
-    saved = dict(namespace)
-    try:
-        for source in given.values():
-            exec(source, namespace)  # noqa: S102
-        return namespace[name](*args)
-    finally:
-        for key in [k for k in namespace if k not in saved]:
-            del namespace[key]
-        namespace.update(saved)
-
 # %% [markdown]
 # ## Part A — a scalar reverse-mode engine
 #

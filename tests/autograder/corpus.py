@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tests.autograder.corpus_channels import CARRY, NPZ_BOMB, PIPES, SOLUTION
+from tests.autograder.runner_attacks import RUNNER_ATTACKS
+
 
 @dataclass(frozen=True)
 class Expect:
@@ -79,35 +82,45 @@ ATTACKS: dict[str, tuple[str, str]] = {
     "k_run_cell": ("kernel", "ip = get_ipython()\n_orig = ip.run_cell\n"
                              "def _fake(raw_cell, *a, **k):\n    return _orig('pass', *a, **k)\n"
                              "ip.run_cell = _fake\n"),
-    # 4. transport: outputs of the isolated runner replaced behind the runner's back
-    "t_fifo": ("transport", "import os, threading, time\n"
-               "def _swap():\n    while not os.path.exists('.job/out/done.json'):\n"
-               "        time.sleep(0.005)\n    for n in os.listdir('.job/out'):\n"
-               "        p = '.job/out/' + n\n        os.unlink(p)\n        os.mkfifo(p)\n"
-               "if os.path.isdir('.job'):\n    threading.Thread(target=_swap).start()\n"),
-    "t_symlink": ("transport", "import os, threading, time\n"
-                  f"TARGETS = ['/etc/shadow', '{'{'}SECRET_FILE{'}'}']\n"
-                  "def _swap():\n    while not os.path.exists('.job/out/done.json'):\n"
-                  "        time.sleep(0.005)\n    for i, n in enumerate(sorted(os.listdir("
-                  "'.job/out'))):\n        p = '.job/out/' + n\n        os.unlink(p)\n"
-                  "        os.symlink(TARGETS[i % 2], p)\n"
-                  "if os.path.isdir('.job'):\n    threading.Thread(target=_swap).start()\n"),
-    "t_npz_bomb": ("transport", "import os, threading, time, zipfile, json\n"
-                   "def _swap():\n    while not os.path.exists('.job/out/done.json'):\n"
-                   "        time.sleep(0.005)\n    for n in os.listdir('.job/out'):\n"
-                   "        if n.endswith('.npz'):\n"
-                   "            with zipfile.ZipFile('.job/out/' + n, 'w', "
-                   "zipfile.ZIP_DEFLATED) as z:\n"
-                   "                hdr = \"{'descr': '<f8', 'fortran_order': False, "
-                   "'shape': (67108864,), }\"\n"
-                   "                z.writestr('a0.npy', b'\\x93NUMPY\\x01\\x00' + "
-                   "bytes([118, 0]) + hdr.ljust(117).encode() + b'\\n' + bytes(1 << 28))\n"
-                   "        elif n.endswith('.json') and n != 'done.json':\n"
-                   "            open('.job/out/' + n, 'w').write('[' * 200000)\n"
-                   "if os.path.isdir('.job'):\n    threading.Thread(target=_swap).start()\n"),
+    # 2. hidden tests seen in the kernel, carried out of it (an earlier display that feedback
+    # shows, the runner through every channel a later sandbox might share, the cell sources)
+    "k_exfil_display": ("kernel", "from IPython.display import display\n"
+                        "_h = display('placeholder', display_id='bpc-exfil')\n"
+                        "def _exfil(info):\n    if 'HIDDEN' in (info.raw_cell or ''):\n"
+                        "        _hex = info.raw_cell.encode().hex()\n"
+                        "        _h.update(_hex)\n"
+                        "        display(_hex, display_id='bpc-exfil')\n"
+                        "get_ipython().events.register('pre_run_cell', _exfil)\n"),
+    "k_carry_to_runner": ("kernel", CARRY),
+    "k_set_next_input": ("kernel", "ip = get_ipython()\n"
+                         f"ip.set_next_input({SOLUTION!r}, replace=True)\n"
+                         "ip.payload_manager.write_payload({'source': 'set_next_input', "
+                         f"'text': {SOLUTION!r}, 'replace': True}})\n"),
+    # 4. transport: the runner's answers forged over its pipe (oversized, deep, a bomb, a drip),
+    # and the old protocol's output files replaced by FIFOs and symlinks
+    "t_frame_huge": ("transport", PIPES + "for fd in _out_pipes():\n"
+                     "    os.write(fd, b'bpc1' + struct.pack('>II', 2**31, 2**31))\n"
+                     "    time.sleep(30)\n"),
+    "t_frame_deep": ("transport", PIPES + "for fd in _out_pipes():\n"
+                     "    body = b'[' * 500000\n"
+                     "    os.write(fd, b'bpc1' + struct.pack('>II', len(body), 0) + body)\n"),
+    "t_frame_npz_bomb": ("transport", NPZ_BOMB),
+    "t_frame_drip": ("transport", PIPES + "def _drip(fd):\n"
+                     "    for byte in b'bpc1' + struct.pack('>II', 10, 0) + b'[' * 10:\n"
+                     "        os.write(fd, bytes([byte]))\n        time.sleep(1)\n"
+                     "for fd in _out_pipes():\n"
+                     "    threading.Thread(target=_drip, args=(fd,), daemon=True).start()\n"),
+    "t_planted_files": ("transport", "import os\nos.makedirs('.job/out', exist_ok=True)\n"
+                        "for n in ('cells.json', 'p0.json', 'p1.npz', 'done.json'):\n"
+                        "    try:\n        os.mkfifo('.job/out/' + n)\n"
+                        "    except OSError:\n        pass\n"
+                        "for n, t in (('p2.json', '/etc/shadow'), "
+                        "('p3.json', '{SECRET_FILE}')):\n"
+                        "    try:\n        os.symlink(t, '.job/out/' + n)\n"
+                        "    except OSError:\n        pass\n"),
     "t_display_update": ("transport", "from IPython.display import display\n"
                          "h = display('small', display_id=True)\n"
-                         "h.update('y' * (30 * 1024**2))\n"),
+                         "h.update('y' * (120 * 1024**2))\n"),
     # 5. the sandbox boundary
     "s_host_socket": ("sandbox", _LEAK + "import socket\n"
                       "for addr in ['" + HOST_SOCKET + "', '\\0bpc-host-abstract']:\n"
@@ -182,8 +195,11 @@ ATTACKS: dict[str, tuple[str, str]] = {
                       f"display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" "
                       f"onload=\"{XSS}4()\"></svg>'))\n"),
 }
-"""Attack kind -> (category, code inserted before the first test cell of a WRONG answer).
-Placeholders: {SECRET_FILE}, {GRADEBOOK}, {PORT} (filled by the test)."""
+"""Attack kind -> (category, code inserted before the first test cell of a WRONG answer); the
+runner attacks of ``runner_attacks.py`` join as category "runner". Placeholders:
+{SECRET_FILE}, {GRADEBOOK}, {PORT} (filled by the test)."""
+ATTACKS.update({kind: ("runner", code.replace("{TARGETS}", repr(["two_layer_grad", "answer"])))
+                for kind, code in RUNNER_ATTACKS.items()})
 
 MARKDOWN_ATTACKS: dict[str, str] = {
     "f_markdown_script": f"<script>{XSS}5()</script> <img src=x onerror=\"{XSS}6()\">",
@@ -195,4 +211,8 @@ MARKDOWN_ATTACKS: dict[str, str] = {
 }
 """Attack kind -> a markdown cell appended to a WRONG answer (feedback category)."""
 
-ATTACK_CATEGORIES = sorted({c for c, _ in ATTACKS.values()} | {"feedback"})
+BOUNDS_ATTACKS = ("t_markdown_flood", "t_deep_json", "t_big_attachments", "t_zip_bomb")
+"""Whole submissions that make the trusted side work (built by ``test_attacks.py``): 2900 markdown
+cells, JSON nested 100,000 deep, 18 MB of image attachments, a 1 MB zip of 50 x 20 MB members."""
+
+ATTACK_CATEGORIES = sorted({c for c, _ in ATTACKS.values()} | {"feedback", "bounds"})

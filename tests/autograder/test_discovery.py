@@ -126,3 +126,37 @@ def test_roster_errors(tmp_path):
     roster.write_text("id,canvas_id\nalice,1\n")
     with pytest.raises(CourseError, match="has no student_id column"):
         load_roster(roster)
+
+
+def _bomb(members: int, size: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for i in range(members):
+            zf.writestr(f"extra{i}.ipynb", bytes(size))
+        zf.writestr("backprop.ipynb", nb("mine"))
+    return buf.getvalue()
+
+
+def test_a_zip_of_many_large_notebooks_reads_only_the_one_graded(tmp_path):
+    """50 members of 20 MB each in a 1 MB zip: only the assignment's notebook is read."""
+    import tracemalloc  # noqa: PLC0415
+
+    data = _bomb(50, 20 * 1024**2 - 1)
+    assert len(data) < 1.5 * 1024**2
+    (tmp_path / "bob.zip").write_bytes(data)
+    folder = tmp_path / "loose" / "carol" / A
+    folder.mkdir(parents=True)
+    for i in range(5):
+        (folder / f"extra{i}.ipynb").write_bytes(bytes(20 * 1024**2 - 1))
+    (folder / "backprop.ipynb").write_bytes(nb("mine"))
+    tracemalloc.start()
+    try:
+        subs, _ = found(tmp_path)
+        loose, _ = found(tmp_path / "loose")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 1024**2, peak
+    for sub in (subs["bob"], loose["carol"]):
+        assert json.loads(sub.notebooks["backprop"])["metadata"]["note"] == "mine"
+        assert "ignored notebooks that are not part of the assignment" in " ".join(sub.notes)

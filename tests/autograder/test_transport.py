@@ -1,9 +1,11 @@
-"""Reading sandbox outputs as hostile input, and bounded trusted steps."""
+"""Reading the isolated runner's answers as hostile input, and bounded trusted steps."""
 
 from __future__ import annotations
 
 import io
 import os
+import struct
+import threading
 import time
 import zipfile
 
@@ -13,47 +15,89 @@ import pytest
 from autograder import bounded, transport
 
 
-def _out(tmp_path):
-    out = tmp_path / ".job" / "out"
-    out.mkdir(parents=True)
-    return out
+def _frame(data: bytes, npz: bytes = b"", magic: bytes = transport.MAGIC) -> bytes:
+    return struct.pack(">4sII", magic, len(data), len(npz)) + data + npz
 
 
-def test_fifo_symlink_and_folder_are_refused_without_blocking(tmp_path):
-    out = _out(tmp_path)
-    secret = tmp_path / "secret"
-    secret.write_text("top secret")
-    os.mkfifo(out / "p0.json")
-    os.symlink(secret, out / "p1.json")
-    (out / "p2.json").mkdir()
-    start = time.monotonic()
-    with transport.OutputDir(tmp_path, ".job", "out") as d:
-        for name in ("p0.json", "p1.json", "p2.json"):
-            assert not d.exists(name)
-            with pytest.raises(transport.TransportError):
-                d.load_json(name)
-    assert time.monotonic() - start < 2
+def test_a_frame_round_trips():
+    r, w = os.pipe()
+    try:
+        transport.send_frame(w, {"x": [1, 2]}, b"abc", time.monotonic() + 5)
+        assert transport.recv_frame(r, time.monotonic() + 5) == ({"x": [1, 2]}, b"abc")
+    finally:
+        os.close(r)
+        os.close(w)
 
 
-def test_symlinked_folder_is_not_followed(tmp_path):
-    real = tmp_path / "elsewhere"
-    real.mkdir()
-    (real / "cells.json").write_text("[]")
-    (tmp_path / ".job").mkdir()
-    os.symlink(real, tmp_path / ".job" / "out")
-    with transport.OutputDir(tmp_path, ".job", "out") as d:
-        assert d.fd is None and not d.exists("cells.json")
+def test_a_silent_or_dripping_runner_does_not_block_the_grader():
+    r, w = os.pipe()
+    stop = threading.Event()
+
+    def drip() -> None:
+        for byte in _frame(b"[1]" * 1000):
+            if stop.wait(0.2):
+                return
+            os.write(w, bytes([byte]))
+
+    try:
+        start = time.monotonic()
+        with pytest.raises(transport.TransportError, match="in time"):
+            transport.recv_frame(r, time.monotonic() + 1)  # nothing at all
+        threading.Thread(target=drip, daemon=True).start()
+        with pytest.raises(transport.TransportError, match="in time"):
+            transport.recv_frame(r, time.monotonic() + 1)  # one byte every 0.2 s
+        assert time.monotonic() - start < 4
+    finally:
+        stop.set()
+        os.close(r)
+        os.close(w)
 
 
-def test_sizes_are_capped_before_decoding(tmp_path):
-    out = _out(tmp_path)
-    (out / "big.json").write_text("[" + "1," * 1000 + "1]")
-    (out / "deep.json").write_text("[" * 100_000)
-    with transport.OutputDir(tmp_path, ".job", "out") as d:
-        with pytest.raises(transport.TransportError, match="larger"):
-            d.load_json("big.json", limit=100)
-        with pytest.raises(transport.TransportError):
-            d.load_json("deep.json")
+def test_lengths_are_checked_before_the_body_is_read():
+    r, w = os.pipe()
+    try:
+        os.write(w, struct.pack(">4sII", transport.MAGIC, 2**31, 0))
+        start = time.monotonic()
+        with pytest.raises(transport.TransportError, match="larger than the limit"):
+            transport.recv_frame(r, time.monotonic() + 30)
+        assert time.monotonic() - start < 1
+        os.write(w, _frame(b"[1]", magic=b"evil"))
+        with pytest.raises(transport.TransportError, match="not a frame"):
+            transport.recv_frame(r, time.monotonic() + 5)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_deep_or_invalid_json_is_a_reason_not_a_crash():
+    for body in (b"[" * 200_000, b"\xff\xfe", b"{"):
+        r, w = os.pipe()
+        try:
+            writer = threading.Thread(target=os.write, args=(w, _frame(body)), daemon=True)
+            writer.start()
+            with pytest.raises(transport.TransportError, match="not valid JSON"):
+                transport.recv_frame(r, time.monotonic() + 5)
+            writer.join()
+        finally:
+            os.close(r)
+            os.close(w)
+
+
+def test_a_runner_that_stops_reading_does_not_block_the_grader():
+    r, w = os.pipe()
+    try:
+        start = time.monotonic()
+        with pytest.raises(transport.TransportError, match="in time"):
+            transport.send_frame(w, {}, bytes(4 * 1024**2), time.monotonic() + 1)
+        os.close(r)
+        r = -1
+        with pytest.raises(transport.TransportError, match="stopped reading"):
+            transport.send_frame(w, {}, bytes(10), time.monotonic() + 1)
+        assert time.monotonic() - start < 4
+    finally:
+        if r >= 0:
+            os.close(r)
+        os.close(w)
 
 
 def _npz(members: dict[str, bytes]) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import nbformat
@@ -106,6 +107,31 @@ def test_parse_notebook_rejects_garbage_readably():
         {"cell_type": "weird", "source": 5}, "junk"]}).encode())
     assert [c.cell_type for c in nb.cells] == ["code", "raw"]
     assert nb.cells[0].source == "a = 1" and "nbgrader" not in nb.cells[0].metadata
+    # an attachment referenced but not kept (never attached, over the budget) renders blank
+    nb = sanitize.parse_notebook(json.dumps({"cells": [
+        {"cell_type": "markdown", "source": "![a](attachment:gone.png) ![b](attachment:big.png)",
+         "metadata": {}, "attachments": {"big.png": {"image/png": "A" * (9 * 1024**2)}}}]}
+    ).encode())
+    assert set(nb.cells[0].attachments) == {"gone.png", "big.png"}
+    assert all(len(a["image/png"]) < 200 for a in nb.cells[0].attachments.values())
+
+
+def test_reading_a_submission_is_bounded_in_time_and_depth(released):
+    stored = load_stored(released.db_url, released.course_id, ASSIGNMENT)["backprop"]
+    rel = nbformat.read(released.release_dir(ASSIGNMENT) / "backprop.ipynb", as_version=4)
+    nb, notes, kernel = sanitize.read_submission(nbformat.writes(rel).encode(), stored,
+                                                 "backprop", ASSIGNMENT)
+    assert len(nb.cells) == len(rel.cells) and notes == [] and kernel == "python3"
+    deep = b'{"cells": [], "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(sanitize.SubmissionError, match="nested too deeply"):
+        sanitize.read_submission(deep, stored, "backprop", ASSIGNMENT)
+    flood = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("*x* " * 1500)
+                                            for _ in range(2900)])
+    start = time.monotonic()
+    with pytest.raises(sanitize.SubmissionError, match="within the grader's limits"):
+        sanitize.read_submission(nbformat.writes(flood).encode(), stored, "backprop",
+                                 ASSIGNMENT, seconds=0.05)
+    assert time.monotonic() - start < 5
 
 
 def test_sanitize_restores_cells(released):

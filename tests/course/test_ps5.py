@@ -17,6 +17,7 @@ from course_helpers import REPO, STUDENT, load_build, make_course_copy
 
 from autograder import synthetic, tasks
 from autograder.tasks import Probe, Trial
+from autograder.trusted import runner_chains
 
 TASK_FILE = REPO / "autograder" / "registry" / "ps5.py"
 
@@ -79,11 +80,17 @@ def _verdicts(ns: dict[str, Any], student: str = STUDENT) -> dict[str, Any]:
         trials = []
         for probe in spec.instances(ctx):
             want = spec.reference(probe)
+            target, saved = ns[probe.name], dict(ns)
             try:
-                got = ns[probe.name](*copy.deepcopy(probe.args), **dict(probe.kwargs))
+                for source in probe.inject.values():  # as the runner lends them
+                    exec(source, ns)  # noqa: S102
+                got = target(*copy.deepcopy(probe.args), **dict(probe.kwargs))
                 trials.append(Trial(probe, want, got, None))
             except Exception as exc:  # noqa: BLE001 - a failing call is a trial with an error
                 trials.append(Trial(probe, want, None, f"{type(exc).__name__}: {exc}"))
+            finally:
+                ns.clear()
+                ns.update(saved)
         out[spec.grade_id] = spec.judge(trials)
     return out
 
@@ -116,7 +123,7 @@ def _backward_trials(module: Any, fn: Any) -> list[Trial]:
     """Trials of the reset task's probes answered by ``fn(spec, calls)``."""
     ctx = tasks.make_context("backprop-course", "ps5", STUDENT)
     spec = next(s for s in module.TASKS if s.grade_id == "t5_2_tests_reset")
-    return [Trial(p, spec.reference(p), fn(*p.args[2:]), None) for p in spec.instances(ctx)]
+    return [Trial(p, spec.reference(p), fn(*p.args), None) for p in spec.instances(ctx)]
 
 
 def test_a_backward_that_does_nothing_earns_no_engine_point(module: Any) -> None:
@@ -132,7 +139,7 @@ def test_a_backward_that_does_nothing_earns_no_engine_point(module: Any) -> None
 
 def test_order_comparison_names_the_node_visited_too_early(module: Any) -> None:
     spec = next(s for s in module.TASKS if s.grade_id == "t5_2_tests_order")
-    probe = Probe("with_given", args=({}, "run_backward", module.DIAMOND, 1), label="DIAMOND")
+    probe = Probe("run_backward", args=(module.DIAMOND, 1), label="DIAMOND")
     good = {"order": ["r", "w", "v", "u"], "grads": {}}
     early = {"order": ["r", "w", "u", "v"], "grads": {}}
     assert spec.judge([Trial(probe, None, good, None)]).score == 1
@@ -149,18 +156,21 @@ def test_the_reference_reaches_the_stated_digits_accuracy(module: Any) -> None:
     assert result["losses"].shape == (15 * (1437 // 32),)
 
 
-def test_a_model_solution_reaches_the_runner_only_after_its_own_task_was_probed(
-        module: Any) -> None:
-    """The runner's namespace lives through all probes, in TASKS order: a model solution that
-    ``with_given`` receives could be kept by a submission, so it must never be passed before
-    every task of its own answer cell has been probed."""
+def test_no_probe_can_keep_a_model_solution_for_a_task_it_is_not_lent_to(module: Any) -> None:
+    """Probes lent model solutions run in chains of growing lent sources (one sandbox each), and
+    no probe is lent the model solution of the answer cell it is about."""
     ctx = tasks.make_context("backprop-course", "ps5", STUDENT)
-    probed: set[str] = set()
+    flat, owner = [], []
     for spec in module.TASKS:
         for probe in spec.instances(ctx):
-            if probe.name == "with_given":
-                for answer in probe.args[0]:
-                    own = [s.grade_id for s in module.TASKS
-                           if s.grade_id.startswith(answer.replace("_answer", "_tests"))]
-                    assert own and set(own) <= probed, (spec.grade_id, answer)
-        probed.add(spec.grade_id)
+            flat.append(probe)
+            owner.append(spec.grade_id)
+            for answer in probe.inject:
+                assert not spec.grade_id.startswith(answer.replace("_answer", "_tests")), (
+                    spec.grade_id, answer)
+    chains = runner_chains(flat)
+    assert sorted(k for c in chains for k in c) == list(range(len(flat)))
+    for chain in chains:
+        for before, after in zip(chain, chain[1:], strict=False):
+            assert set(flat[before].inject.items()) <= set(flat[after].inject.items())
+    assert any(p.inject for p in flat) and 1 < len(chains) <= 3

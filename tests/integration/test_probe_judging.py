@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder import plaindata
 from autograder.registry import ps2, ps3
 from autograder.registry.common import cache_guard, value_mutant_compare
 from autograder.tasks import Probe, TaskSpec, Trial, side_effect_verdict
-from autograder.trusted import _fresh_first, fresh_definitions
+from autograder.trusted import RUNNER_SOURCE_PATH, _wire, fresh_definitions
 from backprop_ref import batched
 from coursekit import check
 
@@ -44,11 +45,31 @@ def test_fresh_definitions_rerun_defs_and_plain_state_only() -> None:
     assert fresh_definitions(["%timeit f()\ndef grads_loop(X):\n    pass"], ("grads_loop",)) == {}
 
 
-def test_fresh_cells_run_before_the_probes_own_injections() -> None:
-    fresh = {"mlp_forward": "A", "mlp_backward": "A", "mlp_grads": "B", "batch_backward": "C"}
-    out = _fresh_first(fresh, {"mlp_backward": "guard", "batch_backward": "ref"})
-    assert list(out.values()) == ["A", "B", "C"]
-    assert "mlp_backward" not in out and "batch_backward" not in out
+def _runner_functions() -> dict:
+    """The runner's functions without its ``main()`` (which would wait on a pipe)."""
+    source = RUNNER_SOURCE_PATH.read_text(encoding="utf-8")
+    assert source.rstrip().endswith("main()")
+    ns: dict = {"__name__": "bpc_runner_under_test"}
+    exec(compile(source.rstrip()[: -len("main()")], "_runner.py", "exec"), ns)  # noqa: S102
+    return ns
+
+
+def test_fresh_definitions_run_before_the_lent_sources_and_vanish_after() -> None:
+    runner = _runner_functions()
+    cell = "_ACC = []\n\ndef grads(x):\n    _ACC.append(x)\n    return helper(len(_ACC))\n"
+    ns: dict = {"__builtins__": __builtins__}
+    exec(cell + "\ndef helper(n):\n    return -n\n", ns)  # noqa: S102 - the test's own text
+    ns["_ACC"].extend([0, 0, 0])  # other cells filled the accumulator
+    fresh = list(dict.fromkeys(fresh_definitions([cell], ("grads",)).values()))
+    probe, npz = _wire(Probe("grads", args=(1.0,), repeat=2, inject={"helper": "def helper(n):"
+                                                                     "\n    return 10 * n\n"}),
+                       fresh)
+    assert probe["fresh"] == fresh and _wire(Probe("grads", call=False), fresh)[0]["fresh"] == []
+    record, _ = runner["_probe"](probe, npz, ns, np, 5.0)
+    assert record["error"] is None, record
+    # a fresh _ACC (1 and then 2 entries), and the lent helper, not the student's, was called
+    assert plaindata.decode(record["value"], {})["calls"] == [10, 20]
+    assert len(ns["_ACC"]) == 3 and ns["helper"](1) == -1  # the namespace is as it was
 
 
 def _trial(got: object, want: object, later: tuple = (), error: str | None = None) -> Trial:
