@@ -27,7 +27,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from autograder import sandbox
+from autograder import sandbox, stages
 
 
 @dataclass
@@ -41,6 +41,7 @@ class ExecInfo:
     truncated: set[int] = field(default_factory=set)
     status: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 class _LimitedClient(NotebookClient):
@@ -110,7 +111,7 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
     faults."""
     info = ExecInfo()
     start = time.monotonic()
-    state = {"cell": None, "cell_start": start, "done": False, "killed": ""}
+    state: dict[str, Any] = {"cell": None, "cell_start": start, "done": False, "killed": ""}
 
     def on_start(cell: Any, cell_index: int, **_: Any) -> None:
         state["cell"], state["cell_start"] = cell_index, time.monotonic()
@@ -123,6 +124,8 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
         state["cell"] = None
 
     def on_nb_start(**_: Any) -> None:
+        state["started"] = time.monotonic()
+        stages.add(info.stages, stages.KERNEL_START, state["started"] - start)
         proc = getattr(km.provisioner, "process", None)
         if proc is not None:
             sandboxes.append(proc)
@@ -130,6 +133,7 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
     def on_complete(**_: Any) -> None:
         # the kernel is not needed any more: end it now instead of a polite shutdown
         state["done"] = True
+        state["ended"] = time.monotonic()
         _end(sandboxes, ws)
 
     def watchdog() -> None:
@@ -183,7 +187,14 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
         info.notes.append(state["killed"] or f"the kernel failed: {str(exc)[:200]}")
     finally:
         state["done"] = True
+        state.setdefault("ended", time.monotonic())
         _end(sandboxes, ws)
+    stop = time.monotonic()
+    if "started" in state:
+        stages.add(info.stages, stages.EXECUTION, state["ended"] - state["started"])
+    else:  # the kernel never became ready
+        stages.add(info.stages, stages.KERNEL_START, state["ended"] - start)
+    stages.add(info.stages, stages.KERNEL_END, stop - state["ended"])
     for idx in sorted(info.timed_out):
         if idx != info.died_in:
             info.notes.append(f"cell {idx + 1} was interrupted after the time limit of "

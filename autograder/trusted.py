@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import plaindata, sandbox, transport
+from autograder import plaindata, sandbox, stages, transport
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwrap_trial
 from coursekit.diagnose import form_mistake
 
@@ -31,6 +31,7 @@ class TrustedResult:
     note: str = ""
     cell_errors: list[str | None] = field(default_factory=list)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def write_release_files(ws_path: Path, files: dict[str, bytes]) -> None:
@@ -71,6 +72,8 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
                                 "kwargs": encoder.enc(dict(p.kwargs)), "repeat": p.repeat,
                                 "readonly": p.readonly, "sympy": p.sympy,
                                 "inject": dict(p.inject)})
+    prepared = time.perf_counter()
+    stages.add(result.stages, stages.TRUSTED_PREP, prepared - start)
     ws = sandbox.new_workspace()
     try:
         write_release_files(ws.path, release_files)
@@ -83,8 +86,12 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         sandbox.seal(ws)
         argv = [_python(), "-I", "-c", RUNNER_SOURCE_PATH.read_text(encoding="utf-8")]
         env = sandbox.clean_env(ws, ctx.student_id, {"BPC_TRUSTED_RUNNER": "1"})
+        ran = time.perf_counter()
+        stages.add(result.stages, stages.SANDBOX, ran - prepared)
         code, tail, timed_out = sandbox.run_sandboxed(ws, argv, env, limits,
                                                       limits.runner_timeout, "runner")
+        judged = time.perf_counter()
+        stages.add(result.stages, stages.TRUSTED_RUN, judged - ran)
         with transport.OutputDir(ws.path, ".job", "out") as out:
             result.note = _runner_note(code, tail, timed_out, out, limits)
             try:
@@ -104,8 +111,11 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         # The form rules were decided before probing (above); here only the values are judged.
         for (spec, _probes, _wants), trials in zip(plan, trial_lists, strict=True):
             result.verdicts[spec.grade_id] = spec.judge(trials)
+        stages.add(result.stages, stages.JUDGING, time.perf_counter() - judged)
     finally:
+        cleaned = time.perf_counter()
         sandbox.remove_workspace(ws, kill=False)
+        stages.add(result.stages, stages.KERNEL_END, time.perf_counter() - cleaned)
     result.seconds = time.perf_counter() - start
     return result
 
