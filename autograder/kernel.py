@@ -27,7 +27,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from autograder import sandbox, stages
+from autograder import forkserver, sandbox, stages
 
 
 @dataclass
@@ -82,6 +82,27 @@ def _content_bytes(content: Any) -> int:
         return 1 << 40
 
 
+class _SandboxKernelManager(AsyncKernelManager):
+    """Starts the kernel from the worker's fork server when it can (see
+    :mod:`autograder.forkserver`), else by executing the kernel spec's command."""
+
+    sandbox_launch: Any = None
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        if self.sandbox_launch is not None:
+            try:
+                proc = self.sandbox_launch()
+            except forkserver.ForkServerError:
+                proc = None
+            if proc is not None:
+                prov = self.provisioner
+                prov.process, prov.pid, prov.pgid = proc, proc.pid, proc.pid
+                prov.cwd = kw.get("cwd")
+                self._reconcile_connection_info(prov.connection_info)
+                return
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+
+
 def _kernel_manager(ws: sandbox.Workspace, student_id: str,
                     limits: sandbox.Limits) -> AsyncKernelManager:
     env = sandbox.clean_env(ws, student_id)
@@ -90,7 +111,7 @@ def _kernel_manager(ws: sandbox.Workspace, student_id: str,
     program = [sys.executable, "-I", "-c", boot, "-f", "{connection_file}",
                "--HistoryManager.enabled=False", "--IPKernelApp.parent_handle=0"]
     cfg = sandbox.launcher_config(ws, program, env, limits, "kernel")
-    km = AsyncKernelManager(kernel_name="bpc-sandbox")
+    km = _SandboxKernelManager(kernel_name="bpc-sandbox")
     km._kernel_spec = KernelSpec(argv=[*sandbox.launch_argv(cfg, ws, limits),
                                        "{connection_file}"],
                                  display_name="sandbox", language="python", env={},
@@ -103,6 +124,9 @@ def _kernel_manager(ws: sandbox.Workspace, student_id: str,
     # Unix sockets in the workspace: the kernel needs no network (see _launch.py)
     km.transport = "ipc"
     km.ip = str(ws.path / "k")
+    if forkserver.usable(limits):
+        km.sandbox_launch = lambda: forkserver.launch(
+            ws, cfg, limits, cfg.parent / "kernel.log", conn=km.connection_file)
     return km
 
 
@@ -206,7 +230,10 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
 def _end(sandboxes: list[Any], ws: sandbox.Workspace) -> None:
     """End the kernel's sandbox (every process of its namespaces) and wait until it is gone."""
     for proc in sandboxes:
-        sandbox.end_process_tree(proc.pid)
+        if isinstance(proc, forkserver.SandboxedProcess):
+            proc.kill()
+        else:
+            sandbox.end_process_tree(proc.pid)
         try:
             proc.wait(timeout=5)
         except Exception:  # noqa: BLE001 - already reaped by jupyter_client
