@@ -13,8 +13,9 @@ requests on its stdin, one at a time:
    and mount namespaces (``setns``), changes its root to the sandbox's root and forks once more,
    so that the grandchild is a process of the sandbox's PID namespace; it writes the
    grandchild's host pid as one line to stdout and exits;
-3. the grandchild closes every inherited descriptor (stdout and stderr go to ``log``), applies
-   the launcher's steps (:func:`autograder._launch.prepare`: rlimits, the sandbox's random uid,
+3. the grandchild closes every inherited descriptor (stdout and stderr go to ``log``), keeps
+   only the two capabilities bubblewrap leaves the launcher (to switch uid), applies the
+   launcher's steps (:func:`autograder._launch.prepare`: rlimits, the sandbox's random uid,
    Landlock, the clean environment, the workspace as working directory), reseeds the random
    generators and runs the program of the configuration, which must be ``python -I -c CODE
    ARGS`` (the kernel's boot code, the isolated runner), in a fresh ``__main__``.
@@ -33,6 +34,7 @@ import os
 import sys
 
 _NAMESPACES = ("cgroup", "ipc", "uts", "net", "pid", "mnt")
+_PR_CAPBSET_DROP = 24
 
 
 def _load_launcher() -> object:
@@ -51,7 +53,8 @@ def _warm() -> None:
     import matplotlib.pyplot  # noqa: F401
     import numpy  # noqa: F401
     import sympy  # noqa: F401
-    from ipykernel import kernelapp  # noqa: F401
+    from ipykernel import kernelapp, zmqshell  # noqa: F401
+    from IPython.core import completer, history, magics  # noqa: F401 - a shell's parts (jedi)
 
 
 def _read_line(fd: int, limit: int = 1 << 16) -> bytes:
@@ -83,6 +86,21 @@ def _join(anchor: int) -> None:
     os.chdir("/")
 
 
+def _keep_capabilities(keep: tuple[int, ...]) -> None:
+    """Drop every other capability from the bounding set (as bubblewrap's ``--cap-drop ALL
+    --cap-add`` does for the launcher), so that none can ever be regained."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    last = 40
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as fh:
+            last = int(fh.read())
+    except (OSError, ValueError):
+        pass
+    for cap in range(last + 1):
+        if cap not in keep and libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {cap}")
+
+
 def _run(launch: object, request: dict, log_fd: int) -> int:
     """The grandchild: become the sandbox's program (see the module docstring, step 3)."""
     os.setsid()
@@ -91,6 +109,7 @@ def _run(launch: object, request: dict, log_fd: int) -> int:
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.closerange(3, 1 << 16)
+    _keep_capabilities((6, 7))  # CAP_SETGID, CAP_SETUID: what bubblewrap leaves the launcher
     with open(request["config"], encoding="utf-8") as fh:
         cfg = json.load(fh)
     conn = None

@@ -11,12 +11,15 @@ path (:func:`autograder.sandbox.launch_argv`) holds:
 
 1. bubblewrap builds the submission's sandbox exactly as before (its own PID, IPC, network, UTS,
    cgroup and mount namespaces, the minimal file system, ``--die-with-parent``), but its first
-   process (``--as-pid-1``) is a small anchor: the launcher (rlimits, Landlock, the sandbox's
-   random uid) running ``sleep``; it says ``ready`` once the sandbox is built;
+   process (``--as-pid-1``) is a small anchor, ``sleep`` without any capability (where the exec
+   path has bubblewrap's init, also root in the sandbox); it says ``ready`` once the sandbox is
+   built;
 2. the fork server forks; the child joins the anchor's namespaces and root (``setns``,
    ``chroot``) and forks the program's process inside the sandbox's PID namespace;
-3. that process applies the launcher's steps itself (:func:`autograder._launch.prepare`) and runs
-   the program (``python -I -c CODE``) with the imports already done.
+3. that process keeps only the capabilities the launcher has in bubblewrap (``CAP_SETUID``,
+   ``CAP_SETGID``; the switch to the sandbox's uid clears them), applies the launcher's steps
+   itself (:func:`autograder._launch.prepare`) and runs the program (``python -I -c CODE``)
+   with the imports already done.
 
 The process belongs to one sandbox and ends with it (killing bubblewrap ends the namespaces);
 nothing is ever forked from a process that ran student code. Where the fork server cannot be
@@ -32,6 +35,7 @@ import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,8 @@ ZYGOTE = Path(__file__).with_name("_zygote.py")
 ANCHOR = ["/bin/sh", "-c", "echo ready && exec sleep 2147483647"]
 START_SECONDS = 60.0
 _SERVER: list[Any] = []
+_LOCK = threading.Lock()
+"""One request at a time: a Dask worker may grade several submissions in threads."""
 _PR_SET_CHILD_SUBREAPER = 36
 ENABLED = [True]
 """Switch for tests and measurements: ``ENABLED[0] = False`` starts every program by exec."""
@@ -80,12 +86,14 @@ class _Server:
     def spawn(self, request: dict[str, Any]) -> int:
         """Fork the program of ``request`` into its sandbox; return its host pid."""
         data = b"F" + json.dumps(request).encode() + b"\n"
-        try:
-            os.write(self.proc.stdin.fileno(), data)
-        except OSError as exc:
-            raise ForkServerError(f"the fork server is gone ({exc})") from None
-        answer = _line(self.proc.stdout.fileno(), 20.0)
+        with _LOCK:
+            try:
+                os.write(self.proc.stdin.fileno(), data)
+            except OSError as exc:
+                raise ForkServerError(f"the fork server is gone ({exc})") from None
+            answer = _line(self.proc.stdout.fileno(), 20.0)
         if not answer.isdigit():
+            self.close()  # a late answer must never be read as the next request's
             raise ForkServerError(answer or "no answer from the fork server")
         return int(answer)
 
@@ -117,6 +125,11 @@ def _line(fd: int, seconds: float) -> str:
 
 def server() -> _Server:
     """This process's fork server, started (again) when needed."""
+    with _LOCK:
+        return _server()
+
+
+def _server() -> _Server:
     if _SERVER and not _SERVER[0].alive():
         _SERVER.pop().close()
     if not _SERVER:
@@ -245,13 +258,14 @@ def launch(ws: sandbox.Workspace, cfg: Path, limits: sandbox.Limits, log: Path,
     """Start the program of launcher config ``cfg`` in a new sandbox of ``ws`` from the fork
     server (see the module docstring); its stdout and stderr go to ``log``."""
     srv = server()
-    anchor_cfg = json.loads(cfg.read_text(encoding="utf-8"))
-    anchor_cfg["argv"] = ANCHOR
-    anchor_path = cfg.with_name(cfg.stem + "-anchor.json")
-    anchor_path.write_text(json.dumps(anchor_cfg), encoding="utf-8")
     argv = sandbox.bwrap_argv(ws, limits)
     argv.insert(argv.index("--unshare-pid") + 1, "--as-pid-1")
-    argv += [sys.executable, "-I", str(sandbox.LAUNCHER), str(anchor_path)]
+    # the anchor needs no capability at all (bubblewrap's own init, PID 1 of the exec path, is
+    # root in the sandbox too); the program gets the launcher's two from its own drop below
+    for cap in ("CAP_SETUID", "CAP_SETGID"):
+        at = argv.index(cap)
+        del argv[at - 1:at + 1]
+    argv += ANCHOR
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, start_new_session=True,
                             cwd=cwd or str(ws.path), env={})

@@ -50,6 +50,9 @@ found = {{
     "env": {{k: v for k, v in os.environ.items() if "{MARK}" in v or k == "PLANTED"}},
     "modules": [m for m in sys.modules if m.startswith("mymod")],
     "globals": [hasattr(o, "planted") for o in (numpy, builtins, matplotlib, sympy.core)],
+    "status": {{k: v.strip() for k, v in (line.split(":", 1) for line in open("/proc/self/status"))
+               if k in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb", "NoNewPrivs")}},
+    "fds": sorted(os.listdir("/proc/self/fd")),
 }}
 print(repr(found))
 print(os.getpid(), os.getuid(), os.environ["BPC_STUDENT_ID"], numpy.random.randint(1 << 30))
@@ -91,6 +94,12 @@ def test_a_student_sees_nothing_of_the_previous_one():
     assert not any("planted" in n or "mymod" in n for n in found["listing"]), found
     assert found["env"] == {} and found["modules"] == [], found
     assert found["globals"] == [False] * 4, found
+    # the launcher's state in bubblewrap: no capability left, only setuid/setgid in the bounding
+    # set, no new privileges (Landlock)
+    zero = "0" * 16
+    assert found["status"] == {"CapInh": zero, "CapPrm": zero, "CapEff": zero,
+                               "CapBnd": "00000000000000c0", "CapAmb": zero,
+                               "NoNewPrivs": "1"}, found
     pid_b, uid_b, who_b, rand_b = last.split()
     assert who_b == "bob-8" and uid_b != uid_a and rand_b != rand_a
     # both kernels came from the fork server, each its own process, and both are gone now
