@@ -202,9 +202,7 @@ def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
     if _EXPORTER is None:
         import nbgrader  # noqa: PLC0415
         from jinja2 import pass_context  # noqa: PLC0415
-        from nbconvert.exporters import HTMLExporter, TemplateExporter  # noqa: PLC0415
-        from nbconvert.filters.highlight import Highlight2HTML  # noqa: PLC0415
-        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter  # noqa: PLC0415
+        from nbconvert.exporters import HTMLExporter  # noqa: PLC0415
         from traitlets.config import Config  # noqa: PLC0415
 
         class InertHTMLExporter(HTMLExporter):
@@ -213,23 +211,6 @@ def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
             @pass_context
             def markdown2html(self, context: Any, source: str) -> str:
                 return clean_html(super().markdown2html(context, source))
-
-            def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
-                """HTMLExporter's conversion; its BeautifulSoup pass (alt text for images,
-                tab stops in lab templates) re-parses the whole page, so it runs only when
-                the page has an image or a lab element."""
-                lang = nb.metadata.get("language_info", {})
-                self.register_filter("highlight_code", self.filters.get(
-                    "highlight_code", Highlight2HTML(
-                        pygments_lexer=lang.get("pygments_lexer", lang.get("name")),
-                        parent=self)))
-                resources = self._init_resources(resources)
-                self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                    notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-                page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-                if "<img" not in page and "jp-Notebook" not in page:
-                    return page, resources
-                return super().from_notebook_node(nb, resources, **kw)
 
         base = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader")
         c = Config()
