@@ -181,20 +181,28 @@ def main(argv: list[str]) -> None:
     """Entry point: ``_launch.py CONFIG [CONNECTION_FILE]``."""
     with open(argv[1], encoding="utf-8") as fh:
         cfg = json.load(fh)
-    work = cfg["workspace"]
-    uid, gid = cfg.get("uid"), cfg.get("gid")
-    program = list(cfg["argv"])
-    inside_bwrap = bool(cfg.get("bwrap"))
     conn_data = None
-    ports: list[int] = []
     if len(argv) > 2:
         # read now (the file is the grader's), write the copy after dropping privileges
         with open(argv[2], "rb") as fh:
             conn_data = fh.read(1_000_000)
+    program, env = prepare(cfg, conn_data, argv[1])
+    os.execve(program[0], program, env)
+
+
+def prepare(cfg: dict, conn_data: bytes | None, cfg_path: str) -> tuple[list[str], dict]:
+    """Steps 1-5 of the module docstring for this process; return the program's argv and
+    environment (:func:`main` executes it; the fork server runs it in the forked process)."""
+    work = cfg["workspace"]
+    uid, gid = cfg.get("uid"), cfg.get("gid")
+    program = list(cfg["argv"])
+    inside_bwrap = bool(cfg.get("bwrap"))
+    ports: list[int] = []
+    if conn_data is not None:
         info = json.loads(conn_data)
         ports = [int(info[k]) for k in info if k.endswith("_port")] + [0]
     if (not inside_bwrap and uid is not None and os.getuid() == 0
-            and not _expose(cfg.get("expose", []), os.path.dirname(argv[1]))):
+            and not _expose(cfg.get("expose", []), os.path.dirname(cfg_path))):
         sys.stderr.write("sandbox: cannot expose the Python installation to an unprivileged "
                          "user; running as root with Landlock only\n")
         uid = None
@@ -229,7 +237,7 @@ def main(argv: list[str]) -> None:
     env["BPC_SANDBOX_UID"] = str(os.getuid())
     env["BPC_SANDBOX_NETWORK"] = net
     env["BPC_SANDBOX"] = "bwrap" if inside_bwrap else "unsafe"
-    os.execve(program[0], program, env)
+    return program, env
 
 
 if __name__ == "__main__":

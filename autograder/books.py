@@ -151,15 +151,26 @@ def _penalty(pp: Any, student: str, score: float, seconds: float) -> float | Non
                           "nbgrader_config.py") from None
 
 
-def read_class(course: Course, assignment: str) -> list[StudentBook]:
-    """Every submission of ``assignment`` in the gradebook, sorted by student id."""
+def read_class(course: Course, assignment: str,
+               students: list[str] | None = None) -> list[StudentBook]:
+    """Every submission of ``assignment`` in the gradebook (or those of ``students``), sorted
+    by student id."""
     out: list[StudentBook] = []
     with Gradebook(course.db_url, course.course_id) as gb:
         try:
             assn = gb.find_assignment(assignment)
         except MissingEntry as exc:
             raise CourseError(f"assignment '{assignment}' is not in the gradebook") from exc
-        for sub in assn.submissions:
+        if students is None:
+            subs = list(assn.submissions)
+        else:  # one query per student instead of loading the whole class
+            subs = []
+            for student in students:
+                try:
+                    subs.append(gb.find_submission(assignment, student))
+                except MissingEntry:
+                    continue
+        for sub in subs:
             book = StudentBook(student=sub.student_id, raw_score=float(sub.score),
                                late_penalty=float(sub.late_submission_penalty or 0.0),
                                max_score=float(sub.max_score),

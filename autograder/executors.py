@@ -25,11 +25,12 @@ def default_workers() -> int:
 
 
 def _warm() -> None:
-    """Pay the heavy imports once per worker process."""
+    """Pay the heavy imports once per worker process and start its fork server."""
     import nbclient  # noqa: F401, PLC0415
-    import nbconvert  # noqa: F401, PLC0415
 
-    import autograder.feedback  # noqa: F401, PLC0415
+    from autograder import forkserver  # noqa: PLC0415
+
+    forkserver.warm()
 
 
 def run_local(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict[str, Any]]]:

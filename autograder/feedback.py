@@ -222,13 +222,46 @@ def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
         c.HTMLExporter.sanitize_html = True
         c.HTMLExporter.embed_images = False
         c.HTMLExporter.filters = {"clean_html": clean_html}
-        _EXPORTER = InertHTMLExporter(config=c)
-    resources = {"nbgrader": {"notebook": notebook, "score": score, "max_score": max_score,
-                              "late_penalty": 0}}
+        exporter = InertHTMLExporter(config=c)
+        # compile the templates and load the highlighter here, once, on a notebook of our own:
+        # every bounded child forked below inherits them instead of redoing it per page
+        exporter.from_notebook_node(_warm_up_notebook(), resources=_resources("warm-up", 1, 1))
+        _EXPORTER = exporter
+    resources = _resources(notebook, score, max_score)
     nb = nbformat.from_dict(fb)
     inert_cells(nb)
     return bounded.call(_export, nb, resources, seconds=RENDER_SECONDS,
                         memory_bytes=RENDER_MEMORY_BYTES)
+
+
+def _resources(notebook: str, score: float, max_score: float) -> dict[str, Any]:
+    return {"nbgrader": {"notebook": notebook, "score": score, "max_score": max_score,
+                         "late_penalty": 0}}
+
+
+def _warm_up_notebook() -> Any:
+    """A small notebook of the grader's own with every kind of cell a feedback page shows."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell  # noqa: PLC0415
+
+    # an executed notebook names IPython's lexer (ipykernel's language_info)
+    nb = new_notebook(metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}})
+    code = new_code_cell("import numpy as np\nx = np.ones(3)  # a comment\nprint(x.sum())",
+                         metadata={"nbgrader": {"grade": True, "grade_id": "w", "points": 1,
+                                                "solution": False, "locked": False,
+                                                "score": 1}})
+    code.outputs = [new_output("stream", name="stdout", text="3.0\n"),
+                    new_output("error", ename="ValueError", evalue="x", traceback=["x"])]
+    nb.cells = [new_markdown_cell("## Title\n\n| a | b |\n|---|---|\n| 1 | $x^2$ |\n\n"
+                                  "*text* `code` [link](https://example.org)"),
+                code, new_raw_cell("raw")]
+    return nb
+
+
+def plain_html(notebook: str, summary: str, reason: str) -> str:
+    """A page without the notebook: the summary table as text and why the page is plain."""
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(notebook)}"
+            f"</title></head><body><p>{html.escape(reason)}</p><pre>{html.escape(summary)}"
+            "</pre></body></html>")
 
 
 def _export(nb: Any, resources: dict[str, Any]) -> str:

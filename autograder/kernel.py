@@ -27,7 +27,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from autograder import sandbox
+from autograder import forkserver, sandbox, stages
 
 
 @dataclass
@@ -41,6 +41,7 @@ class ExecInfo:
     truncated: set[int] = field(default_factory=set)
     status: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 class _LimitedClient(NotebookClient):
@@ -91,6 +92,27 @@ def _content_bytes(content: Any) -> int:
         return 1 << 40
 
 
+class _SandboxKernelManager(AsyncKernelManager):
+    """Starts the kernel from the worker's fork server when it can (see
+    :mod:`autograder.forkserver`), else by executing the kernel spec's command."""
+
+    sandbox_launch: Any = None
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        if self.sandbox_launch is not None:
+            try:
+                proc = self.sandbox_launch()
+            except forkserver.ForkServerError:
+                proc = None
+            if proc is not None:
+                prov = self.provisioner
+                prov.process, prov.pid, prov.pgid = proc, proc.pid, proc.pid
+                prov.cwd = kw.get("cwd")
+                self._reconcile_connection_info(prov.connection_info)
+                return
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+
+
 def _kernel_manager(ws: sandbox.Workspace, student_id: str,
                     limits: sandbox.Limits) -> AsyncKernelManager:
     env = sandbox.clean_env(ws, student_id)
@@ -99,7 +121,7 @@ def _kernel_manager(ws: sandbox.Workspace, student_id: str,
     program = [sys.executable, "-I", "-c", boot, "-f", "{connection_file}",
                "--HistoryManager.enabled=False", "--IPKernelApp.parent_handle=0"]
     cfg = sandbox.launcher_config(ws, program, env, limits, "kernel")
-    km = AsyncKernelManager(kernel_name="bpc-sandbox")
+    km = _SandboxKernelManager(kernel_name="bpc-sandbox")
     km._kernel_spec = KernelSpec(argv=[*sandbox.launch_argv(cfg, ws, limits),
                                        "{connection_file}"],
                                  display_name="sandbox", language="python", env={},
@@ -112,6 +134,9 @@ def _kernel_manager(ws: sandbox.Workspace, student_id: str,
     # Unix sockets in the workspace: the kernel needs no network (see _launch.py)
     km.transport = "ipc"
     km.ip = str(ws.path / "k")
+    if forkserver.usable(limits):
+        km.sandbox_launch = lambda: forkserver.launch(
+            ws, cfg, limits, cfg.parent / "kernel.log", conn=km.connection_file)
     return km
 
 
@@ -120,7 +145,7 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
     faults."""
     info = ExecInfo()
     start = time.monotonic()
-    state = {"cell": None, "cell_start": start, "done": False, "killed": ""}
+    state: dict[str, Any] = {"cell": None, "cell_start": start, "done": False, "killed": ""}
 
     def on_start(cell: Any, cell_index: int, **_: Any) -> None:
         state["cell"], state["cell_start"] = cell_index, time.monotonic()
@@ -133,6 +158,8 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
         state["cell"] = None
 
     def on_nb_start(**_: Any) -> None:
+        state["started"] = time.monotonic()
+        stages.add(info.stages, stages.KERNEL_START, state["started"] - start)
         proc = getattr(km.provisioner, "process", None)
         if proc is not None:
             sandboxes.append(proc)
@@ -140,6 +167,7 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
     def on_complete(**_: Any) -> None:
         # the kernel is not needed any more: end it now instead of a polite shutdown
         state["done"] = True
+        state["ended"] = time.monotonic()
         _end(sandboxes, ws)
 
     def watchdog() -> None:
@@ -193,7 +221,14 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
         info.notes.append(state["killed"] or f"the kernel failed: {str(exc)[:200]}")
     finally:
         state["done"] = True
+        state.setdefault("ended", time.monotonic())
         _end(sandboxes, ws)
+    stop = time.monotonic()
+    if "started" in state:
+        stages.add(info.stages, stages.EXECUTION, state["ended"] - state["started"])
+    else:  # the kernel never became ready
+        stages.add(info.stages, stages.KERNEL_START, state["ended"] - start)
+    stages.add(info.stages, stages.KERNEL_END, stop - state["ended"])
     for idx in sorted(info.timed_out):
         if idx != info.died_in:
             info.notes.append(f"cell {idx + 1} was interrupted after the time limit of "
@@ -205,7 +240,10 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
 def _end(sandboxes: list[Any], ws: sandbox.Workspace) -> None:
     """End the kernel's sandbox (every process of its namespaces) and wait until it is gone."""
     for proc in sandboxes:
-        sandbox.end_process_tree(proc.pid)
+        if isinstance(proc, forkserver.SandboxedProcess):
+            proc.kill()
+        else:
+            sandbox.end_process_tree(proc.pid)
         try:
             proc.wait(timeout=5)
         except Exception:  # noqa: BLE001 - already reaped by jupyter_client

@@ -22,7 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder import atomic, books, export, gradebook, publish, sandbox, submissions, tasks
+from autograder import (
+    atomic,
+    books,
+    export,
+    gradebook,
+    publish,
+    sandbox,
+    stages,
+    submissions,
+    tasks,
+)
 from autograder.course import Course, CourseError, protect_db
 from autograder.executors import default_workers, run_dask, run_local
 from autograder.worker import Job, limits_dict
@@ -57,6 +67,8 @@ class GradeReport:
     task_ids: list[str]
     logic_changed: bool = False
     found: int = 0
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage summed over the graded submissions (workers' and coordinator's)."""
 
 
 def release_files(course: Course, assignment: str) -> dict[str, bytes]:
@@ -190,7 +202,10 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
     refused: list[str] = []
     runner = (run_dask(todo, options.scheduler) if options.scheduler
               else run_local(todo, options.workers or default_workers()))
+    clock: dict[str, float] = {}
     for n, (job, result) in enumerate(runner, start=1):
+        stages.merge(clock, result.get("stages"))
+        t0 = time.perf_counter()
         flags = extra_flags.get(job.student, [])
         if flags:
             result["flags"] = list(result.get("flags", [])) + flags
@@ -203,14 +218,22 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
             result["flags"] = list(result.get("flags", [])) + [
                 "resubmitted after manual grading: review " + ", ".join(stale)
                 + " in formgrader (the earlier manual scores count until then)"]
+        t1 = time.perf_counter()
         _write_outputs(course, assignment, result)
         row = summary_row(result)
         _write_private(markers / f"{job.student}.json", json.dumps({**row, "logic": ""}))
+        t2 = time.perf_counter()
         books.apply_late_penalties(course, assignment, [job.student])
+        t3 = time.perf_counter()
         refused += publish.publish_feedback(course, assignment, [job.student],
-                                            apply_penalties=False).refused
+                                            apply_penalties=False, stored=stored).refused
+        t4 = time.perf_counter()
         row["logic"] = logic
         _write_private(markers / f"{job.student}.json", json.dumps(row))
+        t5 = time.perf_counter()
+        stages.add(clock, stages.GRADEBOOK, (t1 - t0) + (t3 - t2))
+        stages.add(clock, stages.OUTPUTS, (t2 - t1) + (t5 - t4))
+        stages.add(clock, stages.FEEDBACK, t4 - t3)
         graded.append(job.student)
         if progress:
             progress(n, len(todo), job.student)
@@ -225,7 +248,7 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
     rows = class_rows(course, assignment)
     return GradeReport(assignment, rows, graded, skipped, rejected, problems, csv_path,
                        course.root / "feedback", time.perf_counter() - start, task_ids,
-                       logic_changed, len(subs))
+                       logic_changed, len(subs), clock)
 
 
 def _read_marker(path: Path) -> dict[str, Any]:

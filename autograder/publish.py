@@ -26,7 +26,7 @@ from typing import Any
 import nbformat
 from nbformat.v4 import new_output
 
-from autograder import atomic, books, feedback, gradebook
+from autograder import atomic, books, bounded, feedback, gradebook
 from autograder.course import Course
 from autograder.submissions import valid_student_id
 
@@ -144,18 +144,21 @@ def _notes(book: books.StudentBook, nb_name: str, marker: dict[str, Any]) -> lis
 
 
 def publish_feedback(course: Course, assignment: str, students: list[str] | None = None,
-                     apply_penalties: bool = True) -> FeedbackReport:
+                     apply_penalties: bool = True, stored: dict[str, Any] | None = None
+                     ) -> FeedbackReport:
     """Render ``feedback/<s>/<a>/<nb>.html`` for every student (or ``students``) from the
-    gradebook and the autograded notebooks."""
+    gradebook and the autograded notebooks (``stored``: the assignment's stored cells, when the
+    caller has just read them from the gradebook)."""
     import json  # noqa: PLC0415
 
     if apply_penalties:
         books.apply_late_penalties(course, assignment)
-    stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
+    if stored is None:
+        stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
     markers = course.state_dir(assignment) / "done"
     report = FeedbackReport()
     wanted = set(students) if students is not None else None
-    for book in books.read_class(course, assignment):
+    for book in books.read_class(course, assignment, students):
         if wanted is not None and book.student not in wanted:
             continue
         if not valid_student_id(book.student):  # an id written by hand into the gradebook
@@ -184,6 +187,12 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
             raw, mx, pen = book.notebook_scores.get(nb_name, (0.0, 0.0, 0.0))
             try:
                 html = feedback.render_html(fb, nb_name, max(0.0, raw - pen), mx)
+            except bounded.StepLimitError as exc:  # the grade stays; the instructor is told
+                html = feedback.plain_html(nb_name, fb.cells[0].source, (
+                    "The full feedback page could not be rendered; your scores are below."))
+                report.refused.append(f"{book.student}/{nb_name}: the feedback page could not "
+                                      f"be rendered ({str(exc)[:120]}); a plain page was "
+                                      "written")
             except Exception as exc:  # noqa: BLE001 - one page must not stop the others
                 report.refused.append(f"{book.student}/{nb_name}: the feedback page could not "
                                       f"be rendered ({type(exc).__name__}: {str(exc)[:120]}); "

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 LAUNCHER = Path(__file__).with_name("_launch.py")
 _UID_BASE = 300_000
@@ -384,11 +385,23 @@ def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: L
     cfg = launcher_config(ws, argv, env, limits, name)
     err_path = ws.ctl / f"{name}.stderr"
     quota = False
+    from autograder import forkserver  # noqa: PLC0415 - it builds on this module
+
     pipe = subprocess.PIPE if session else subprocess.DEVNULL
     talker: threading.Thread | None = None
     with open(err_path, "wb") as err:
-        proc = subprocess.Popen(launch_argv(cfg, ws, limits), stdin=pipe, stdout=pipe,
-                                stderr=err, start_new_session=True, cwd=str(ws.path), env={})
+        proc: Any = None
+        # the fork server serves programs without a session (the kernel talks over ZeroMQ);
+        # a program spoken to over its pipes (the isolated runner) is started by bubblewrap
+        if session is None and forkserver.usable(limits):
+            try:
+                proc = forkserver.launch(ws, cfg, limits, err_path)
+            except forkserver.ForkServerError:
+                proc = None
+        if proc is None:
+            proc = subprocess.Popen(launch_argv(cfg, ws, limits), stdin=pipe, stdout=pipe,
+                                    stderr=err, start_new_session=True, cwd=str(ws.path),
+                                    env={})
         if session is not None:
             assert proc.stdin is not None and proc.stdout is not None
             talker = threading.Thread(target=session, daemon=True,
@@ -412,12 +425,12 @@ def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: L
             elif over_quota(ws):
                 quota = True
             if timed_out or quota:
-                end_process_tree(proc.pid)
+                _end(proc)
                 kill_uid(ws.uid)
                 proc.wait()
                 code = None
                 break
-        end_process_tree(proc.pid)  # anything the program left behind
+        _end(proc)  # anything the program left behind
         kill_uid(ws.uid)
         if talker is not None:
             talker.join(timeout=10)
@@ -434,7 +447,16 @@ def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: L
     return code, tail, timed_out
 
 
-def _children(pid: int) -> list[int]:
+def _end(proc: Any) -> None:
+    """End the sandbox of ``proc`` (a ``Popen`` of bubblewrap or a forked program)."""
+    if hasattr(proc, "program_pid"):
+        proc.kill()
+    else:
+        end_process_tree(proc.pid)
+
+
+def children(pid: int) -> list[int]:
+    """The pids whose parent is ``pid``."""
     out = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -457,10 +479,8 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def end_process_tree(pid: int, wait: float = 5.0) -> bool:
-    """SIGKILL a sandbox's outer process and its session; wait until its direct children (the
-    sandbox's first process: with it the whole PID namespace) are gone. True when they are."""
-    kids = _children(pid)
+def signal_tree(pid: int, kids: list[int]) -> None:
+    """SIGKILL a sandbox's outer process, its session and its direct children ``kids``."""
     _kill_group(pid)
     try:
         os.kill(pid, signal.SIGKILL)
@@ -471,6 +491,13 @@ def end_process_tree(pid: int, wait: float = 5.0) -> bool:
             os.kill(kid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def end_process_tree(pid: int, wait: float = 5.0) -> bool:
+    """SIGKILL a sandbox's outer process and its session; wait until its direct children (the
+    sandbox's first process: with it the whole PID namespace) are gone. True when they are."""
+    kids = children(pid)
+    signal_tree(pid, kids)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if all(_gone(k) for k in kids):

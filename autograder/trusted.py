@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import plaindata, sandbox, transport
+from autograder import plaindata, sandbox, stages, transport
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwrap_trial
 from coursekit.diagnose import form_mistake
 
@@ -44,6 +44,7 @@ class TrustedResult:
     note: str = ""
     cell_errors: list[str | None] = field(default_factory=list)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def write_release_files(ws_path: Path, files: dict[str, bytes]) -> None:
@@ -203,6 +204,8 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
         flat += probes
         texts = list(dict.fromkeys(fresh_definitions(cells, spec.names).values()))
         fresh += [texts] * len(probes)
+    prepared = time.perf_counter()
+    stages.add(result.stages, stages.TRUSTED_PREP, prepared - start)
     answers: dict[int, tuple[_Answer, str]] = {}
     for chain in runner_chains(flat):
         answer, note = _run_chain(cells, [(k, flat[k], fresh[k]) for k in chain], ctx,
@@ -213,6 +216,8 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
             result.note = f"{result.note}; {note}" if result.note else note
         for k in chain:
             answers[k] = (answer, note)
+    judged = time.perf_counter()
+    stages.add(result.stages, stages.TRUSTED_RUN, judged - prepared)
     if not plan and not result.cell_errors:
         result.cell_errors = []
     for spec, indexes, wants in plan:
@@ -220,6 +225,7 @@ def run_trusted(cells: list[str], tasks: list[TaskSpec], ctx: TaskContext,
                   for k, want in zip(indexes, wants, strict=True)]
         # The form rules were decided before probing (above); here only the values are judged.
         result.verdicts[spec.grade_id] = spec.judge(trials)
+    stages.add(result.stages, stages.JUDGING, time.perf_counter() - judged)
     result.seconds = time.perf_counter() - start
     return result
 

@@ -5,7 +5,7 @@ parse and sanitize it, execute it in a sandboxed kernel (nbgrader's grading, wit
 run the student's code in the isolated runner and judge every registered task in this trusted
 process, then combine them with the verdict rule (:func:`combine`): a cell scores the LOWER of
 the kernel's result and the trusted result, and every disagreement is flagged with its reason
-for the instructor. Feedback HTML is rendered here so that rendering scales with the workers.
+for the instructor. The feedback page is rendered by the coordinator, from the gradebook.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import nbformat
 from nbgrader import utils as nbg_utils
 
-from autograder import feedback, kernel, sandbox, sanitize, tasks, trusted
+from autograder import kernel, sandbox, sanitize, stages, tasks, trusted
 
 
 @dataclass
@@ -48,6 +48,7 @@ def grade_job(job: Job) -> dict[str, Any]:
         result = failed_result(job, f"internal grader error: {type(exc).__name__}: {exc}",
                          traceback.format_exc(limit=5), flag=True)
     result["seconds"] = time.perf_counter() - start
+    result.setdefault("stages", {})
     result["digest"] = job.digest
     result["timestamp"] = job.timestamp
     return result
@@ -64,10 +65,12 @@ def _grade(job: Job) -> dict[str, Any]:
     specs = _specs(job)
     ctx = tasks.make_context(job.course_id, job.assignment, job.student)
     result = _empty(job)
+    result["stages"] = {}
     for nb_name, stored in job.stored.items():
         mine = [s for s in specs if (s.notebook or nb_name) == nb_name and s.grade_id in
                 stored["grade"]]
-        result["notebooks"][nb_name] = _grade_notebook(job, nb_name, stored, mine, ctx, limits)
+        result["notebooks"][nb_name] = _grade_notebook(job, nb_name, stored, mine, ctx, limits,
+                                                       result["stages"])
     return _totals(result)
 
 
@@ -77,8 +80,10 @@ def _empty(job: Job) -> dict[str, Any]:
 
 
 def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[tasks.TaskSpec],
-                    ctx: tasks.TaskContext, limits: sandbox.Limits) -> dict[str, Any]:
+                    ctx: tasks.TaskContext, limits: sandbox.Limits,
+                    clock: dict[str, float]) -> dict[str, Any]:
     notes: list[str] = []
+    parse_start = time.perf_counter()
     raw = job.notebooks.get(nb_name)
     if raw is None:
         return _unreadable(nb_name, stored, f"{nb_name}.ipynb was not submitted")
@@ -95,32 +100,31 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
     # taken before the kernel runs: nothing the kernel does reaches the isolated runner
     code_cells = [c.source for c in nb.cells if c.cell_type == "code"
                   and not nbg_utils.is_grade(c)]
-    ws = sandbox.new_workspace()
+    stages.add(clock, stages.PARSE, time.perf_counter() - parse_start)
+    with stages.timed(clock, stages.SANDBOX):
+        ws = sandbox.new_workspace()
     try:
-        trusted.write_release_files(ws.path, job.release_files)
-        sandbox.seal(ws)
+        with stages.timed(clock, stages.SANDBOX):
+            trusted.write_release_files(ws.path, job.release_files)
+            sandbox.seal(ws)
         info = kernel.execute(nb, ws, job.student, limits)
     finally:
-        sandbox.remove_workspace(ws, kill=False)
+        with stages.timed(clock, stages.KERNEL_END):
+            sandbox.remove_workspace(ws, kill=False)
+    stages.merge(clock, info.stages)
     notes += info.notes
     if info.truncated:
         notes.append("some output was longer than the size limit and was truncated")
     verdicts = trusted.run_trusted(code_cells, specs, ctx, job.release_files, limits)
+    stages.merge(clock, verdicts.stages)
     if verdicts.note:
         notes.append(verdicts.note)
-    cells, comments, flagged = _score_cells(nb, info, verdicts.verdicts, notes)
+    with stages.timed(clock, stages.JUDGING):
+        cells, comments, flagged = _score_cells(nb, info, verdicts.verdicts, notes)
+    # the feedback page is rendered by the coordinator from the gradebook (autograder.publish)
     nb_result = {"cells": cells, "comments": comments, "flagged": flagged, "notes": notes}
-    score = sum(c["score"] or 0.0 for c in cells.values())
-    max_score = sum(c["max_score"] for c in cells.values())
-    try:
-        fb = feedback.feedback_notebook(nb, nb_result, feedback.hidden_lines(stored), notes)
-        nb_result["feedback_html"] = feedback.render_html(fb, nb_name, score, max_score)
-    except Exception as exc:  # noqa: BLE001 - our failure: flagged, the grade stays intact
-        nb_result["feedback_html"] = None
-        nb_result["flagged"] = True
-        notes.append(f"the grader could not render the feedback ({type(exc).__name__}: "
-                     f"{str(exc)[:200]}); the scores are not affected")
-    nb_result["graded_nb"] = nbformat.writes(nb)
+    with stages.timed(clock, stages.PARSE):
+        nb_result["graded_nb"] = nbformat.writes(nb)
     return nb_result
 
 
@@ -239,7 +243,7 @@ def _unreadable(nb_name: str, stored: dict[str, Any], reason: str) -> dict[str, 
                    "parts": {}, "error_measure": None, "flagged": False, "summary": reason}
              for gid, g in stored["grade"].items()}
     return {"cells": cells, "comments": {}, "flagged": False, "notes": [reason],
-            "feedback_html": None, "graded_nb": None}
+            "graded_nb": None}
 
 
 def failed_result(job: Job, reason: str, detail: str, flag: bool) -> dict[str, Any]:

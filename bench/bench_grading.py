@@ -1,14 +1,16 @@
 """Benchmark: 50 synthetic submissions graded by this pipeline (1 and 2 workers) and by plain
-``nbgrader autograde``, in the same run on the same submissions.
+``nbgrader autograde``, in the same run on the same submissions, with a per-stage breakdown.
 
 Usage: ``python bench/bench_grading.py [--n 50] [--workers 1 2] [--skip-nbgrader]
-[--assignment ps3]``. Without ``--assignment`` the autograder's small fixture course is used;
-with it, a copy of the real course (``source/`` built from ``course/``). Either is copied to a
-temporary folder; the class mixes correct submissions, each
-catalogued mistake and blank ones (no abusive ones: those measure time limits, not speed).
-Prints seconds in total and per submission for each configuration. The pipeline's time includes
-the trusted re-execution and the feedback HTML, so nbgrader is also timed with
-``generate_feedback``.
+[--assignment ps4] [--class-size 300]``. Without ``--assignment`` the autograder's small fixture
+course is used; with it, a copy of the real course (``source/`` built from ``course/``). Either is
+copied to a temporary folder; the class mixes correct submissions, each catalogued mistake and
+blank ones (no abusive ones: those measure time limits, not speed).
+Prints seconds in total and per submission for each configuration, then the pipeline's stages
+(seconds per submission, summed over the workers: with 2 workers they overlap in wall time).
+The pipeline's time includes the trusted re-execution and the feedback HTML, so nbgrader is also
+timed with ``generate_feedback``. ``--class-size N`` also grades a class of N submissions (the
+same kinds, cycled) with the largest ``--workers`` value and reports its total wall time.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import demo, pipeline  # noqa: E402
+from autograder import demo, pipeline, stages  # noqa: E402
 from autograder.course import Course, ensure_tools_on_path  # noqa: E402
 
 ASSIGNMENT = "demo1"
@@ -59,15 +61,32 @@ def fresh_course(base: Path, name: str) -> Course:
     return course
 
 
-def bench_pipeline(base: Path, folder: Path, workers: int) -> float:
-    course = fresh_course(base, f"course-w{workers}")
+def bench_pipeline(base: Path, folder: Path, workers: int, name: str = ""
+                   ) -> tuple[float, dict[str, float]]:
+    """Wall seconds of grading ``folder`` with ``workers``, and the summed stage seconds."""
+    course = fresh_course(base, name or f"course-w{workers}")
     start = time.perf_counter()
     report = pipeline.grade_assignment(course, ASSIGNMENT, folder,
                                        pipeline.GradeOptions(workers=workers, force=True))
     seconds = time.perf_counter() - start
-    assert not report.problems, report.problems
-    assert len(report.graded) == len(list(folder.iterdir()))
-    return seconds
+    if report.problems or len(report.graded) != len(list(folder.iterdir())):
+        raise SystemExit(f"grading went wrong: {len(report.graded)} graded, "
+                         f"problems {report.problems[:3]}")
+    return seconds, report.stages
+
+
+def stage_table(columns: list[tuple[str, dict[str, float], int]]) -> list[str]:
+    """Rows of seconds per submission per stage, one column per pipeline configuration."""
+    names = [n for n in stages.ORDER if any(n in c[1] for c in columns)]
+    names += sorted({n for c in columns for n in c[1]} - set(names))
+    head = f"{'stage (s/submission, summed over workers)':44s}" + "".join(
+        f"{c[0]:>14s}" for c in columns)
+    lines = [head]
+    for n in names:
+        lines.append(f"{n:44s}" + "".join(f"{c[1].get(n, 0.0) / c[2]:14.3f}" for c in columns))
+    lines.append(f"{'sum of stages':44s}" + "".join(
+        f"{sum(c[1].values()) / c[2]:14.3f}" for c in columns))
+    return lines
 
 
 def bench_nbgrader(base: Path, folder: Path) -> tuple[float, float, int]:
@@ -97,6 +116,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-nbgrader", action="store_true")
     parser.add_argument("--assignment", default=None, help="a problem set of the real course")
+    parser.add_argument("--class-size", type=int, default=0,
+                        help="also grade a class of this many with the most workers (wall time)")
     args = parser.parse_args()
     if args.assignment:
         global ASSIGNMENT  # noqa: PLW0603 - the one switch of this script
@@ -112,8 +133,11 @@ def main() -> None:
         folder.mkdir()
         make_class(proto, folder, args.n)
         results = []
+        columns = []
         for w in args.workers:
-            results.append((f"pipeline, {w} worker(s)", bench_pipeline(base, folder, w)))
+            seconds, clock = bench_pipeline(base, folder, w)
+            results.append((f"pipeline, {w} worker(s)", seconds))
+            columns.append((f"{w} worker(s)", clock, args.n))
             print(f"{results[-1][0]}: {results[-1][1]:.1f} s", flush=True)
         if not args.skip_nbgrader:
             auto, fb, graded = bench_nbgrader(base, folder)
@@ -126,6 +150,20 @@ def main() -> None:
         print(f"{'configuration':32s} {'total s':>9s} {'s/submission':>13s}")
         for name, sec in results:
             print(f"{name:32s} {sec:9.1f} {sec / args.n:13.2f}")
+        if len(results) >= 2 and args.workers[:2] == [1, 2]:
+            print(f"speed-up of 2 workers over 1: {results[0][1] / results[1][1]:.2f}x")
+        print()
+        print("\n".join(stage_table(columns)))
+        if args.class_size:
+            big = base / "class"
+            big.mkdir()
+            make_class(proto, big, args.class_size)
+            w = max(args.workers)
+            seconds, clock = bench_pipeline(base, big, w, "course-class")
+            print(f"\nclass of {args.class_size} submissions, {w} worker(s): {seconds:.1f} s "
+                  f"wall ({seconds / args.class_size:.2f} s/submission), load average "
+                  f"{os.getloadavg()[0]:.2f}")
+            print("\n".join(stage_table([(f"{w} worker(s)", clock, args.class_size)])))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
