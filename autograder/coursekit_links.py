@@ -63,26 +63,23 @@ def problems(root: Path) -> list[str]:
 
 
 def sync(root: Path, names: list[str] | None = None) -> list[str]:
-    """Make ``source/<a>/coursekit/`` exactly the links to ``coursekit/``; return the changes."""
+    """Add the missing links and drop the links that point elsewhere or at nothing; never
+    touch a regular file (:func:`problems` reports a copy). Returns the changes made."""
     changes = []
     want = kit_files(root)
     for a in names or assignments(root):
         kit = root / "source" / a / "coursekit"
         for path in sorted(kit.rglob("*"), reverse=True) if kit.is_dir() else []:
             rel = path.relative_to(kit).as_posix()
-            if SKIP_PARTS & set(path.relative_to(kit).parts) or path.suffix == ".pyc":
-                continue
-            if path.is_symlink() or path.is_file():
-                if rel not in want or not path.is_symlink() \
-                        or os.readlink(path) != _target(path, root, rel):
-                    path.unlink()
-                    if rel not in want:
-                        changes.append(f"removed source/{a}/coursekit/{rel}")
-            elif path.is_dir() and not any(path.iterdir()):
+            if path.is_symlink() and (rel not in want
+                                      or os.readlink(path) != _target(path, root, rel)):
+                path.unlink()
+                changes.append(f"unlinked source/{a}/coursekit/{rel}")
+            elif path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
                 path.rmdir()
         for rel in want:
             link = kit / rel
-            if not link.is_symlink():
+            if not link.is_symlink() and not link.exists():
                 link.parent.mkdir(parents=True, exist_ok=True)
                 link.symlink_to(_target(link, root, rel))
                 changes.append(f"linked source/{a}/coursekit/{rel}")

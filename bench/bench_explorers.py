@@ -1,6 +1,7 @@
 """Benchmark: update time of every explorer control of ps1-ps4 (and the lab), in the kernel.
 
-Runs each problem set's text source (``course/<ps>/<ps>.py``, solutions included, so the
+Runs the code cells of each problem set's source notebook (``source/<ps>/<ps>.ipynb``, and
+``lab/lab.ipynb``; solutions included, so the
 explorers receive solved student functions) in this process with the explorer factories of
 ``coursekit.explorers`` wrapped to record every explorer built. Then, for every control of every
 explorer, moves it ``--moves`` times through values of its own range and reports the median and
@@ -51,12 +52,15 @@ def _record_explorers(store: list) -> None:
 
 
 def _run_source(ps: str) -> None:
-    """Execute the problem set's text source as a script in its own namespace."""
+    """Execute the code cells of the problem set's source notebook in one namespace."""
     import matplotlib
+    import nbformat
 
     matplotlib.use("Agg")
-    path = ROOT / "course" / ps / f"{ps}.py"
-    code = compile(path.read_text(), str(path), "exec")
+    path = ROOT / "lab" / "lab.ipynb" if ps == "lab" else ROOT / "source" / ps / f"{ps}.ipynb"
+    cells = nbformat.read(path, as_version=4).cells
+    code = compile("\n\n".join(c.source for c in cells if c.cell_type == "code"), str(path),
+                   "exec")
     namespace = {"__name__": "__main__", "display": lambda *a, **k: None}
     with contextlib.redirect_stdout(io.StringIO()):
         exec(code, namespace)  # noqa: S102 - our own course source

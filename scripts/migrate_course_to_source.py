@@ -25,9 +25,10 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-REPO = Path(__file__).resolve().parent.parent
 from autograder import coursekit_links
 from autograder.references import expand_notebook, marker_line
+
+REPO = Path(__file__).resolve().parent.parent
 
 ROLES = ("answer", "tests", "written", "rubric", "locked")
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -69,7 +70,7 @@ def _check_markers(role: str | None, source: str, where: str) -> None:
     if has["MARK SCHEME"] and role != "rubric":
         raise MigrationError(f"{where}: mark-scheme markers outside a rubric cell")
     if role == "answer" and "BEGIN SOLUTION" not in source:
-        raise MigrationError(f"{where}: an answer cell needs ### BEGIN/END SOLUTION around the body")
+        raise MigrationError(f"{where}: an answer cell needs ### BEGIN/END SOLUTION markers")
 
 
 def _reference_lines(source: str) -> str:

@@ -5,7 +5,7 @@ nbgrader: the manually graded written answers (5.6, 5.13).
 
 No cascades. A task that builds on earlier ones is probed through the notebook's locked
 ``with_given(given, name, *args)``: the model solutions of the earlier tasks (the source texts
-below, kept equal to ``course/ps5/ps5.py`` by ``tests/course/test_ps5.py``) stand in for the
+below, kept equal to ``source/ps5/ps5.ipynb`` by ``tests/course/test_ps5.py``) stand in for the
 student's during that call, so each task is judged on its own code only. Probes run in the
 order of ``TASKS`` in one namespace, so a model solution is only ever passed after every task
 of its own answer cell has been probed (a submission that kept it would gain nothing). The
