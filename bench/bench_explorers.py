@@ -1,14 +1,14 @@
 """Benchmark: update time of every explorer control of ps1-ps4 (and the lab), in the kernel.
 
-Runs the code cells of each problem set's source notebook (``source/<ps>/<ps>.ipynb``, and
-``lab/lab.ipynb``; solutions included, so the
-explorers receive solved student functions) in this process with the explorer factories of
-``coursekit.explorers`` wrapped to record every explorer built. Then, for every control of every
-explorer, moves it ``--moves`` times through values of its own range and reports the median and
-the maximum wall time of the widget's update (the time from setting ``control.value`` until the
-observer has redrawn: the kernel's share of what a student waits for in the browser). The
-browser adds a round trip and the PNG transfer, about 0.1-0.2 s on this machine (measured by
-``tests/browser/test_explorers_browser.py``, which prints its times).
+Runs each problem set's source notebook (``source/<ps>/<ps>.ipynb``, or ``lab/lab.ipynb``;
+solutions included and test cells left out, so the explorers receive solved student functions)
+in this process with the explorer factories of ``coursekit.explorers`` wrapped to record every
+explorer built. Then, for every control of every explorer, moves it ``--moves`` times through
+values of its own range and reports the median and the maximum wall time of the widget's update
+(the time from setting ``control.value`` until the observer has redrawn: the kernel's share of
+what a student waits for in the browser). The browser adds a round trip and the PNG transfer,
+about 0.1-0.2 s on this machine (measured by ``tests/browser/test_explorers_browser.py``, which
+prints its times).
 
 Usage: ``python bench/bench_explorers.py [--moves 7] [ps1 ps2 ...]``.
 """
@@ -52,18 +52,21 @@ def _record_explorers(store: list) -> None:
 
 
 def _run_source(ps: str) -> None:
-    """Execute the code cells of the problem set's source notebook in one namespace."""
+    """Execute the problem set's source notebook (solutions in) in one namespace, test cells
+    left out: the explorers need the solved functions, not the checks."""
     import matplotlib
     import nbformat
 
     matplotlib.use("Agg")
     path = ROOT / "lab" / "lab.ipynb" if ps == "lab" else ROOT / "source" / ps / f"{ps}.ipynb"
-    cells = nbformat.read(path, as_version=4).cells
-    code = compile("\n\n".join(c.source for c in cells if c.cell_type == "code"), str(path),
-                   "exec")
     namespace = {"__name__": "__main__", "display": lambda *a, **k: None}
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(code, namespace)  # noqa: S102 - our own course source
+    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
+            continue
+        lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile("\n".join(lines), f"{ps} cell {i}", "exec"), namespace)  # noqa: S102
 
 
 def _moves(control, n: int) -> list:  # noqa: ANN001

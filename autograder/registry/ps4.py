@@ -569,6 +569,12 @@ from autograder.registry.extra_items import graph_task  # noqa: E402
 
 TASKS += [
     graph_task(
+        "t4_0_tests", 1, "twin_parents",
+        ("xa", "xb", "W1", "b1", "m_a", "m_b", "h_a", "h_b", "h", "W2", "b2", "z", "y", "t", "L"),
+        {"m_a": ["W1", "xa", "b1"], "m_b": ["W1", "xb", "b1"], "h_a": ["m_a"], "h_b": ["m_b"],
+         "h": ["h_a", "h_b"], "z": ["W2", "h", "b2"], "y": ["z"], "L": ["y", "t"]},
+    ),
+    graph_task(
         "t4_4a_tests", 1, "skip_parents", ("x", "z1", "h1", "z2", "zs", "h2", "z3", "y", "L"),
         {"z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2", "zs"], "z3": ["h2"],
          "y": ["z3"], "L": ["y"]},

@@ -65,9 +65,49 @@ def sigmoid(v: np.ndarray) -> np.ndarray:
 #   \mathcal{L} = -t\log y - (1-t)\log(1-y).$$
 #
 # $\mathbf{W}^{(1)}$ is $H \times D$, $\mathbf{b}^{(1)}$ is $H \times 1$, $\mathbf{W}^{(2)}$ is
-# $1 \times H$ and $b^{(2)}$ is stored as a $1 \times 1$ array. Draw the computation graph
-# (part (a) of the notes' question) before you start: $\mathbf{W}^{(1)}$ and $\mathbf{b}^{(1)}$
-# each have **two** outgoing edges, one into $\mathbf{m}^{(a)}$ and one into $\mathbf{m}^{(b)}$.
+# $1 \times H$ and $b^{(2)}$ is stored as a $1 \times 1$ array.
+#
+# ### Task 4.0 — the graph first (1 point)
+#
+# Draw the computation graph of the twin network (*Practice problems: backpropagation*, §1.4
+# Q1(a)) with one node per vector or matrix, the parameters included: `"xa"`, `"xb"`, `"W1"`,
+# `"b1"`, `"m_a"`, `"m_b"`, `"h_a"`, `"h_b"`, `"h"`, `"W2"`, `"b2"`, `"z"`, `"y"`, `"t"` and
+# `"L"`. Set `twin_parents` to a dict that maps every **computed** node (`"m_a"`, `"m_b"`,
+# `"h_a"`, `"h_b"`, `"h"`, `"z"`, `"y"`, `"L"`) to the list of its parents, the nodes its formula
+# reads; inputs and parameters have no parents and need no entry. The cell after it draws your
+# graph. Look at how many outgoing edges each parameter has: that count is what Part A is about.
+
+# %% cell="answer" grade_id="t4_0_answer"
+### BEGIN SOLUTION
+twin_parents = {"m_a": ["W1", "xa", "b1"], "m_b": ["W1", "xb", "b1"], "h_a": ["m_a"], "h_b": ["m_b"],
+                "h": ["h_a", "h_b"], "z": ["W2", "h", "b2"], "y": ["z"], "L": ["y", "t"]}
+### END SOLUTION
+
+# %%
+from coursekit.explorers.graph import show_graph
+
+TWIN_NODES = ["xa", "xb", "W1", "b1", "m_a", "m_b", "h_a", "h_b", "h", "W2", "b2", "z", "y", "t", "L"]
+show_graph(twin_parents, TWIN_NODES)
+
+# %% cell="tests" grade_id="t4_0_tests" points=1
+"""Task 4.0: the parents of every computed node of the twin network (1 point).
+
+Visible part: a dict of known node names, every node connected, no cycle; the edges themselves
+are checked after submission (the message then names each missing or extra edge; a visible
+check would give them away)."""
+from coursekit.explorers.graph import check_graph
+
+check_graph("twin_parents", twin_parents, TWIN_NODES)
+### BEGIN HIDDEN TESTS
+check_graph("twin_parents", twin_parents, TWIN_NODES, expected={
+    "m_a": ["W1", "xa", "b1"], "m_b": ["W1", "xb", "b1"], "h_a": ["m_a"], "h_b": ["m_b"],
+    "h": ["h_a", "h_b"], "z": ["W2", "h", "b2"], "y": ["z"], "L": ["y", "t"]})
+### END HIDDEN TESTS
+
+# %% [markdown]
+# In your graph $\mathbf{W}^{(1)}$ and $\mathbf{b}^{(1)}$ each have **two** outgoing edges, one
+# into $\mathbf{m}^{(a)}$ and one into $\mathbf{m}^{(b)}$: their gradients collect a term from
+# each branch.
 #
 # **Exercise A1 (1 point).** Which expression is $\nabla_{\mathbf{h}^{(a)}}\mathcal{L}$?
 #

@@ -18,6 +18,15 @@ pytestmark = pytest.mark.usefixtures("repo_on_path")
 Q1 = {"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]}
 SKIP = {"z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2", "zs"], "z3": ["h2"],
         "y": ["z3"], "L": ["y"]}  # fmt: skip
+TWIN = {"m_a": ["W1", "xa", "b1"], "m_b": ["W1", "xb", "b1"], "h_a": ["m_a"], "h_b": ["m_b"],
+        "h": ["h_a", "h_b"], "z": ["W2", "h", "b2"], "y": ["z"], "L": ["y", "t"]}  # fmt: skip
+NODES = {
+    "q1_parents": ("Q1_NODES", ["w", "x", "b", "t", "z", "y", "L"]),
+    "skip_parents": ("SKIP_NODES", ["x", "z1", "h1", "z2", "zs", "h2", "z3", "y", "L"]),
+    "twin_parents": ("TWIN_NODES", ["xa", "xb", "W1", "b1", "m_a", "m_b", "h_a", "h_b", "h", "W2",
+                                    "b2", "z", "y", "t", "L"]),
+}  # fmt: skip
+"""answer variable -> (the notebook's node-list name, its nodes)."""
 
 
 def _spec(assignment: str, grade_id: str) -> Any:
@@ -57,6 +66,11 @@ def _run_test_cell(assignment: str, grade_id: str, namespace: dict[str, Any]) ->
          "missing edge zs \u2192 h2"),
         ("ps4", "t4_4a_tests", "skip_parents", SKIP, {**SKIP, "z2": ["h1", "x"]},
          "extra edge x \u2192 z2"),
+        # the shared parameter drawn only in one branch: the very point of the twin network
+        ("ps4", "t4_0_tests", "twin_parents", TWIN, {**TWIN, "m_b": ["xb", "b1"]},
+         "missing edge W1 \u2192 m_b"),
+        ("ps4", "t4_0_tests", "twin_parents", TWIN, {**TWIN, "h": ["h_a", "h_b", "xa"]},
+         "extra edge xa \u2192 h"),
     ],
 )  # fmt: skip
 def test_graph_items(assignment, grade_id, name, right, wrong, words):
@@ -64,9 +78,7 @@ def test_graph_items(assignment, grade_id, name, right, wrong, words):
     assert _judge(spec, {name: right}.__getitem__).score == spec.points
     verdict = _judge(spec, {name: wrong}.__getitem__)
     assert verdict.score == 0 and words in verdict.diagnosis, verdict.diagnosis
-    nodes = "Q1_NODES" if assignment == "ps1" else "SKIP_NODES"
-    node_list = ["w", "x", "b", "t", "z", "y", "L"] if assignment == "ps1" else [
-        "x", "z1", "h1", "z2", "zs", "h2", "z3", "y", "L"]  # fmt: skip
+    nodes, node_list = NODES[name]
     from coursekit.explorers.graph import check_graph
 
     base = {"check_graph": check_graph, nodes: node_list}

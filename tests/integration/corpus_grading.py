@@ -94,7 +94,7 @@ LATER_ITEMS: dict[str, dict[str, dict[str, float]]] = {
     "ps2": {"t2_2b_answer": {"t2_2b_tests": 1}, "t2_2c_answer": {"t2_2c_tests": 1},
             "t2_2d_answer": {"t2_2d_tests": 1},
             "t2_3c_answer": {"t2_3c_tests_shapes": 1, "t2_3c_tests_values": 1}},
-    "ps4": {"t4_4a_answer": {"t4_4a_tests": 1}},
+    "ps4": {"t4_0_answer": {"t4_0_tests": 1}, "t4_4a_answer": {"t4_4a_tests": 1}},
 }
 """Graded items added to the problem sets after this corpus was written (answer cell -> its test
 cells and points). Students who worked the set (``correct``, ``bug``) answer them with the

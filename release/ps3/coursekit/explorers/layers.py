@@ -5,8 +5,9 @@ gradient is drawn. For the chosen layer m the explorer draws heatmaps of dW^(m) 
 gradient function, of its central finite difference (:func:`coursekit.gradcheck.numerical_gradient`
 on the given loss) and of their difference; for every layer it plots ||dW^(m)|| on a log axis,
 which shows vanishing (sigmoid, deep, small scale) and exploding (ReLU, large scale) gradients.
-The norm axis spans a fixed range (widened only when a norm leaves it), so a change of depth or
-scale moves the curve instead of rescaling the axis.
+The norm axis spans a fixed range (widened only when a norm leaves it) and the layer axis every
+depth offered, so a change of depth or scale moves the curve instead of rescaling the axes (and
+redraws only the data).
 
 A layer passes when the relative error is at most the tolerance. When it is larger but the
 difference is within the finite difference's own rounding noise (tiny gradients: the loss
@@ -298,6 +299,9 @@ class LayerGradientExplorer(Explorer):
         ax_norm.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost most of a redraw
         ax_norm.grid(True, axis="y", alpha=0.3)
         ax_norm.set_xlabel("layer m")
+        # the layer axis spans the deepest network offered: a change of depth only redraws data
+        ax_norm.set_xlim(0.5, self.depth.max + 1.5)
+        ax_norm.set_xticks(np.arange(1, self.depth.max + 2))
         ax_norm.set_title(r"$\|dW^{(m)}\|$ (fixed axis)", fontsize="medium")
         ax_norm.legend(fontsize="small", loc="upper left")
         self._maps, self._titles = [], []
@@ -341,11 +345,9 @@ class LayerGradientExplorer(Explorer):
         if both.size:
             lo = min(lo, 10.0 ** np.floor(np.log10(both.min())))
             hi = max(hi, 10.0 ** np.ceil(np.log10(both.max())))
-        if (len(ms), lo, hi) != self._static_key:  # new ticks: render the static part again
-            self._static_key = (len(ms), lo, hi)
+        if (lo, hi) != self._static_key:  # new ticks: render the static part again
+            self._static_key = (lo, hi)
             ax_norm.set_ylim(lo, hi)
-            ax_norm.set_xlim(0.5, len(ms) + 0.5)
-            ax_norm.set_xticks(ms)
             self.blitter.refresh()
         num = self.numeric[f"W{m}"]
         ana = self.analytic.get(f"W{m}")

@@ -15,14 +15,14 @@ from collections.abc import Callable, Mapping
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import ListedColormap
-from matplotlib.ticker import LogFormatter, LogLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from coursekit.data import make_moons, make_spirals, one_hot
 from coursekit.explorers._common import (
     LABELS,
+    Blitter,
     Explorer,
     error_html,
-    figure_png,
     fmt,
     image_widget,
     new_figure,
@@ -156,7 +156,7 @@ class DescentExplorer(Explorer):
             "bp-gd-progress",
         )
         self.status = with_class(widgets.HTML(), "bp-gd-status")
-        self.fig = new_figure(10.0, 4.0, left=0.07, right=0.98, bottom=0.12, top=0.9, wspace=0.2)
+        self.fig = new_figure(10.0, 4.0, left=0.09, right=0.98, bottom=0.12, top=0.9, wspace=0.2)
         self.image = image_widget("bp-gd-plot", self.fig)
         self.ax_loss, self.ax_map = self.fig.subplots(1, 2)
         self.losses: list[float] = []
@@ -254,15 +254,14 @@ class DescentExplorer(Explorer):
         self._draw()
 
     def _new_artists(self) -> None:
-        """(Re)create the plot's artists for the current data set; redraws only change data."""
+        """Create the plot's artists once; every redraw only changes their data."""
         ax = self.ax_loss
-        ax.clear()
         (self.loss_line,) = ax.plot([], [], color="k")
         ax.set_yscale("log")
         # ticks at 1, 2 and 5 per decade, labelled as plain numbers, so that losses below 1
         # (most of training) can be read; no minor ticks (they cost most of a redraw)
         ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
         ax.yaxis.set_minor_locator(NullLocator())
         ax.grid(True, which="major", alpha=0.3)
         ax.set_xlabel("step")
@@ -273,34 +272,53 @@ class DescentExplorer(Explorer):
             ha="center", va="center", color="0.4",
         )  # fmt: skip
         ax = self.ax_map
-        ax.clear()
-        cmap = ListedColormap(_COLORS[: self.C]).with_extremes(under="white")
         self.boundary = ax.imshow(
-            self.grid_labels, origin="lower", extent=self.extent, cmap=cmap, vmin=-0.5,
-            vmax=self.C - 0.5, alpha=0.25, interpolation="nearest", aspect="auto",
+            self.grid_labels, origin="lower", extent=self.extent, alpha=0.25,
+            interpolation="nearest", aspect="auto",
         )  # fmt: skip
-        ax.scatter(
-            self.X[:, 0], self.X[:, 1], c=self.y, cmap=cmap, vmin=-0.5, vmax=self.C - 0.5, s=12,
-            edgecolors="k", linewidths=0.3,
-        )  # fmt: skip
+        self.points = ax.scatter(
+            self.X[:, 0], self.X[:, 1], s=12, edgecolors="k", linewidths=0.3
+        )
         ax.set_xticks([])
         ax.set_yticks([])
-        self._artists_for = (self.dataset.value, self.C)
+        ax.set_autoscale_on(False)
+        ax.set_title(" ", fontsize="medium")
+        # what changes is drawn over a static background (axes, ticks, labels), in this order:
+        # the boundary under the points; the background is rendered again only for new limits
+        self.blitter = Blitter(
+            self.fig, [self.loss_line, self.loss_hint, self.boundary, self.points, ax.title]
+        )
+        self._static_limits: tuple | None = None
+        self._colors_for: int | None = None
 
     def _draw(self) -> None:
-        if getattr(self, "_artists_for", None) != (self.dataset.value, self.C):
+        if getattr(self, "blitter", None) is None:
             self._new_artists()
+        if self._colors_for != self.C:  # moons have two classes, spirals three
+            self._colors_for = self.C
+            cmap = ListedColormap(_COLORS[: self.C]).with_extremes(under="white")
+            for artist in (self.boundary, self.points):
+                artist.set_cmap(cmap)
+                artist.set_clim(-0.5, self.C - 0.5)
+        self.points.set_offsets(self.X)
+        self.points.set_array(self.y)
         losses = np.asarray(self.losses, dtype=np.float64)
         self.loss_line.set_data(np.arange(1, losses.size + 1), losses)
         self.loss_hint.set_visible(not losses.size)
         positive = losses[losses > 0]
         lo, hi = (positive.min(), positive.max()) if positive.size else (0.1, 2.0)
         # before training: the axis of the steps about to be taken, not matplotlib's -0.04..0.04
-        self.ax_loss.set_xlim(0, max(losses.size or int(self.steps.value), 2) + 1)
-        self.ax_loss.set_ylim(lo / 1.5, hi * 1.5)
+        limits = ((0, max(losses.size or int(self.steps.value), 2) + 1), (lo / 1.5, hi * 1.5))
+        if limits != self._static_limits:  # new ticks: render the static part again
+            self._static_limits = limits
+            self.ax_loss.set_xlim(*limits[0])
+            self.ax_loss.set_ylim(*limits[1])
+            self.blitter.refresh()
         self.boundary.set_data(self.grid_labels)
         self.boundary.set_extent(self.extent)
+        self.ax_map.set_xlim(*self.extent[:2])  # the map's axes have no ticks: no new background
+        self.ax_map.set_ylim(*self.extent[2:])
         self.ax_map.set_title(
             f"decision boundary (accuracy {fmt(self.accuracy)})", fontsize="medium"
         )
-        self.image.value = figure_png(self.fig)
+        self.image.value = self.blitter.png()
