@@ -131,3 +131,29 @@ def test_a_toolbar_edit_survives_generate_assignment_and_release(tmp_path: Path)
     assert path.read_bytes() == saved, "backprop-course release wrote into the source"
     again = nbformat.read(root / "release" / "ps1" / "ps1.ipynb", 4)
     assert again == released
+
+
+def test_the_text_view_shows_a_toolbar_edit_as_one_changed_line(tmp_path: Path) -> None:
+    """scripts/notebook_text.py (git's textconv for notebooks) renders every cell with its
+    nbgrader role; a new point value is exactly one changed line of the view."""
+    import difflib
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebook_text",
+                                                  REPO / "scripts" / "notebook_text.py")
+    view = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(view)
+    source = REPO / "source" / "ps1" / "ps1.ipynb"
+    before = view.render(source)
+    nb = nbformat.read(source, 4)
+    assert before.count("# %%") == len(nb.cells)
+    (grade,) = [c for c in nb.cells if _nbgrader(c).get("grade_id") == "t1_0_tests"]
+    grade.metadata["nbgrader"]["points"] = 3
+    nbformat.write(nb, tmp_path / "ps1.ipynb")
+    after = view.render(tmp_path / "ps1.ipynb")
+    changed = [ln for ln in difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                                 lineterm="", n=0)
+               if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == [
+        f"-# %% id={grade.id} nbgrader: grade_id=t1_0_tests grade locked points=1",
+        f"+# %% id={grade.id} nbgrader: grade_id=t1_0_tests grade locked points=3"]
