@@ -19,7 +19,7 @@
 # fixed examples, graded checks add random ones and your own numbers; gradients must match to a
 # relative error of `1e-6`.
 #
-# Points: 21 in total (17 checked automatically, 4 manually graded).
+# Points: 22 in total (18 checked automatically, 4 manually graded).
 
 # %%
 STUDENT_ID = ""  # e.g. "jdoe42"; leave empty on JupyterHub
