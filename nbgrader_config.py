@@ -1,7 +1,9 @@
 """nbgrader configuration of backprop-course (nbgrader 0.9.6).
 
-source/<a>/ is built by scripts/build_course.py from course/<a>/*.py (jupytext percent) plus a
-copy of coursekit/; release/<a>/ is generated from it and committed. See docs/authoring.md.
+source/<a>/<a>.ipynb is the problem set (edit it in JupyterLab, Create Assignment toolbar);
+source/<a>/coursekit/ holds committed symlinks to coursekit/. `nbgrader generate_assignment <a>`
+(or `./dev build`, which adds the leak check) makes release/<a>/, which is committed. See
+docs/authoring.md.
 """
 
 from pathlib import Path
@@ -11,13 +13,12 @@ c = get_config()  # noqa: F821 - injected by traitlets when nbgrader loads this 
 c.CourseDirectory.course_id = "backprop-course"
 c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 
-# Nothing source-side may reach release/: text sources, the reference, the grader, caches.
+# Nothing instructor-side may reach release/: the reference, the grader, tests, caches.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "*.pyc",
     "__pycache__",
     "feedback",
-    "*.pct.py",
     "*.md.bak",
     "backprop_ref",
     "autograder",
@@ -27,6 +28,27 @@ c.CourseDirectory.ignore = [
     ".pytest_cache",
     ".ruff_cache",
     ".hypothesis",
+]
+
+# nbgrader's own pipeline with one step first: the `_REF = {...}  #: reference` line of a hidden
+# test becomes the model solutions of the answer cells it names (autograder/references.py). It
+# must run before ClearSolutions (which empties the answer cells) and before SaveCells (which
+# stores the hidden tests in the gradebook for autograde to restore); ClearHiddenTests then
+# removes it from release/ with the rest of the hidden block.
+c.GenerateAssignment.preprocessors = [
+    "autograder.references.ExpandReferences",
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 # Answer stubs: the body becomes NotImplementedError so that a blank answer fails loudly.

@@ -119,27 +119,19 @@ def _limits(args: argparse.Namespace, course: Course) -> sandbox.Limits:
     return limits
 
 
-def build_sources(root: Path, console: Console) -> None:
-    """Build ``source/`` from the jupytext sources in ``course/`` (one way), when there are any."""
-    from autograder import build  # noqa: PLC0415
-
-    if not ((root / "nbgrader_config.py").is_file() and (root / "course").is_dir()):
-        return  # not a course kept as text sources: source/ is used as it is
-    for name in build.assignments(root):
-        build.build_source(root, name)
-    console.print(f"built source/ from course/ ({', '.join(build.assignments(root))})")
-
-
 def cmd_release(course: Course, assignment: str | None, console: Console) -> int:
     """Release one or all assignments; 1 if anything leaked."""
-    from autograder.build import NOT_RELEASED  # noqa: PLC0415
+    from autograder import coursekit_links  # noqa: PLC0415
     from autograder.release import release_assignment  # noqa: PLC0415
 
-    names = [assignment] if assignment else [
-        a for a in course.assignments() if a not in NOT_RELEASED
-    ]
+    names = [assignment] if assignment else course.assignments()
     if not names:
         raise CourseError(f"no assignments in {course.root / 'source'}")
+    if (course.root / "coursekit").is_dir():  # this repository's layout: links to coursekit/
+        for change in coursekit_links.sync(course.root, names):
+            console.print(change, markup=False, highlight=False)
+        for problem in coursekit_links.problems(course.root):
+            console.print(f"[yellow]warning[/]: {problem}")
     status = 0
     for name in names:
         report = release_assignment(course, name)
@@ -221,8 +213,6 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     """Release, build a synthetic class, grade it, print the table."""
     from autograder import demo  # noqa: PLC0415
 
-    if not args.fixture:
-        build_sources(args.course_root, console)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bpc-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     course = demo.prepare_course(args.course_root, workdir, fixture=args.fixture)
@@ -300,8 +290,6 @@ def _db_url_of(args: argparse.Namespace) -> str:
 def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "demo":
         return cmd_demo(args, console)
-    if args.command == "release":
-        build_sources(args.course_root, console)
     course = Course.load(args.course_root, args.db_url)
     if args.command == "release":
         return cmd_release(course, args.assignment, console)

@@ -20,7 +20,8 @@ COURSEKIT = Path(__file__).resolve().parents[1] / "coursekit"
 
 def copy_fixture(target: Path) -> Path:
     """Copy the fixture course to ``target`` with the current ``coursekit`` beside each of its
-    source notebooks (as the course build does), so the fixture never carries a stale copy."""
+    source notebooks (as the course's source/<a>/coursekit/ links give), so the fixture never
+    carries a stale copy."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
     shutil.copytree(FIXTURE, target, ignore=ignore)
     for folder in sorted((target / "source").iterdir()):

@@ -1,13 +1,14 @@
 """Benchmark: update time of every explorer control of ps1-ps4 (and the lab), in the kernel.
 
-Runs each problem set's source notebook (``source/<ps>/<ps>.ipynb``, solutions included and test
-cells left out, so the explorers receive solved student functions) in this process with the
-explorer factories of ``coursekit.explorers`` wrapped to record every explorer built. Then, for
-every control of every explorer, moves it ``--moves`` times through values of its own range and
-reports the median and the maximum wall time of the widget's update (the time from setting
-``control.value`` until the observer has redrawn: the kernel's share of what a student waits for
-in the browser). The browser adds a round trip and the PNG transfer, about 0.1-0.2 s on this
-machine (measured by ``tests/browser/test_explorers_browser.py``, which prints its times).
+Runs each problem set's source notebook (``source/<ps>/<ps>.ipynb``, or ``lab/lab.ipynb``;
+solutions included and test cells left out, so the explorers receive solved student functions)
+in this process with the explorer factories of ``coursekit.explorers`` wrapped to record every
+explorer built. Then, for every control of every explorer, moves it ``--moves`` times through
+values of its own range and reports the median and the maximum wall time of the widget's update
+(the time from setting ``control.value`` until the observer has redrawn: the kernel's share of
+what a student waits for in the browser). The browser adds a round trip and the PNG transfer,
+about 0.1-0.2 s on this machine (measured by ``tests/browser/test_explorers_browser.py``, which
+prints its times).
 
 Usage: ``python bench/bench_explorers.py [--moves 7] [ps1 ps2 ...]``.
 """
@@ -57,9 +58,7 @@ def _run_source(ps: str) -> None:
     import nbformat
 
     matplotlib.use("Agg")
-    path = ROOT / "source" / ps / f"{ps}.ipynb"
-    if not path.exists():
-        sys.exit(f"{path} is missing: run ./dev build first")
+    path = ROOT / "lab" / "lab.ipynb" if ps == "lab" else ROOT / "source" / ps / f"{ps}.ipynb"
     namespace = {"__name__": "__main__", "display": lambda *a, **k: None}
     for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
         meta = cell.metadata.get("nbgrader", {})

@@ -3,7 +3,7 @@
 
 Usage: ``python bench/bench_grading.py [--n 50] [--workers 1 2] [--skip-nbgrader]
 [--assignment ps4] [--class-size 300]``. Without ``--assignment`` the autograder's small fixture
-course is used; with it, a copy of the real course (``source/`` built from ``course/``). Either is
+course is used; with it, a copy of the real course (its committed ``source/``). Either is
 copied to a temporary folder; the class mixes correct submissions, each catalogued mistake and
 blank ones (no abusive ones: those measure time limits, not speed).
 Prints seconds in total and per submission for each configuration, then the pipeline's stages
@@ -122,10 +122,6 @@ def main() -> None:
     if args.assignment:
         global ASSIGNMENT  # noqa: PLW0603 - the one switch of this script
         ASSIGNMENT = args.assignment
-        from autograder import build  # noqa: PLC0415
-
-        for name in build.assignments(ROOT):
-            build.build_source(ROOT, name)
     base = Path(tempfile.mkdtemp(prefix="bpc-bench-"))
     try:
         proto = fresh_course(base, "proto")

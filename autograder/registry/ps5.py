@@ -5,8 +5,8 @@ nbgrader: the manually graded written answers (5.6, 5.13).
 
 No cascades. A task that builds on earlier ones is probed with the model solutions of the
 earlier tasks lent to the runner (``Probe(inject=...)``; the source texts below, kept equal to
-``course/ps5/ps5.py`` by ``tests/course/test_ps5.py``): they stand in for the student's during
-that call, so each task is judged on its own code only. The runner receives a probe's sources
+``source/ps5/ps5.ipynb`` by ``tests/course/test_ps5.py``): they stand in for the student's
+during that call, so each task is judged on its own code only. The runner receives a probe's sources
 only when that probe runs, and probes lent sources that are not a superset of the earlier ones
 run in separate sandboxes (``autograder.trusted.runner_chains``), so a submission that kept a
 model solution gains nothing. The engine's backward pass is judged on graphs built from plain

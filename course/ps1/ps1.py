@@ -66,7 +66,7 @@ q1_parents = {"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]}
 ### END SOLUTION
 
 # %%
-from coursekit.explorers.graph import check_graph, show_graph
+from coursekit.explorers.graph import show_graph
 
 Q1_NODES = ["w", "x", "b", "t", "z", "y", "L"]
 show_graph(q1_parents, Q1_NODES)
@@ -888,7 +888,7 @@ for _dims in [(4, 5, 3), (3, 3, 3), (6, 2, 4)]:
     # the intermediate gradient dL/da1 through both paths of each hidden unit
     _fw = q2_forward(_x, _p)
     _a1 = _fw["a1"].copy()
-    _z2_of_a1 = lambda: float(-(_t * np.log(np.exp(_p["W2"] @ _a1 + _p["b2"]) / np.exp(_p["W2"] @ _a1 + _p["b2"]).sum())).sum())  # noqa: E731
+    _z2_of_a1 = lambda: float(-(_t * np.log(np.exp(_p["W2"] @ _a1 + _p["b2"]) / np.exp(_p["W2"] @ _a1 + _p["b2"]).sum())).sum())  # noqa: E731, B023
     check.grad_fd("da1", backward_loops(_x, _t, _p)["a1"], _z2_of_a1, _a1)
 assert not _uses_matrix_products(backward_loops), "backward_loops: write explicit loops over units"
 ### END HIDDEN TESTS

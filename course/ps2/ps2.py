@@ -854,7 +854,7 @@ def _explorer_ce(z: np.ndarray, t: np.ndarray) -> float:
 def _explorer_loss_columns(X: np.ndarray, T: np.ndarray, params: dict, hidden: str) -> float:
     """Mean loss of your mlp_forward over the rows of X (N, D), one-hot T (N, C), one column at a time."""
     acts = [hidden] * (len(params) // 2 - 1) + ["identity"]
-    return sum(_explorer_ce(mlp_forward(x[:, None], params, acts)[0], t[:, None]) for x, t in zip(X, T)) / len(X)
+    return sum(_explorer_ce(mlp_forward(x[:, None], params, acts)[0], t[:, None]) for x, t in zip(X, T, strict=True)) / len(X)
 
 
 def _explorer_loss_batch(X: np.ndarray, T: np.ndarray, params: dict, hidden: str) -> float:
@@ -885,7 +885,7 @@ def _explorer_grads(X: np.ndarray, T: np.ndarray, params: dict, hidden: str) -> 
     """Your mlp_backward averaged over the rows of X: the gradient of _explorer_loss."""
     acts = [hidden] * (len(params) // 2 - 1) + ["identity"]
     total = {k: np.zeros_like(v) for k, v in params.items()}
-    for x, t in zip(X, T):
+    for x, t in zip(X, T, strict=True):
         a_L, cache = mlp_forward(x[:, None], params, acts)
         a = a_L.copy()
         da_L = check.numerical_gradient(lambda: _explorer_ce(a, t[:, None]), a)  # noqa: B023

@@ -84,7 +84,7 @@ twin_parents = {"m_a": ["W1", "xa", "b1"], "m_b": ["W1", "xb", "b1"], "h_a": ["m
 ### END SOLUTION
 
 # %%
-from coursekit.explorers.graph import check_graph, show_graph
+from coursekit.explorers.graph import show_graph
 
 TWIN_NODES = ["xa", "xb", "W1", "b1", "m_a", "m_b", "h_a", "h_b", "h", "W2", "b2", "z", "y", "t", "L"]
 show_graph(twin_parents, TWIN_NODES)
@@ -461,7 +461,7 @@ skip_parents = {"z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2
 ### END SOLUTION
 
 # %%
-from coursekit.explorers.graph import check_graph, show_graph
+from coursekit.explorers.graph import show_graph
 
 SKIP_NODES = ["x", "z1", "h1", "z2", "zs", "h2", "z3", "y", "L"]
 show_graph(skip_parents, SKIP_NODES)
@@ -784,7 +784,7 @@ def _slice_probe(loss, grad, theta, direction, pre_activations) -> ProbeFunction
     grid = np.linspace(-2.5, 2.5, 1001)
     pre = np.array([np.ravel(pre_activations(theta + v * direction)) for v in grid])
     kinks = []
-    for i, j in zip(*np.nonzero(np.sign(pre[:-1]) != np.sign(pre[1:]))):
+    for i, j in zip(*np.nonzero(np.sign(pre[:-1]) != np.sign(pre[1:])), strict=True):
         lo, hi = pre[i, j], pre[i + 1, j]  # interpolate the sign change linearly
         kinks.append(round(float(grid[i] + (grid[i + 1] - grid[i]) * lo / (lo - hi)), 4))
     return ProbeFunction(f, df, tuple(sorted(kinks)))

@@ -360,7 +360,7 @@ for _k in range(4):
     _ref = {e[0]: 0.0 for e in _spec}
     _ref[_spec[-1][0]] = 1.0
     for _e in _spec[::-1]:
-        for _p, _d in zip(_e[2] if len(_e) > 2 else [], _e[3] if len(_e) > 3 else []):
+        for _p, _d in zip(_e[2] if len(_e) > 2 else [], _e[3] if len(_e) > 3 else [], strict=True):
             _ref[_p] += _d * _ref[_e[0]]
     _g = run_backward(_spec)["grads"]
     check.array("grads of a random graph", np.array([_g[k] for k in _ref]), np.array(list(_ref.values())), tol=1e-9)
@@ -511,7 +511,7 @@ def bias_free_loss(x: np.ndarray, w: np.ndarray, t: float) -> float:
 for _x, _w, _t in [(np.array([0.5, -1.0]), np.array([0.3, -0.6, 0.9, 0.4, -0.7, 1.1, 0.8, -0.2, 1.3, -0.9]), 1.0),
                    (np.array([-1.2, 0.7]), np.array([-0.5, 0.8, 0.6, -0.3, 0.9, 0.2, -0.4, 1.0, -1.1, 0.7]), 0.0)]:
     _wc = _w.copy()
-    check.grad_fd("dL/dw", bias_free_grads(_x, _w, _t), lambda: bias_free_loss(_x, _wc, _t), _wc)
+    check.grad_fd("dL/dw", bias_free_grads(_x, _w, _t), lambda: bias_free_loss(_x, _wc, _t), _wc)  # noqa: B023
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 _done = 0
@@ -526,7 +526,7 @@ while _done < 3:
     _wc = _w.copy()
     check.number("loss of bias_free_root", bias_free_loss(_x, _w, _t),
                  float(np.logaddexp(0, _w[8] * max(_m3, 0) + _w[9] * max(_m4, 0)) - _t * (_w[8] * max(_m3, 0) + _w[9] * max(_m4, 0))), rtol=1e-9)
-    check.grad_fd("dL/dw", bias_free_grads(_x, _w, _t), lambda: bias_free_loss(_x, _wc, _t), _wc)
+    check.grad_fd("dL/dw", bias_free_grads(_x, _w, _t), lambda: bias_free_loss(_x, _wc, _t), _wc)  # noqa: B023
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -785,7 +785,7 @@ for _dims in [(5, 3, 4), (2, 6, 3), (4, 4, 4)]:
 for _seed, _dims in [(1, (5, 3, 4)), (2, (4, 4, 4))]:
     _A, _W, _b, _dZ = layer_problem(np.random.default_rng(_seed), *_dims)
     _dA, _dW, _db = affine_backward(_dZ, (_A, _W, _b))
-    _f = lambda: float((affine_forward(_A, _W, _b)[0] * _dZ).sum())  # noqa: E731 - L = sum(Z * dZ) has dL/dZ = dZ
+    _f = lambda: float((affine_forward(_A, _W, _b)[0] * _dZ).sum())  # noqa: E731, B023 - L = sum(Z * dZ) has dL/dZ = dZ
     check.grads_fd({"A": _dA, "W": _dW, "b": _db}, _f, {"A": _A, "W": _W, "b": _b})
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
@@ -952,12 +952,12 @@ for _sizes, _hid in [((4, 6, 3), "relu"), ((3, 5, 4, 2), "sigmoid")]:
 for _seed, _sizes, _hid in [(82, (3, 4, 5, 2), "relu"), (83, (4, 3, 3), "sigmoid")]:
     _X, _T, _p, _ = mlp_problem(np.random.default_rng(_seed), 5, _sizes, _hid)
     check.grads(f"mlp_grads with sizes {_sizes}, {_hid}", mlp_grads(_X, _T, _p, _hid),
-                fd_param_grads(lambda P: mlp_loss_only(_X, _T, P, _hid), _p), n=5, against="finite differences of your loss")
+                fd_param_grads(lambda P: mlp_loss_only(_X, _T, P, _hid), _p), n=5, against="finite differences of your loss")  # noqa: B023
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()
 for _sizes, _hid in [((5, 4, 3), "relu"), ((2, 6, 4, 3, 5), "relu"), ((3, 4, 2), "sigmoid")]:
     _X, _T, _p, _ = mlp_problem(_gen, 7, _sizes, _hid)
-    _Lf = lambda P: float(np.mean(np.logaddexp.reduce(_logits(P), axis=1) - (_T * _logits(P)).sum(axis=1)))  # noqa: E731
+    _Lf = lambda P: float(np.mean(np.logaddexp.reduce(_logits(P), axis=1) - (_T * _logits(P)).sum(axis=1)))  # noqa: E731, B023
 
     def _logits(P, X=_X, sizes=_sizes, hid=_hid):  # noqa: ANN001, ANN202
         A = X
@@ -1031,7 +1031,7 @@ for _seed, _dims in [(91, (5, 3, 4, 2)), (92, (4, 3, 3, 3))]:
     _g = twin_grads(_Xa, _Xb, _T, _p)
     check.keys("twin_grads(...)", _g, ["W1", "b1", "W2", "b2"])
     check.grads(f"twin_grads with N, D, H, C = {_dims}", _g,
-                fd_param_grads(lambda P: float(twin_loss_grads(_Xa, _Xb, _T, P)[0]), _p), n=_dims[0],
+                fd_param_grads(lambda P: float(twin_loss_grads(_Xa, _Xb, _T, P)[0]), _p), n=_dims[0],  # noqa: B023
                 against="finite differences of your loss")
 ### BEGIN HIDDEN TESTS
 _gen = np.random.default_rng()

@@ -1,6 +1,7 @@
 """Run a submission written as code strings through the real trusted runner.
 
-``grade(assignment, replace)`` takes the course source (``course/<a>/<a>.py``), fills every
+``grade(assignment, replace)`` takes the course source (``source/<a>/<a>.ipynb`` in its graded
+form, as the gradebook stores it), fills every
 answer cell with the instructor's solution unless ``replace`` gives its text, and returns the
 verdicts of ``autograder.trusted.run_trusted`` with the release's coursekit in the workspace.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from autograder import build, sandbox, synthetic, tasks, trusted
+from autograder import references, sandbox, synthetic, tasks, trusted
 
 REPO = Path(__file__).resolve().parents[2]
 STUDENT = "alice"
@@ -18,7 +19,7 @@ STUDENT = "alice"
 
 @functools.cache
 def _source(assignment: str):  # noqa: ANN202 - an nbformat notebook
-    return build.build_notebook(REPO / "course" / assignment / f"{assignment}.py", assignment)
+    return references.read_graded(REPO / "source" / assignment / f"{assignment}.ipynb")
 
 
 @functools.cache

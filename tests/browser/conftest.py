@@ -27,7 +27,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-LAB_SOURCE = REPO / "course" / "lab" / "lab.py"
+LAB_SOURCE = REPO / "lab" / "lab.ipynb"
 ARTIFACTS = REPO / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -75,18 +75,10 @@ def _free_port() -> int:
 
 
 def _write_lab_notebook(dest: Path) -> None:
-    """Convert the jupytext source of the lab to ``dest`` (the build pipeline's first step)."""
-    import jupytext
-    import nbformat
+    """A copy of the lab notebook at ``dest``."""
+    import shutil
 
-    nb = jupytext.read(LAB_SOURCE)
-    nb.metadata.pop("jupytext", None)
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-        "name": "python3",
-    }
-    nbformat.write(nb, dest)
+    shutil.copyfile(LAB_SOURCE, dest)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -206,17 +198,13 @@ STUDENT_ENV = REPO / "student-env" / "jupyter"
 @pytest.fixture
 def course_server(tmp_path: Path) -> Iterator[LabServer]:
     """JupyterLab with the students' configuration serving the *solved* ps1-ps5 notebooks
-    (built from their text sources like ``source/``, with coursekit next to them)."""
+    (the source notebooks as the instructor has them, with coursekit next to them)."""
     import shutil
-
-    import nbformat
-
-    from autograder.build import build_notebook
 
     root = tmp_path / "notebooks"
     root.mkdir()
     for ps in ("ps1", "ps2", "ps3", "ps4", "ps5"):
-        nbformat.write(build_notebook(REPO / "course" / ps / f"{ps}.py", ps), root / f"{ps}.ipynb")
+        shutil.copyfile(REPO / "source" / ps / f"{ps}.ipynb", root / f"{ps}.ipynb")
     shutil.copytree(REPO / "coursekit", root / "coursekit",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     env = {"JUPYTER_CONFIG_PATH": str(STUDENT_ENV), "BPC_STUDENT_ID": "browser-student"}

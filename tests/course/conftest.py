@@ -1,35 +1,34 @@
-"""Session fixtures of the course tests: one fresh build and release in a temporary course
-copy, and notebooks executed once per session (see course_helpers.py)."""
+"""Session fixtures of the course tests: one fresh release by plain nbgrader in a temporary
+course copy, and notebooks executed once per session (see course_helpers.py)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from course_helpers import REPO, STUDENT, execute, load_build, make_course_copy  # noqa: E402
+from course_helpers import (  # noqa: E402
+    REPO,
+    STUDENT,
+    assignments,
+    execute,
+    generate,
+    make_course_copy,
+)
 
 
 @pytest.fixture(scope="session")
-def build() -> ModuleType:
-    """The build script as a module."""
-    return load_build()
-
-
-@pytest.fixture(scope="session")
-def fresh_course(tmp_path_factory: pytest.TempPathFactory, build: ModuleType) -> Path:
-    """A temporary course root with source/ built and release/ generated for every assignment."""
+def fresh_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the course as a plain clone has it, with release/ generated for every
+    assignment by plain ``nbgrader generate_assignment <a>`` (no step of ours)."""
     root = make_course_copy(tmp_path_factory.mktemp("course") / "root")
-    for name in build.assignments(root):
-        build.build_source(root, name)
-    for name in build.released(root):
-        build.generate_release(root, name)
+    for name in assignments(root):
+        generate(root, name)
     return root
 
 

@@ -3,14 +3,15 @@ sys.path under pytest's default import mode)."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
+import subprocess
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 from nbclient import NotebookClient
+
+from autograder.course import ensure_tools_on_path
 
 REPO = Path(__file__).resolve().parents[2]
 GRADED = ("ps1", "ps2", "ps3", "ps4", "ps5")
@@ -18,19 +19,29 @@ GRADED = ("ps1", "ps2", "ps3", "ps4", "ps5")
 STUDENT = "alice"
 
 
-def load_build() -> ModuleType:
-    """The course build module (``autograder.build``, run as scripts/build_course.py)."""
-    return importlib.import_module("autograder.build")
-
-
 def make_course_copy(dest: Path) -> Path:
-    """A minimal course root: nbgrader_config.py, course/, coursekit/ (no release, no db)."""
+    """A plain clone's course root: nbgrader_config.py, source/ (its coursekit symlinks kept as
+    links), coursekit/; no release, no gradebook."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "nbgrader_config.py", dest / "nbgrader_config.py")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    shutil.copytree(REPO / "course", dest / "course", ignore=ignore)
+    shutil.copytree(REPO / "source", dest / "source", symlinks=True, ignore=ignore)
     shutil.copytree(REPO / "coursekit", dest / "coursekit", ignore=ignore)
     return dest
+
+
+def assignments(root: Path) -> list[str]:
+    """The folders of ``root/source`` that hold a notebook."""
+    return sorted(p.parent.name for p in (root / "source").glob("*/*.ipynb"))
+
+
+def generate(root: Path, assignment: str) -> None:
+    """Plain ``nbgrader generate_assignment <a>`` in ``root``, as an instructor types it."""
+    ensure_tools_on_path()  # nbgrader runs alembic from the interpreter's bin/
+    env = {k: v for k, v in os.environ.items() if k != "BPC_STUDENT_ID"}
+    result = subprocess.run(["nbgrader", "generate_assignment", assignment], cwd=root, env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"generate_assignment {assignment}:\n{result.stderr[-3000:]}"
 
 
 def execute(

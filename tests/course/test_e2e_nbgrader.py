@@ -15,6 +15,8 @@ import nbformat
 import pytest
 from course_helpers import REPO
 
+from autograder.course import ensure_tools_on_path
+
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("repo_on_path")]
 
 FRIEND_CELLS = {"t1_1_answer", "t1_3_answer"}
@@ -85,9 +87,8 @@ def _submit(root: Path, student: str, assignment: str, nb: nbformat.NotebookNode
 
 
 def _autograde(root: Path, assignment: str) -> None:
-    env = dict(os.environ)
-    env.pop("BPC_STUDENT_ID", None)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    ensure_tools_on_path()  # nbgrader runs alembic from the interpreter's bin/
+    env = {k: v for k, v in os.environ.items() if k != "BPC_STUDENT_ID"}
     env["MPLBACKEND"] = "Agg"
     result = subprocess.run(
         [

@@ -34,10 +34,10 @@ def _spec(assignment: str, grade_id: str) -> Any:
 
 
 def _cells(assignment: str) -> dict[str, str]:
-    """grade_id -> source of the built notebook's cells (solutions and hidden tests in)."""
-    from autograder.build import build_notebook
+    """grade_id -> source of the graded notebook's cells (solutions and hidden tests in)."""
+    from autograder.references import read_graded
 
-    nb = build_notebook(REPO / "course" / assignment / f"{assignment}.py", assignment)
+    nb = read_graded(REPO / "source" / assignment / f"{assignment}.ipynb")
     return {
         c.metadata["nbgrader"]["grade_id"]: c.source
         for c in nb.cells

@@ -12,6 +12,8 @@ import nbformat
 import pytest
 from course_helpers import STUDENT, errors, execute
 
+from autograder.references import read_graded
+
 BUGS: dict[str, tuple[str, str, str, set[str]]] = {
     # name: (answer cell, model line, buggy line, the cells that must lose points — no others)
     "ps1_forward_wrong": (
@@ -70,7 +72,7 @@ def _lost(nb: nbformat.NotebookNode) -> set[str]:
 def _run(fresh_course: Path, assignment: str, tmp_path: Path, edit: tuple[str, str, str] | None
          ) -> tuple[set[str], nbformat.NotebookNode]:
     src = fresh_course / "source" / assignment / f"{assignment}.ipynb"
-    nb = nbformat.read(src, as_version=4)
+    nb = read_graded(src)  # the hidden tests as the gradebook stores them, references expanded
     if edit is not None:
         cell_id, model, buggy = edit
         (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == cell_id]

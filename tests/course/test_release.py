@@ -1,4 +1,5 @@
-"""release/ is exactly a fresh ``nbgrader generate_assignment`` and leaks nothing."""
+"""release/ is exactly what plain ``nbgrader generate_assignment <a>`` makes from the committed
+source/, generating it changes nothing in source/, and release/ leaks nothing."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import ast
 import json
 import re
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 import pytest
@@ -89,22 +89,35 @@ def test_every_course_assignment_is_released(fresh_course: Path) -> None:
 
 @pytest.mark.parametrize("assignment", RELEASED)
 def test_release_is_up_to_date(fresh_course: Path, assignment: str) -> None:
-    """Rebuild with `python scripts/build_course.py --release` if this fails."""
+    """Regenerate with `./dev build` (or `nbgrader generate_assignment <a> --force`)."""
     fresh = _files(fresh_course / "release" / assignment)
     committed = _files(REPO / "release" / assignment)
     assert sorted(committed) == sorted(fresh), "release/ has a different set of files"
     stale = [name for name in fresh if fresh[name] != committed[name]]
     assert not stale, (
-        f"stale in release/{assignment}: {stale}; run scripts/build_course.py --release"
+        f"stale in release/{assignment}: {stale}; run ./dev build {assignment}"
     )
 
 
-def test_lab_is_built_but_never_released(fresh_course: Path, build: ModuleType) -> None:
-    """The lab imports backprop_ref, so it must stay out of every student release."""
-    assert "lab" in build.NOT_RELEASED
-    assert (fresh_course / "source" / "lab" / "lab.ipynb").is_file()
-    assert not (fresh_course / "release" / "lab").exists()
-    assert not (REPO / "release" / "lab").exists()
+def test_generating_the_release_leaves_the_source_as_it_was(fresh_course: Path) -> None:
+    """No step of generate_assignment writes into source/ (an instructor's edits are safe)."""
+    def tree(root: Path) -> dict[str, bytes | str]:
+        return {p.relative_to(root).as_posix(): (str(p.readlink()) if p.is_symlink()
+                                                 else p.read_bytes())
+                for p in sorted(root.rglob("*"))
+                if (p.is_file() or p.is_symlink()) and "__pycache__" not in p.parts}
+
+    assert tree(fresh_course / "source") == tree(REPO / "source")
+
+
+def test_the_lab_is_not_an_assignment() -> None:
+    """The lab imports backprop_ref: it lives in lab/, outside source/, so formgrader never
+    lists it and nothing can release it."""
+    assert (REPO / "lab" / "lab.ipynb").is_file()
+    assert not (REPO / "source" / "lab").exists() and not (REPO / "release" / "lab").exists()
+    lab = nbformat.read(REPO / "lab" / "lab.ipynb", 4)
+    assert not [c for c in lab.cells if "nbgrader" in c.metadata]
+    assert "backprop_ref" in "".join(c.source for c in lab.cells)
 
 
 @pytest.mark.parametrize("assignment", RELEASED)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-import jupytext
+import nbformat
 import numpy as np
 import pytest
 import sympy as sp
@@ -22,9 +22,9 @@ VALUE_CHECK = re.compile(
 
 
 def _test_cells(assignment: str) -> list[tuple[str, str]]:
-    nb = jupytext.read(REPO / "course" / assignment / f"{assignment}.py")
-    return [(c.metadata.get("grade_id", ""), c.source) for c in nb.cells
-            if c.cell_type == "code" and c.metadata.get("cell") == "tests"]
+    nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", 4)
+    return [(c.metadata["nbgrader"]["grade_id"], c.source) for c in nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

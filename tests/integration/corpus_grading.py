@@ -1,7 +1,7 @@
 """Grade the hand-written student corpus through the real CLI and read back what it decided.
 
-``prepare_course(dest)`` builds a temporary course (a copy of ``course/``, ``coursekit/`` and
-``nbgrader_config.py``; ``source/`` built; nothing of the repository's gradebook touched).
+``prepare_course(dest)`` makes a temporary course (a copy of ``source/``, ``coursekit/`` and
+``nbgrader_config.py``; nothing of the repository's gradebook touched).
 ``grade_set(course_root, ps, submissions, workers)`` writes every submission as
 ``submitted/<student>/<ps>/<ps>.ipynb`` (the release notebook with the student's cells), runs
 ``backprop-course release`` and ``backprop-course grade`` once for the whole set, and returns
@@ -52,16 +52,13 @@ class Outcome:
 
 
 def prepare_course(dest: Path) -> Path:
-    """A temporary course root with ``source/`` built for every problem set."""
-    from autograder import build  # noqa: PLC0415
-
+    """A temporary course root: a copy of ``source/`` (coursekit links kept), ``coursekit/``
+    and ``nbgrader_config.py``."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "nbgrader_config.py", dest / "nbgrader_config.py")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    shutil.copytree(REPO / "course", dest / "course", ignore=ignore)
+    shutil.copytree(REPO / "source", dest / "source", symlinks=True, ignore=ignore)
     shutil.copytree(REPO / "coursekit", dest / "coursekit", ignore=ignore)
-    for name in SETS:
-        build.build_source(dest, name)
     return dest
 
 

@@ -1,0 +1,1 @@
+../../../coursekit/data.py

@@ -1,0 +1,1 @@
+../../../../coursekit/explorers/engine.py

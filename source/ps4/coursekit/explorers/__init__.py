@@ -1,0 +1,1 @@
+../../../../coursekit/explorers/__init__.py

@@ -1,0 +1,1 @@
+../../../../coursekit/explorers/graph.py

@@ -1,0 +1,1 @@
+../../../../coursekit/explorers/stepsize.py
