@@ -22,7 +22,6 @@ c.CourseDirectory.ignore = [
     "*.md.bak",
     "backprop_ref",
     "autograder",
-    "course",
     "tests",
     "gradebook.db",
     ".pytest_cache",

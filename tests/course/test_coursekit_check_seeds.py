@@ -103,7 +103,8 @@ def test_numbers_choices_and_sympy() -> None:
     assert "not the right option" in _message(check.choice_is, "mc", "A", "C")
     s = sp.Symbol("s")
     check.sympy_equal("d", s - s**2, s * (1 - s), [s])
-    assert "differs" in _message(check.sympy_equal, "d", s * (1 + s) + 1 / (1 + s), s * (1 - s), [s])
+    assert "differs" in _message(check.sympy_equal, "d", s * (1 + s) + 1 / (1 + s), s * (1 - s),
+                                 [s])
     assert "wrong sign" in _message(check.sympy_equal, "d", s * (1 + s), s * (1 - s), [s])
     assert "uses symbols" in _message(check.sympy_expr, "d", sp.Symbol("z") * s, [s])
 
