@@ -3,7 +3,7 @@
 A fresh kernel pays, per submission, an interpreter start plus the imports of numpy, sympy,
 matplotlib and ipykernel (about 1.5 CPU seconds here). (The isolated runner is not served: it
 is spoken to over pipes on its stdin and stdout, see :func:`autograder.sandbox.run_sandboxed`.)
-Each worker process keeps one **fork server** (``_zygote.py``): a clean ``python -I``
+Each worker process keeps one **fork server** (``sandboxed/zygote.py``): a clean ``python -I``
 started with the sandbox's environment (no student data, one BLAS thread, Agg), which imports
 those libraries once and is never reused for anything but forking.
 
@@ -19,7 +19,7 @@ path (:func:`autograder.sandbox.launch_argv`) holds:
    ``chroot``) and forks the program's process inside the sandbox's PID namespace;
 3. that process keeps only the capabilities the launcher has in bubblewrap (``CAP_SETUID``,
    ``CAP_SETGID``; the switch to the sandbox's uid clears them), applies the launcher's steps
-   itself (:func:`autograder._launch.prepare`) and runs the program (``python -I -c CODE``)
+   itself (``prepare`` of ``sandboxed/launch.py``) and runs the program (``python -I -c CODE``)
    with the imports already done.
 
 The process belongs to one sandbox and ends with it (killing bubblewrap ends the namespaces);
@@ -43,7 +43,7 @@ from typing import Any
 
 from autograder import sandbox
 
-ZYGOTE = Path(__file__).with_name("_zygote.py")
+ZYGOTE = sandbox.SANDBOXED_DIR / "zygote.py"
 ANCHOR = ["/bin/sh", "-c", "echo ready && exec sleep 2147483647"]
 START_SECONDS = 60.0
 _SERVER: list[Any] = []
@@ -65,7 +65,7 @@ def usable(limits: sandbox.Limits) -> bool:
 
 
 class _Server:
-    """One fork server process (``_zygote.py``) and the pipes to it."""
+    """One fork server process (``sandboxed/zygote.py``) and the pipes to it."""
 
     def __init__(self) -> None:
         self.home = tempfile.mkdtemp(prefix="bpc-zygote-")

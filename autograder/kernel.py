@@ -131,7 +131,7 @@ def _kernel_manager(ws: sandbox.Workspace, student_id: str,
     # a message larger than the whole output budget is dropped by ZeroMQ before it is decoded
     km.context.setsockopt(zmq.MAXMSGSIZE, 4 * limits.output_bytes_total + 65536)
     km.connection_file = str(cfg.parent / "connection.json")
-    # Unix sockets in the workspace: the kernel needs no network (see _launch.py)
+    # Unix sockets in the workspace: the kernel needs no network (see sandboxed/launch.py)
     km.transport = "ipc"
     km.ip = str(ws.path / "k")
     if forkserver.usable(limits):

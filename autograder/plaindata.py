@@ -1,4 +1,4 @@
-"""The pickle-free plain-data encoding shared with the isolated runner (see ``_runner.py``).
+"""The pickle-free plain-data encoding shared with the isolated runner (``sandboxed/runner.py``).
 
 Only JSON and ``.npz`` files (loaded with ``allow_pickle=False``) cross the sandbox boundary, and
 decoding on the trusted side is strict: unknown tags, non-numeric arrays, oversized files and

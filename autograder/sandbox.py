@@ -8,10 +8,11 @@ Python installation and the workspace, no network at all (the kernel talks to th
 sockets in the workspace), a clean environment and ``--die-with-parent``: when the sandbox's first
 process ends, the kernel ends every process and IPC object of the namespaces.
 
-Inside, :mod:`autograder._launch` adds rlimits (CPU, address space, processes, file size, no core)
-and Landlock, and as root switches to an unprivileged uid chosen at random per submission. The
-workspace is size limited: as root it is a tmpfs of ``DEFAULT_DISK_BYTES``; without root a watchdog
-ends the sandbox when the workspace grows past it (files are also capped by ``RLIMIT_FSIZE``).
+Inside, the launcher (``sandboxed/launch.py``) adds rlimits (CPU, address space, processes, file
+size, no core) and Landlock, and as root switches to an unprivileged uid chosen at random per
+submission. The workspace is size limited: as root it is a tmpfs of ``DEFAULT_DISK_BYTES``;
+without root a watchdog ends the sandbox when the workspace grows past it (files are also capped
+by ``RLIMIT_FSIZE``).
 
 Where bubblewrap cannot isolate (not installed, user namespaces disabled), grading is refused
 (:func:`isolation_problem`) unless ``Limits.unsafe`` is set, which keeps only the launcher's
@@ -37,7 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-LAUNCHER = Path(__file__).with_name("_launch.py")
+SANDBOXED_DIR = Path(__file__).with_name("sandboxed")
+"""The programs that run in (or fork into) a sandbox, by path or source text; never imported
+(see its README.md)."""
+LAUNCHER = SANDBOXED_DIR / "launch.py"
 _UID_BASE = 300_000
 _UID_SPAN = 1_000_000_000
 DEFAULT_DISK_BYTES = 256 * 1024**2

@@ -1,6 +1,6 @@
 """Talking to the isolated runner: hostile input, read strictly, within bounds of time and size.
 
-The grader and the runner (``autograder._runner``) exchange frames over a pipe pair, in strict
+The grader and the runner (``sandboxed/runner.py``) exchange frames over a pipe pair, in strict
 turns: a 12-byte header (``b"bpc1"``, the JSON length, the ``.npz`` length, big-endian), the JSON
 and the ``.npz`` bytes. Nothing is read from the runner's workspace, so a symlink, FIFO or device
 planted there is never opened. The program at the other end runs student code and may send

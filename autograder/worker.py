@@ -19,7 +19,7 @@ from typing import Any
 import nbformat
 from nbgrader import utils as nbg_utils
 
-from autograder import kernel, sandbox, sanitize, stages, tasks, trusted
+from autograder import kernel, runner_host, sandbox, sanitize, stages, tasks
 
 
 @dataclass
@@ -105,7 +105,7 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
         ws = sandbox.new_workspace()
     try:
         with stages.timed(clock, stages.SANDBOX):
-            trusted.write_release_files(ws.path, job.release_files)
+            runner_host.write_release_files(ws.path, job.release_files)
             sandbox.seal(ws)
         info = kernel.execute(nb, ws, job.student, limits)
     finally:
@@ -115,7 +115,7 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
     notes += info.notes
     if info.truncated:
         notes.append("some output was longer than the size limit and was truncated")
-    verdicts = trusted.run_trusted(code_cells, specs, ctx, job.release_files, limits)
+    verdicts = runner_host.run_trusted(code_cells, specs, ctx, job.release_files, limits)
     stages.merge(clock, verdicts.stages)
     if verdicts.note:
         notes.append(verdicts.note)

@@ -8,7 +8,7 @@ earlier tasks lent to the runner (``Probe(inject=...)``; the source texts below,
 ``source/ps5/ps5.ipynb`` by ``tests/course/test_ps5.py``): they stand in for the student's
 during that call, so each task is judged on its own code only. The runner receives a probe's sources
 only when that probe runs, and probes lent sources that are not a superset of the earlier ones
-run in separate sandboxes (``autograder.trusted.runner_chains``), so a submission that kept a
+run in separate sandboxes (``autograder.runner_host.runner_chains``), so a submission that kept a
 model solution gains nothing. The engine's backward pass is judged on graphs built from plain
 data whose local derivatives are given (``run_backward``), the layers' backward passes on caches
 the grader builds.

@@ -2,7 +2,7 @@
 
 A blank ps3 and ps5 submission (the released notebooks' code cells) with each attack of
 :data:`tests.autograder.runner_attacks.RUNNER_ATTACKS` appended runs through the real trusted
-runner (``autograder.trusted.run_trusted``, bubblewrap sandbox) and must score, task by task,
+runner (``autograder.runner_host.run_trusted``, bubblewrap sandbox) and must score, task by task,
 what the blank scores; the honest control (the instructor's solution) must score full points.
 ps3 lends its earlier functions in a chain of growing sources, ps5 in two chains.
 """
@@ -14,7 +14,7 @@ import functools
 import nbformat
 import pytest
 
-from autograder import sandbox, tasks, trusted
+from autograder import runner_host, sandbox, tasks
 from tests.autograder import trusted_harness
 from tests.autograder.runner_attacks import RUNNER_ATTACKS
 
@@ -38,7 +38,7 @@ def _targets(assignment: str) -> list[str]:
 def _scores(assignment: str, cells: list[str]) -> dict[str, float]:
     ctx = tasks.make_context("backprop-course", assignment, trusted_harness.STUDENT)
     files = dict(trusted_harness._release_files(assignment))
-    result = trusted.run_trusted(cells, trusted_harness.specs(assignment), ctx, files,
+    result = runner_host.run_trusted(cells, trusted_harness.specs(assignment), ctx, files,
                                  sandbox.Limits())
     return {gid: v.score for gid, v in result.verdicts.items()}
 
@@ -69,15 +69,15 @@ def test_lent_sources_only_grow_along_a_chain_and_never_hold_the_probed_function
     for assignment in ("ps1", "ps2", "ps3", "ps4", "ps5"):
         ctx = tasks.make_context("backprop-course", assignment, trusted_harness.STUDENT)
         flat = [p for s in trusted_harness.specs(assignment) for p in s.instances(ctx)]
-        for chain in trusted.runner_chains(flat):
+        for chain in runner_host.runner_chains(flat):
             lent = [set(flat[k].inject.items()) for k in chain]
             assert all(a <= b for a, b in zip(lent, lent[1:], strict=False)), assignment
             for k in chain:
                 for src in flat[k].inject.values():
-                    assert flat[k].name not in trusted.defined_names(src)
+                    assert flat[k].name not in runner_host.defined_names(src)
     bad = tasks.Probe("f", inject={"f": "def f():\n    return 1\n"})
     with pytest.raises(ValueError, match="defines f itself"):
-        trusted.runner_chains([bad])
+        runner_host.runner_chains([bad])
 
 
 _LOOPED_VEC = '''def backward_step_vec(W, dz_next, fprime):
@@ -106,7 +106,7 @@ def test_the_timing_point_takes_evidence_the_kernel_cannot_forge(case, score):
     }[case]
     spec = next(s for s in trusted_harness.specs("ps2") if s.grade_id == "t2_5_tests_timing")
     ctx = tasks.make_context("backprop-course", "ps2", trusted_harness.STUDENT)
-    result = trusted.run_trusted(cells, [spec], ctx, dict(trusted_harness._release_files("ps2")),
-                                 sandbox.Limits())
+    result = runner_host.run_trusted(cells, [spec], ctx,
+                                     dict(trusted_harness._release_files("ps2")), sandbox.Limits())
     verdict = result.verdicts["t2_5_tests_timing"]
     assert verdict.score == score, verdict.message

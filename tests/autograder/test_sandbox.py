@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autograder import sandbox, trusted
+from autograder import runner_host, sandbox
 from autograder.tasks import Probe, TaskSpec, Verdict, make_context
 from tests.autograder.conftest import ASSIGNMENT, FAST
 
@@ -51,7 +54,7 @@ def _run(cells, names, course=None, limits=FAST):
         rel = course.release_dir(ASSIGNMENT)
         files = {p.relative_to(rel).as_posix(): p.read_bytes() for p in rel.rglob("*.py")}
     ctx = make_context("c", ASSIGNMENT, "student-7")
-    result = trusted.run_trusted(cells, [spec], ctx, files, limits)
+    result = runner_host.run_trusted(cells, [spec], ctx, files, limits)
     return seen, result
 
 
@@ -83,7 +86,7 @@ def test_functions_are_called_on_plain_arrays_and_results_are_plain():
     spec = TaskSpec("t", 1, ("f",), lambda ctx: [Probe("f", args=(np.arange(3.0),),
                                                         kwargs={"b": 2.0})],
                     lambda p: None, compare=capture)
-    trusted.run_trusted([code], [spec], make_context("c", "a", "s"), {}, FAST)
+    runner_host.run_trusted([code], [spec], make_context("c", "a", "s"), {}, FAST)
     np.testing.assert_array_equal(out["got"]["s"], [0.0, 2.0, 4.0])
     assert out["got"]["n"] == 3
 
@@ -129,3 +132,43 @@ def test_sandbox_sees_only_itself(monkeypatch):
     if not sandbox.isolation_problem():
         assert len(seen["pids"]) <= 3, seen["pids"]  # bubblewrap's init, the runner
     assert "BPC_PLANTED_SECRET" not in seen["env"] and "PATH" in seen["env"]
+
+
+SANDBOXED_IMPORTS = {"launch.py": set(), "runner.py": {"numpy", "sympy"},
+                     "zygote.py": {"numpy", "sympy", "matplotlib", "ipykernel", "IPython"}}
+"""What each program of ``autograder/sandboxed/`` may import beyond the standard library (its
+README.md)."""
+
+
+def _imported(path: Path) -> set[str]:
+    """Every module an import statement of ``path`` names, lazy imports included (``.`` for a
+    relative import)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            names.add(base)
+            names.update(f"{base}.{a.name}" for a in node.names)
+    return names
+
+
+def test_sandboxed_programs_stay_apart():
+    """The boundary of autograder/sandboxed/README.md, both ways: its programs import the
+    standard library and their listed libraries only (nothing of the course, not one another),
+    and nothing on the host side imports them (they are run by path or source text)."""
+    folder = sandbox.SANDBOXED_DIR
+    assert not (folder / "__init__.py").exists()
+    assert sorted(p.name for p in folder.glob("*.py")) == sorted(SANDBOXED_IMPORTS)
+    for name, allowed in SANDBOXED_IMPORTS.items():
+        tops = {m.split(".")[0] or "." for m in _imported(folder / name)}
+        assert tops - set(sys.stdlib_module_names) <= allowed, name
+    repo = folder.parents[1]
+    host = [p for top in ("autograder", "tests", "bench", "scripts")
+            for p in (repo / top).rglob("*.py") if folder not in p.parents]
+    for path in host:
+        hits = {m for m in _imported(path)
+                if m.startswith(("autograder.sandboxed", "autograder._launch", "autograder._runner",
+                                 "autograder._zygote"))}
+        assert not hits, (path, hits)

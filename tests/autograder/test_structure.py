@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder import sandbox, structure, tasks, trusted
+from autograder import runner_host, sandbox, structure, tasks
 from autograder.tasks import Probe, TaskSpec
 
 LOOPS = '''
@@ -38,9 +38,9 @@ def test_a_right_answer_in_the_wrong_form_scores_zero_in_the_trusted_runner():
     spec = TaskSpec("t", 2, ("f",), lambda ctx: [Probe("f", args=([1.0, 2.0, 3.0],))],
                     lambda probe: 6.0, structure=structure.loops_only("f"))
     ctx = tasks.make_context("c", "a", "s")
-    right = trusted.run_trusted([LOOPS], [spec], ctx, {}, sandbox.Limits()).verdicts["t"]
+    right = runner_host.run_trusted([LOOPS], [spec], ctx, {}, sandbox.Limits()).verdicts["t"]
     assert right.score == 2
-    wrong_form = trusted.run_trusted([VECTOR], [spec], ctx, {}, sandbox.Limits()).verdicts["t"]
+    wrong_form = runner_host.run_trusted([VECTOR], [spec], ctx, {}, sandbox.Limits()).verdicts["t"]
     assert wrong_form.score == 0 and wrong_form.diagnosis == "structure"
     assert "explicit loops" in wrong_form.message
 

@@ -3,7 +3,7 @@
 ``grade(assignment, replace)`` takes the course source (``source/<a>/<a>.ipynb`` in its graded
 form, as the gradebook stores it), fills every
 answer cell with the instructor's solution unless ``replace`` gives its text, and returns the
-verdicts of ``autograder.trusted.run_trusted`` with the release's coursekit in the workspace.
+verdicts of ``autograder.runner_host.run_trusted`` with the release's coursekit in the workspace.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from autograder import references, sandbox, synthetic, tasks, trusted
+from autograder import references, runner_host, sandbox, synthetic, tasks
 
 REPO = Path(__file__).resolve().parents[2]
 STUDENT = "alice"
@@ -65,5 +65,6 @@ def grade(assignment: str, replace: dict[str, str] | None = None,
     chosen = [s for s in specs(assignment) if only is None or s.grade_id in only]
     ctx = tasks.make_context("backprop-course", assignment, student)
     files = dict(_release_files(assignment))
-    result = trusted.run_trusted(cells(assignment, replace), chosen, ctx, files, sandbox.Limits())
+    result = runner_host.run_trusted(cells(assignment, replace), chosen, ctx, files,
+                                     sandbox.Limits())
     return result.verdicts

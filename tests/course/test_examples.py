@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from course_helpers import REPO, STUDENT
 
-from autograder import sandbox, synthetic, tasks, trusted
+from autograder import runner_host, sandbox, synthetic, tasks
 
 WITH_EXAMPLES = [
     a for a in ("ps1", "ps2", "ps3", "ps4", "ps5")
@@ -94,7 +94,7 @@ def test_example_is_graded_as_declared(fresh_course: Path, assignment: str, name
     specs = tasks.load_tasks(REPO / "autograder" / "registry" / f"{assignment}.py")
     ctx = tasks.make_context("backprop-course", assignment, STUDENT)
     files = _release_files(fresh_course / "release" / assignment)
-    verdicts = trusted.run_trusted(cells, specs, ctx, files, sandbox.Limits()).verdicts
+    verdicts = runner_host.run_trusted(cells, specs, ctx, files, sandbox.Limits()).verdicts
     if not expected:
         lost = {g: v.message for g, v in verdicts.items() if v.score != v.max_score}
         assert not lost, f"{name} should earn every point, lost: {lost}"

@@ -16,8 +16,8 @@ import pytest
 from course_helpers import REPO, STUDENT, make_course_copy
 
 from autograder import synthetic, tasks
+from autograder.runner_host import runner_chains
 from autograder.tasks import Probe, Trial
-from autograder.trusted import runner_chains
 
 TASK_FILE = REPO / "autograder" / "registry" / "ps5.py"
 

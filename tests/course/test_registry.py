@@ -378,7 +378,7 @@ def test_mlp_backward_other_style_passes() -> None:
 @pytest.mark.parametrize("assignment", GRADED)
 def test_trusted_runner_grades_the_solutions(fresh_course: Path, assignment: str) -> None:
     """Through the grading engineer's isolated runner (plain-data round trip included)."""
-    from autograder import sandbox, trusted
+    from autograder import runner_host, sandbox
     from autograder.tasks import make_context
 
     folder = fresh_course / "source" / assignment
@@ -394,7 +394,7 @@ def test_trusted_runner_grades_the_solutions(fresh_course: Path, assignment: str
     specs = _tasks(assignment)
     for student in (STUDENT, "bob"):
         ctx = make_context("backprop-course", assignment, student)
-        result = trusted.run_trusted(cells, specs, ctx, files, sandbox.Limits())
+        result = runner_host.run_trusted(cells, specs, ctx, files, sandbox.Limits())
         assert not [e for e in result.cell_errors if e], result.cell_errors
         assert set(result.verdicts) == {s.grade_id for s in specs}
         for spec in specs:

@@ -10,8 +10,8 @@ import pytest
 from autograder import plaindata
 from autograder.registry import ps2, ps3
 from autograder.registry.common import cache_guard, value_mutant_compare
+from autograder.runner_host import RUNNER_SOURCE_PATH, _wire, fresh_definitions
 from autograder.tasks import Probe, TaskSpec, Trial, side_effect_verdict
-from autograder.trusted import RUNNER_SOURCE_PATH, _wire, fresh_definitions
 from backprop_ref import batched
 from coursekit import check
 
@@ -50,7 +50,7 @@ def _runner_functions() -> dict:
     source = RUNNER_SOURCE_PATH.read_text(encoding="utf-8")
     assert source.rstrip().endswith("main()")
     ns: dict = {"__name__": "bpc_runner_under_test"}
-    exec(compile(source.rstrip()[: -len("main()")], "_runner.py", "exec"), ns)  # noqa: S102
+    exec(compile(source.rstrip()[: -len("main()")], "runner.py", "exec"), ns)  # noqa: S102
     return ns
 
 

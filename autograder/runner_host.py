@@ -1,8 +1,8 @@
 """Trusted verdicts: run the student's code in the isolated runner and judge it here.
 
-The runner (``_runner.py``) executes the student's code cells in ``python -I`` inside a fresh
-sandbox workspace that holds only that code and the release-side files, calls the probes of every
-:class:`~autograder.tasks.TaskSpec` and answers in plain JSON/npz over a pipe
+The runner (``sandboxed/runner.py``) executes the student's code cells in ``python -I`` inside
+a fresh sandbox workspace that holds only that code and the release-side files, calls the probes
+of every :class:`~autograder.tasks.TaskSpec` and answers in plain JSON/npz over a pipe
 (:mod:`autograder.transport`). This module generates the probes, computes the reference values,
 reads the answers strictly and applies each task's comparison. No student code runs in this
 process, and no reference value ever leaves it.
@@ -32,7 +32,7 @@ from autograder import plaindata, sandbox, stages, transport
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwrap_trial
 from coursekit.diagnose import form_mistake
 
-RUNNER_SOURCE_PATH = Path(__file__).with_name("_runner.py")
+RUNNER_SOURCE_PATH = sandbox.SANDBOXED_DIR / "runner.py"
 _MARGIN = 5.0  # seconds allowed beyond a probe's own time limit for encoding and the pipe
 
 

@@ -1,6 +1,6 @@
 """Fork server: a clean interpreter with the heavy libraries imported, forked into one sandbox.
 
-Run as ``python -I /path/to/_zygote.py`` by :mod:`autograder.forkserver`, with a clean
+Run as ``python -I /path/to/zygote.py`` by :mod:`autograder.forkserver`, with a clean
 environment (one BLAS thread, matplotlib's Agg backend), never with student data. It imports
 numpy, sympy, matplotlib (Agg, pyplot) and ipykernel once, writes ``ready`` and then serves
 requests on its stdin, one at a time:
@@ -15,10 +15,11 @@ requests on its stdin, one at a time:
    grandchild's host pid as one line to stdout and exits;
 3. the grandchild closes every inherited descriptor (stdout and stderr go to ``log``), keeps
    only the two capabilities bubblewrap leaves the launcher (to switch uid), applies the
-   launcher's steps (:func:`autograder._launch.prepare`: rlimits, the sandbox's random uid,
-   Landlock, the clean environment, the workspace as working directory), reseeds the random
-   generators and runs the program of the configuration, which must be ``python -I -c CODE
-   ARGS`` (the kernel's boot code, the isolated runner), in a fresh ``__main__``.
+   launcher's steps (``prepare`` of ``launch.py``, loaded by path: rlimits, the sandbox's random
+   uid, Landlock, the clean environment, the workspace as working directory), reseeds the random
+   generators and runs the program of the configuration, ``python -I -c CODE ARGS`` (the
+   kernel's boot code; the isolated runner is never forked, it talks over its own pipes), in a
+   fresh ``__main__``.
 
 A forked process is used for exactly one program of one sandbox and ends with it; the server
 never runs student code and is never given anything of a submission but the paths above. This
@@ -38,7 +39,7 @@ _PR_CAPBSET_DROP = 24
 
 
 def _load_launcher() -> object:
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_launch.py")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch.py")
     spec = importlib.util.spec_from_file_location("_bpc_launch", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,6 +1,6 @@
 """Sandbox launcher: drop into the sandbox, then exec the untrusted program.
 
-Run as ``python -I /path/to/_launch.py CONFIG.json [CONNECTION_FILE]`` by the trusted grader,
+Run as ``python -I /path/to/launch.py CONFIG.json [CONNECTION_FILE]`` by the trusted grader,
 normally as the first program inside bubblewrap (``"bwrap": true``: the namespaces, the file
 system view and the network are bubblewrap's; see :mod:`autograder.sandbox`). This file is
 deliberately standard-library only and is executed by path (never imported by student code). It
@@ -178,7 +178,7 @@ def _limits(cfg: dict) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``_launch.py CONFIG [CONNECTION_FILE]``."""
+    """Entry point: ``launch.py CONFIG [CONNECTION_FILE]``."""
     with open(argv[1], encoding="utf-8") as fh:
         cfg = json.load(fh)
     conn_data = None
