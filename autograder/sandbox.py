@@ -270,6 +270,26 @@ def _system_binds() -> list[str]:
     return args
 
 
+GRADER_PACKAGES = ("autograder", "backprop_ref")
+"""The grader's own packages (task files, references, model solutions): never readable in a
+sandbox, even where an installation puts them inside the bound Python environment."""
+
+
+def hidden_packages(binds: list[str]) -> list[str]:
+    """The folders of :data:`GRADER_PACKAGES` that lie inside ``binds`` (a non-editable install
+    puts them in site-packages): the sandbox mounts an empty tmpfs over each."""
+    import importlib.util  # noqa: PLC0415
+
+    out = []
+    for name in GRADER_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            real = os.path.realpath(location)
+            if any(real == b or real.startswith(b + "/") for b in binds):
+                out.append(real)
+    return sorted(set(out))
+
+
 def bwrap_argv(ws: Workspace, limits: Limits) -> list[str]:
     """The bubblewrap prefix for a program of ``ws`` (see the module docstring)."""
     bwrap = bwrap_path()
@@ -284,6 +304,8 @@ def bwrap_argv(ws: Workspace, limits: Limits) -> list[str]:
         args += ["--perms", "0755", "--dir", path]
     for path in binds:
         args += ["--ro-bind", path, path]
+    for path in hidden_packages(binds):  # the launcher is bound again below, over the mask
+        args += ["--size", str(1024**2), "--tmpfs", path]
     for path in ("/sys/devices/system/cpu",):
         args += ["--ro-bind-try", path, path]
     args += ["--proc", "/proc", "--dev", "/dev",

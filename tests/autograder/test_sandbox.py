@@ -134,6 +134,23 @@ def test_sandbox_sees_only_itself(monkeypatch):
     assert "BPC_PLANTED_SECRET" not in seen["env"] and "PATH" in seen["env"]
 
 
+@pytest.mark.skipif(bool(sandbox.isolation_problem()), reason="needs bubblewrap")
+def test_grader_packages_inside_the_python_environment_are_masked(monkeypatch):
+    """A non-editable install puts the grader's packages in site-packages, which the sandbox
+    binds: they are covered by an empty tmpfs. Shown with a package that is installed there."""
+    import jinja2
+
+    folder = os.path.dirname(os.path.realpath(jinja2.__file__))
+    code = (f"import os\nlisted = sorted(os.listdir({folder!r}))\n"
+            f"readable = os.path.exists({os.path.join(folder, '__init__.py')!r})\n")
+    seen, _ = _run([code], ["listed", "readable"])
+    assert seen["readable"] is True and "__init__.py" in seen["listed"]  # not masked: visible
+    monkeypatch.setattr(sandbox, "GRADER_PACKAGES", ("jinja2",))
+    assert sandbox.hidden_packages(sandbox.python_roots()) == [folder]
+    seen, _ = _run([code], ["listed", "readable"])
+    assert seen == {"listed": [], "readable": False}, seen
+
+
 SANDBOXED_IMPORTS = {"launch.py": set(), "runner.py": {"numpy", "sympy"},
                      "zygote.py": {"numpy", "sympy", "matplotlib", "ipykernel", "IPython"}}
 """What each program of ``autograder/sandboxed/`` may import beyond the standard library (its
