@@ -3,11 +3,15 @@ messages; the fast check agrees with both (its own tests: test_gc_fast.py)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from gc_cases import SPECS, make_case
 
-from backprop_ref import batched
+from backprop_ref import batched, gradcheck_fast
+from backprop_ref import gradcheck as ref_gradcheck
 from backprop_ref.gradcheck import (
     DIRECTIONAL_TOL,
     as_float64,
@@ -22,11 +26,33 @@ from backprop_ref.gradcheck import (
 )
 from backprop_ref.gradcheck_fast import fast_full_check, fast_numerical_gradients
 from backprop_ref.spec import MLPSpec
+from coursekit import gradcheck as student_gradcheck
 from coursekit.gradcheck import DEFAULT_H, PASS_TOL, numerical_gradient, rel_error
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_pass_rule_constants():
     assert PASS_TOL == 1e-6 and DEFAULT_H == 1e-5 and DIRECTIONAL_TOL == 1e-5
+
+
+def test_coursekit_gradcheck_ships_only_what_the_student_side_uses():
+    """Every public name of the shipped checker is used by a notebook, the lab or another
+    coursekit module; the instructor's checks stay in backprop_ref."""
+    users = [*REPO.glob("source/*/*.ipynb"), REPO / "lab" / "lab.ipynb",
+             *(p for p in (REPO / "coursekit").rglob("*.py") if p.name != "gradcheck.py")]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in users)
+    for name in student_gradcheck.__all__:
+        assert re.search(rf"\b{name}\b", text), f"coursekit.gradcheck.{name} is unused"
+    public = {n for n in vars(student_gradcheck) if not n.startswith("_") and n.isidentifier()}
+    assert public - {"annotations", "np", "Callable"} == set(student_gradcheck.__all__)
+
+
+def test_backprop_ref_checkers_export_only_their_own_names():
+    for module in (ref_gradcheck, gradcheck_fast):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            assert getattr(obj, "__module__", module.__name__) == module.__name__, name
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
