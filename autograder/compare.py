@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from coursekit import diagnose as engine
-from coursekit.gradcheck import rel_error as _rel_error
 
 
 @dataclass(frozen=True)
@@ -26,11 +25,6 @@ class Part:
     ok: bool
     error: float | None
     message: str
-
-
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """``coursekit.gradcheck.rel_error``: ``||a - b|| / (||a|| + ||b||)``, inf if non-finite."""
-    return _rel_error(a, b)
 
 
 def compare_value(got: Any, want: Any, name: str, tol: float,

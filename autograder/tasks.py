@@ -85,8 +85,7 @@ from typing import Any
 import numpy as np
 
 from autograder import compare as _cmp
-
-PASS_TOL = 1e-6
+from coursekit.gradcheck import PASS_TOL
 
 
 @dataclass(frozen=True)

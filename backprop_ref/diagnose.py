@@ -3,8 +3,8 @@
 ``diagnose(candidate, reference, *, context=None, tol=PASS_TOL) -> Diagnosis`` runs
 ``coursekit.diagnose.triage_rules`` (hygiene, shapes, pass, exact ratios), then, when
 ``context`` describes the forward pass, compares the candidate with every applicable mutant of
-``backprop_ref.mutants`` (a match within 1e-6 names that bug: sigma'(a) for sigma'(z), missing
-ReLU mask, W instead of W^T, ...), then ``coursekit.diagnose.localise``.
+``backprop_ref.mutants`` (a match within ``PASS_TOL`` names that bug: sigma'(a) for sigma'(z),
+missing ReLU mask, W instead of W^T, ...), then ``coursekit.diagnose.localise``.
 
 ``context`` is a dict with either ``"cache"`` (the cache of ``mlp_loss``) or ``"X"``, ``"T"``,
 ``"params"``, ``"spec"``; optionally ``"level"`` ("batched", the default, or "vector").
@@ -38,8 +38,6 @@ __all__ = ["MISTAKES", "Diagnosis", "diagnose", "diagnose_backward"]
 ORACLE_BUGS = ("missing_activation_derivative", "derivative_at_activation", "w_not_transposed")
 """Mutants used as oracles (the other bugs are named by coursekit's rules)."""
 
-ORACLE_TOL = 1e-6
-"""A candidate matches a mutant when every compared tensor is within this relative error."""
 
 def _context_cache(context: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
     if not context:
@@ -56,7 +54,7 @@ def _context_cache(context: Mapping[str, Any] | None) -> tuple[dict[str, Any] | 
 def _matches(cand: Mapping[str, np.ndarray], mutant: Mapping[str, np.ndarray]) -> bool:
     common = [k for k in cand if k in mutant]
     return bool(common) and all(
-        mutant[k].shape == cand[k].shape and rel_error(cand[k], mutant[k]) <= ORACLE_TOL
+        mutant[k].shape == cand[k].shape and rel_error(cand[k], mutant[k]) <= PASS_TOL
         for k in common
     )
 
@@ -145,7 +143,7 @@ def _overwritten_z(cache: Mapping[str, Any], level: str) -> str | None:
         key, prev = f"z{m}", f"a{m - 1}"
         if key in cache and prev in cache:
             z, _ = mod.affine_forward(cache[prev], params[f"W{m}"], params[f"b{m}"])
-            if z.shape != np.shape(cache[key]) or rel_error(z, cache[key]) > ORACLE_TOL:
+            if z.shape != np.shape(cache[key]) or rel_error(z, cache[key]) > PASS_TOL:
                 return key
     return None
 
@@ -191,7 +189,7 @@ def diagnose_backward(
     f64 = {k: np.asarray(first[k], dtype=np.float64) for k in keys}
     s64 = {k: np.asarray(second[k], dtype=np.float64) for k in keys}
     if keys and any(not np.array_equal(f64[k], s64[k]) for k in keys):
-        if all(rel_error(s64[k], 2.0 * f64[k]) <= ORACLE_TOL for k in keys):
+        if all(rel_error(s64[k], 2.0 * f64[k]) <= PASS_TOL for k in keys):
             return Diagnosis(False, "accumulates", None,
                              "A second call on the same inputs returns twice the gradients: the "
                              "gradients are added to values kept from the previous call instead "

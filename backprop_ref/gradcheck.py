@@ -1,8 +1,18 @@
-"""The gradient checker of ``coursekit.gradcheck`` plus its wiring to the reference MLP.
+"""The instructor's gradient checks (never shipped to students) and their wiring to the
+reference MLP; built on ``coursekit.gradcheck`` (``rel_error``, ``PASS_TOL``,
+``numerical_gradient``), which is what the students have.
 
-The generic checks (one implementation) are re-exported from ``coursekit.gradcheck``:
-``check_gradients``, ``assert_gradients``, ``directional_check``, ``compare_gradients``,
-``numerical_gradient``, ``batched_numerical_gradient``, ``rel_error`` and the tolerances.
+Generic checks (``f`` is a function of no arguments that reads the arrays of ``params``, a dict
+of float64 arrays such as ``"W1"`` (D_1, D), ``"b1"`` (D_1, 1); the checks perturb those arrays
+in place and restore them exactly):
+
+- ``check_gradients(f, params, grads, *, names=None, h=DEFAULT_H, tol=PASS_TOL, kinks=None)``:
+  the full check, central differences of every entry, with a per-tensor ``GradCheckReport``;
+- ``directional_check(f, params, grads, k=8, seed=0, per_tensor=True, *, names=None,
+  eps=DEFAULT_H, tol=DIRECTIONAL_TOL)``: K random unit directions per tensor;
+- ``assert_gradients(f, params, grads, *, method="full", ...)``: either, raising on failure;
+- ``compare_gradients(grads, expected)``: the report for trusted expected gradients;
+- ``kink_free(sample, preactivations, margin=1e-2, max_tries=100)``: rejection sampling.
 
 MLP helpers (batched level: X (N, D), T (N, C), params as in docs/conventions.md):
 
@@ -11,70 +21,334 @@ MLP helpers (batched level: X (N, D), T (N, C), params as in docs/conventions.md
 - ``relu_signs_fn(X, params, spec)``: the signs of every ReLU pre-activation, for ``kinks=``.
 - ``kink_free_instance(spec, N, seed, margin)``: (X, T, params) with every ReLU pre-activation
   at least ``margin`` away from 0 (examples are redrawn one by one until they are).
-- ``fast_numerical_gradients`` / ``fast_full_check(X, T, params, spec, grads)``: central
-  differences of every parameter, evaluated in stacked batches of perturbations. Perturbing
-  W^(m)_ij or b^(m)_i changes only column i of Z^(m); the unperturbed layers below are cached,
-  and only the examples whose activation actually changed are carried through the layers above.
-  The forward computations are the reference's activation and loss functions; for softmax +
-  cross-entropy the loss of each perturbed model is its log-sum-exp evaluated relative to the
-  unperturbed softmax p: sum_k p_k exp(x_k) with x the (realised) change of the logits, through
-  expm1 and exp(-x) = 1/exp(x) for the opposite step. No derivative enters: every entry is
-  (L(theta + h) - L(theta - h)) / (realised 2h), and tests/gradcheck/test_gc_fast.py checks it
-  against the per-entry loop of two full forward passes.
+
+The fast full check of a whole MLP by stacked perturbations is ``backprop_ref.gradcheck_fast``.
+
+Pass rule (float64)
+-------------------
+A tensor passes the full check when ``rel_error(g, g_fd) <= PASS_TOL = 1e-6`` where ``g_fd`` is
+the central difference with step ``h = 1e-5 * max(1, |theta|)`` on a kink-free instance. The
+directional check compares the K directional derivatives ``g . u_k`` with
+``(f(p + e u_k) - f(p - e u_k)) / 2e`` for unit directions ``u_k`` and passes when the relative
+error of the two K-vectors is ``<= DIRECTIONAL_TOL = 1e-5`` (one K-vector per tensor, or one for
+all tensors together with ``per_tensor=False``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from backprop_ref import batched
-from backprop_ref.activations import elementwise, softmax
-from backprop_ref.losses import per_example_loss
 from backprop_ref.mutants import level_module
 from backprop_ref.spec import MLPSpec, init_params
-from coursekit.gradcheck import (
-    DEFAULT_H,
-    DIRECTIONAL_TOL,
-    PASS_TOL,
-    GradCheckReport,
-    TensorCheck,
-    as_float64,
-    assert_gradients,
-    batched_numerical_gradient,
-    check_gradients,
-    compare_gradients,
-    directional_check,
-    kink_free,
-    numerical_gradient,
-    perturbed_stack,
-    rel_error,
-)
+from coursekit.gradcheck import DEFAULT_H, PASS_TOL, numerical_gradient, rel_error
 
 __all__ = [
-    "DEFAULT_H",
     "DIRECTIONAL_TOL",
-    "PASS_TOL",
     "GradCheckReport",
     "TensorCheck",
     "as_float64",
     "assert_gradients",
-    "batched_numerical_gradient",
     "check_gradients",
     "compare_gradients",
     "directional_check",
-    "fast_full_check",
-    "fast_numerical_gradients",
     "kink_free",
     "kink_free_instance",
     "mlp_loss_fn",
-    "numerical_gradient",
-    "perturbed_stack",
-    "rel_error",
     "relu_signs_fn",
 ]
+
+DIRECTIONAL_TOL = 1e-5
+"""A directional check passes when the K directional derivatives agree to this relative error."""
+
+
+def as_float64(x: Any, name: str = "array") -> np.ndarray:
+    """``x`` as a float64 array; TypeError for None, objects, strings and complex numbers."""
+    if x is None:
+        raise TypeError(f"{name} is None: the function returned nothing")
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return np.asarray(arr, dtype=np.float64)
+
+
+@dataclass
+class TensorCheck:
+    """Result for one tensor: its relative error, whether it passed and the worst entries.
+
+    ``worst`` lists ``(index, got, expected)`` with the largest ``|got - expected|`` first;
+    ``skipped`` counts entries left out because a finite-difference step crossed a kink.
+    """
+
+    name: str
+    error: float
+    passed: bool
+    worst: list[tuple[tuple[int, ...], float, float]] = field(default_factory=list)
+    problem: str = ""
+    skipped: int = 0
+
+
+@dataclass
+class GradCheckReport:
+    """Per-tensor results of a gradient check; ``ok`` is True when every tensor passed."""
+
+    method: str
+    tol: float
+    tensors: dict[str, TensorCheck]
+
+    @property
+    def ok(self) -> bool:
+        """True when every checked tensor passed."""
+        return all(t.passed for t in self.tensors.values())
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the tensors that failed, in checking order."""
+        return [name for name, t in self.tensors.items() if not t.passed]
+
+    def message(self) -> str:
+        """A readable account of the failed tensors (or a one-line pass)."""
+        if self.ok:
+            worst = max((t.error for t in self.tensors.values()), default=0.0)
+            return f"{self.method} check passed: max relative error {worst:.2e} <= {self.tol:.0e}"
+        lines = [f"{self.method} gradient check failed for {', '.join(self.failed)}:"]
+        for name in self.failed:
+            t = self.tensors[name]
+            if t.problem:
+                lines.append(f"  {name}: {t.problem}")
+                continue
+            lines.append(f"  {name}: relative error {t.error:.3e} > tolerance {self.tol:.0e}")
+            what = "direction" if self.method == "directional" else "entry"
+            for index, got, expected in t.worst:
+                lines.append(f"    {what} {index}: got {got:.6g}, expected {expected:.6g}")
+        return "\n".join(lines)
+
+    def raise_if_failed(self) -> None:
+        """Raise AssertionError with ``message()`` unless every tensor passed."""
+        if not self.ok:
+            raise AssertionError(self.message())
+
+
+def _worst(
+    got: np.ndarray, expected: np.ndarray, n: int
+) -> list[tuple[tuple[int, ...], float, float]]:
+    """The n entries with the largest absolute difference, as (index, got, expected)."""
+    diff = np.abs(got - expected).reshape(-1)
+    order = np.argsort(diff)[::-1][:n]
+    return [
+        (tuple(int(i) for i in np.unravel_index(k, got.shape)), float(got.flat[k]),
+         float(expected.flat[k]))
+        for k in order
+        if diff[k] > 0
+    ]
+
+
+def compare_gradients(
+    grads: Mapping[str, Any],
+    expected: Mapping[str, np.ndarray],
+    *,
+    tol: float = PASS_TOL,
+    method: str = "reference",
+    n_worst: int = 3,
+    skip: Mapping[str, np.ndarray] | None = None,
+) -> GradCheckReport:
+    """Compare candidate ``grads`` with trusted ``expected`` gradients, tensor by tensor.
+
+    Each ``expected[name]`` has the shape of its parameter (e.g. (D_out, D_in) or (D_out, 1));
+    ``grads[name]`` must have that shape and hold finite real numbers. ``skip[name]`` is an
+    optional boolean mask of entries to leave out (kink crossings).
+    """
+    tensors: dict[str, TensorCheck] = {}
+    for name, ref in expected.items():
+        ref = np.asarray(ref, dtype=np.float64)
+        if name not in grads:
+            tensors[name] = TensorCheck(name, np.inf, False, problem="missing from the gradients")
+            continue
+        try:
+            got = as_float64(grads[name], name)
+        except TypeError as exc:
+            tensors[name] = TensorCheck(name, np.inf, False, problem=str(exc))
+            continue
+        if got.shape != ref.shape:
+            tensors[name] = TensorCheck(
+                name, np.inf, False, problem=f"shape {got.shape}, expected {ref.shape}"
+            )
+            continue
+        if not np.all(np.isfinite(got)):
+            tensors[name] = TensorCheck(name, np.inf, False, problem="contains NaN or inf")
+            continue
+        mask = None if skip is None else skip.get(name)
+        keep = np.ones(ref.shape, dtype=bool) if mask is None else ~np.asarray(mask, dtype=bool)
+        err = rel_error(got[keep], ref[keep])
+        worst = _worst(np.where(keep, got, 0.0), np.where(keep, ref, 0.0), n_worst)
+        tensors[name] = TensorCheck(
+            name, err, err <= tol, worst, skipped=int(ref.size - keep.sum())
+        )
+    return GradCheckReport(method, tol, tensors)
+
+
+def _kink_crossings(
+    kinks: Callable[[], np.ndarray], x: np.ndarray, h: float = DEFAULT_H
+) -> np.ndarray:
+    """Boolean mask (the shape of ``x``) of the entries whose step ``+-h * max(1, |x_i|)`` (the
+    steps of ``numerical_gradient``) changes ``kinks()``; ``x`` is perturbed in place and
+    restored exactly."""
+    base = np.asarray(kinks()).copy()
+    crossed = np.zeros(x.shape, dtype=bool)
+    flat, cflat = x.reshape(-1), crossed.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        step = h * max(1.0, abs(old))
+        for value in (old + step, old - step):
+            flat[i] = value
+            cflat[i] |= not np.array_equal(kinks(), base)
+        flat[i] = old
+    return crossed
+
+
+def check_gradients(
+    f: Callable[[], float],
+    params: Mapping[str, np.ndarray],
+    grads: Mapping[str, Any],
+    *,
+    names: Iterable[str] | None = None,
+    h: float = DEFAULT_H,
+    tol: float = PASS_TOL,
+    kinks: Callable[[], np.ndarray] | None = None,
+    n_worst: int = 3,
+) -> GradCheckReport:
+    """Full check: central differences of ``f()`` for every entry of every tensor in ``names``.
+
+    ``params[name]`` (any shape, float64, contiguous) is perturbed in place and restored;
+    ``grads[name]`` is the candidate gradient of the same shape. ``kinks``, if given, returns an
+    array (e.g. the signs of every ReLU pre-activation) that must not change when an entry is
+    perturbed by +-h; entries where it changes are skipped and counted in ``skipped``.
+    Costs 2 evaluations of ``f`` per entry, so use it on small instances (about P < 10^4).
+    """
+    names = list(params) if names is None else list(names)
+    numeric: dict[str, np.ndarray] = {}
+    crossed: dict[str, np.ndarray] = {}
+    for name in names:
+        numeric[name] = numerical_gradient(f, params[name], h)
+        crossed[name] = (np.zeros(params[name].shape, dtype=bool) if kinks is None
+                         else _kink_crossings(kinks, params[name], h))
+    return compare_gradients(grads, numeric, tol=tol, method="full", n_worst=n_worst, skip=crossed)
+
+
+def directional_check(
+    f: Callable[[], float],
+    params: Mapping[str, np.ndarray],
+    grads: Mapping[str, Any],
+    k: int = 8,
+    seed: int = 0,
+    per_tensor: bool = True,
+    *,
+    names: Iterable[str] | None = None,
+    eps: float = DEFAULT_H,
+    tol: float = DIRECTIONAL_TOL,
+) -> GradCheckReport:
+    """Directional check with ``k`` random unit directions u (fixed ``seed``).
+
+    Compares ``(f(p + eps u) - f(p - eps u)) / 2 eps`` with ``g . u`` (K values). With
+    ``per_tensor`` each tensor gets its own K directions, so a failure names the tensor;
+    otherwise one K-vector is formed over all tensors (reported under the name ``"all"``).
+    Costs 2K evaluations of ``f`` per tensor (or 2K in all).
+    """
+    names = list(params) if names is None else list(names)
+    rng = np.random.default_rng(seed)
+    cand: dict[str, np.ndarray] = {}
+    problems: dict[str, str] = {}
+    for name in names:
+        try:
+            cand[name] = as_float64(grads[name], name) if name in grads else None
+        except TypeError as exc:
+            problems[name] = str(exc)
+            continue
+        if cand[name] is None:
+            problems[name] = "missing from the gradients"
+        elif cand[name].shape != params[name].shape:
+            problems[name] = f"shape {cand[name].shape}, expected {params[name].shape}"
+        elif not np.all(np.isfinite(cand[name])):
+            problems[name] = "contains NaN or inf"
+    if problems:
+        bad = {n: TensorCheck(n, np.inf, False, problem=p) for n, p in problems.items()}
+        return GradCheckReport("directional", tol, bad)
+    groups = [[name] for name in names] if per_tensor else [names]
+    tensors: dict[str, TensorCheck] = {}
+    for group in groups:
+        saved = {name: params[name].copy() for name in group}
+        analytic, numeric = np.empty(k), np.empty(k)
+        for j in range(k):
+            u = {name: rng.standard_normal(params[name].shape) for name in group}
+            norm = np.sqrt(sum(float(np.sum(v * v)) for v in u.values()))
+            losses = []
+            for sign in (1.0, -1.0):
+                for name in group:
+                    params[name][...] = saved[name] + sign * eps * u[name] / norm
+                losses.append(float(f()))
+            for name in group:
+                params[name][...] = saved[name]
+            numeric[j] = (losses[0] - losses[1]) / (2.0 * eps)
+            analytic[j] = sum(float(np.sum(cand[name] * u[name])) for name in group) / norm
+        label = group[0] if per_tensor else "all"
+        err = rel_error(analytic, numeric)
+        worst = _worst(analytic, numeric, 3)
+        tensors[label] = TensorCheck(label, err, err <= tol, worst)
+    return GradCheckReport("directional", tol, tensors)
+
+
+def assert_gradients(
+    f: Callable[[], float],
+    params: Mapping[str, np.ndarray],
+    grads: Mapping[str, Any],
+    *,
+    names: Iterable[str] | None = None,
+    method: str = "full",
+    h: float = DEFAULT_H,
+    tol: float | None = None,
+    k: int = 8,
+    seed: int = 0,
+) -> GradCheckReport:
+    """Run ``check_gradients`` (method "full") or ``directional_check`` (method "directional")
+    and raise AssertionError naming each failed tensor, its worst entries (index, got, expected)
+    and its error against the tolerance. Returns the report when everything passed.
+    """
+    if method == "full":
+        report = check_gradients(
+            f, params, grads, names=names, h=h, tol=PASS_TOL if tol is None else tol
+        )
+    elif method == "directional":
+        report = directional_check(
+            f, params, grads, k, seed, True, names=names, eps=h,
+            tol=DIRECTIONAL_TOL if tol is None else tol,
+        )
+    else:
+        raise ValueError(f"method must be 'full' or 'directional', got {method!r}")
+    report.raise_if_failed()
+    return report
+
+
+def kink_free(
+    sample: Callable[[int], Any],
+    preactivations: Callable[[Any], Iterable[np.ndarray]],
+    margin: float = 1e-2,
+    max_tries: int = 100,
+) -> tuple[Any, int]:
+    """Rejection sampling of a test instance away from kinks.
+
+    Calls ``sample(attempt)`` for attempt = 0, 1, ... until every array returned by
+    ``preactivations(instance)`` (e.g. each ReLU pre-activation (N, D_m)) has
+    ``min |z| > margin``. Returns (instance, attempt); RuntimeError after ``max_tries``.
+    """
+    for attempt in range(max_tries):
+        instance = sample(attempt)
+        if all(np.min(np.abs(z), initial=np.inf) > margin for z in preactivations(instance)):
+            return instance, attempt
+    raise RuntimeError(f"no instance with every |z| > {margin} in {max_tries} draws")
 
 
 def mlp_loss_fn(
@@ -130,268 +404,3 @@ def kink_free_instance(
             return X, _targets(spec, N, rng), params
         X[bad] = rng.normal(0.0, 1.0, size=(int(bad.sum()), spec.sizes[0]))
     raise RuntimeError(f"no kink-free instance with margin {margin} after {max_tries} redraws")
-
-
-_BLOCK = 1 << 20
-"""Entries (float64) of the largest work array of ``_MLPPerturbations._ce_changes``."""
-
-
-class _MLPPerturbations:
-    """Loss differences of a batched MLP under single-entry perturbations of one parameter."""
-
-    def __init__(self, X: np.ndarray, T: np.ndarray, params: Mapping[str, np.ndarray],
-                 spec: MLPSpec) -> None:
-        self.spec, self.params = spec, params
-        _, self.cache = batched.mlp_loss(X, T, dict(params), spec)
-        self.T = self.cache["loss"][1]
-        L = spec.depth
-        self.n = X.shape[0]
-        self.base = per_example_loss(self.cache[f"z{L}"], self.T, spec.output, spec.loss, 1)[:, 0]
-        self._probs = softmax(self.cache[f"z{L}"], axis=1)
-        self._psum = self._probs.sum(axis=1)
-        self._tsum = self.T.sum(axis=1)
-        self._tw = self.T @ params[f"W{L}"]
-        self._t: dict[str, np.ndarray] = {}
-        self._buffers = (np.empty(0), np.empty(0))
-
-    def _transposed(self, key: str) -> np.ndarray:
-        """The cached (N, D_m) array ``key`` as a contiguous (D_m, N) array (memoised)."""
-        if key not in self._t:
-            self._t[key] = np.ascontiguousarray(self.cache[key].T)
-        return self._t[key]
-
-    def loss_diff(self, name: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
-        """``loss_diff(idx, plus, minus)`` for parameter ``name`` ("W{m}" or "b{m}")."""
-        kind, m = name[0], int(name[1:])
-        theta = self.params[name]
-        a_prev_t = self._transposed(f"a{m - 1}")
-        z_t = self._transposed(f"z{m}")
-        pair = m == self.spec.depth - 1 and self.spec.loss == "cross_entropy"
-
-        def diff(idx: np.ndarray, plus: np.ndarray, minus: np.ndarray) -> np.ndarray:
-            old = theta.reshape(-1)[idx]
-            step_up, step_down = plus - old, minus - old
-            if kind == "W":
-                unit, j = np.divmod(idx, theta.shape[1])
-            else:
-                unit, j = idx, None
-            if pair:
-                return self._softmax_ce_pair(m, unit, j, step_up, step_down)
-            col = a_prev_t[j] if j is not None else np.ones((idx.size, self.n))
-            zcol = z_t[unit]
-            z_up = zcol + step_up[:, None] * col
-            z_down = zcol + step_down[:, None] * col
-            if m == self.spec.depth and self.spec.loss == "cross_entropy":
-                return self._logit_ce_changes(unit, z_up - zcol, z_down - zcol)
-            return self._change(m, unit, z_up) - self._change(m, unit, z_down)
-
-        return diff
-
-    def _logit_ce_changes(
-        self, unit: np.ndarray, d_up: np.ndarray, d_down: np.ndarray
-    ) -> np.ndarray:
-        """L(up) - L(down) (B,) for softmax + cross-entropy when logit ``unit[b]`` of example n
-        moves by d_up[b, n] or d_down[b, n] (B, N): the reference loss
-        -sum_k t_k log softmax_k changes by tsum log1p(p_u expm1(d) / P) - t_u d, with
-        p = softmax of the unperturbed logits, P = sum_k p_k and tsum = sum_k t_k."""
-        q = (self._probs / self._psum[:, None]).T[unit]
-        log_up = np.log1p(q * np.expm1(d_up))
-        log_down = np.log1p(q * np.expm1(d_down))
-        target = np.einsum("bn,bn->b", self.T.T[unit], d_up - d_down)
-        return ((log_up - log_down) @ self._tsum - target) / self.n
-
-    def _softmax_ce_pair(
-        self, m: int, unit: np.ndarray, j: np.ndarray | None, step_up: np.ndarray,
-        step_down: np.ndarray,
-    ) -> np.ndarray:
-        """L(up) - L(down) (B,) when W^(m)[unit[b], j[b]] (or b^(m)[unit[b]] if ``j`` is None)
-        of the last hidden layer moves by ``step_up[b]`` or ``step_down[b]`` (the realised
-        steps), for softmax + cross-entropy.
-
-        The perturbed pre-activations Z^(m)[n, u] + step * A^(m-1)[n, j] (or + step) and their
-        activations are computed for every example they can reach (``_moving_rows``); the
-        logits and losses of the perturbed models follow in ``_ce_changes``. Weights are
-        handled one unit at a time (its entries share W^(L)[:, u] and the moving examples),
-        biases all at once."""
-        f = elementwise(self.spec.activation(m))[0]
-        a_prev, z_m, a_m = (self.cache[f"{k}{i}"] for k, i in (("a", m - 1), ("z", m), ("a", m)))
-        if j is None:
-            rows = np.arange(self.n)
-            z, a = z_m[:, unit], a_m[:, unit]
-            return self._ce_changes(rows, unit, f(z + step_up) - a, f(z + step_down) - a)
-        out = np.zeros(unit.size)
-        bounds = [0, *(np.flatnonzero(np.diff(unit)) + 1).tolist(), unit.size]
-        for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
-            u = int(unit[r0])
-            s_up, s_down = step_up[r0:r1], step_down[r0:r1]
-            max_step = float(max(np.abs(s_up).max(), np.abs(s_down).max()))
-            rows = self._moving_rows(m, u, max_step)
-            if rows.size == 0:
-                continue
-            js = j[r0:r1]
-            if int(js[-1]) - int(js[0]) == js.size - 1:
-                col = a_prev[rows, int(js[0]):int(js[-1]) + 1]
-            else:
-                col = a_prev[rows][:, js]
-            z, a = z_m[rows, u][:, None], a_m[rows, u][:, None]
-            d_up = f(z + s_up * col)
-            d_up -= a
-            d_down = f(z + s_down * col)
-            d_down -= a
-            out[r0:r1] = self._ce_changes(rows, u, d_up, d_down)
-        return out
-
-    def _moving_rows(self, m: int, u: int, max_step: float) -> np.ndarray:
-        """Examples whose activation of unit ``u`` in layer m may change when a weight
-        W^(m)[u, j] moves by at most ``max_step``: all of them, except, for ReLU, those whose
-        pre-activation is negative by more than twice any possible change of it (their
-        activation stays exactly 0, so their loss is exactly unchanged)."""
-        if self.spec.activation(m) != "relu":
-            return np.arange(self.n)
-        key = f"colmax{m - 1}"
-        if key not in self._t:
-            self._t[key] = np.abs(self.cache[f"a{m - 1}"]).max(axis=1)
-        z = self._transposed(f"z{m}")[u]
-        return np.flatnonzero((z > 0) | (-z <= 2.0 * max_step * self._t[key]))
-
-    def _buffer(self, size: int) -> tuple[np.ndarray, np.ndarray]:
-        """Two reusable float64 work arrays of at least ``size`` entries."""
-        if self._buffers[0].size < size:
-            self._buffers = (np.empty(size), np.empty(size))
-        return self._buffers[0][:size], self._buffers[1][:size]
-
-    def _ce_changes(
-        self, rows: np.ndarray, unit: int | np.ndarray, d_up: np.ndarray, d_down: np.ndarray
-    ) -> np.ndarray:
-        """Sum over the examples ``rows`` (S,) of L_n(up) - L_n(down), divided by N, when the
-        activation of the last hidden layer's unit u (``unit``, or ``unit[g]`` for
-        perturbation g) in example rows[s] changes by d_up[s, g] or d_down[s, g] (S, G).
-        Returns (G,).
-
-        The logits of example n move by d W^(L)[:, u], and with p = softmax of the unperturbed
-        logits the reference loss -sum_k t_k log softmax_k changes by
-        tsum log(sum_k p_k exp(d w_k) / sum_k p_k) - d t.w (tsum = sum_k t_k). With
-        x_k = d w_k, sum_k p_k exp(x_k) = P + A and sum_k p_k exp(-x_k) = P - B for
-        P = sum_k p_k, A = sum_k p_k expm1(x_k), B = sum_k p_k expm1(x_k) / (1 + expm1(x_k))
-        (exp(-x) = 1 / exp(x), used where d_down = -d_up exactly; elsewhere expm1 of the
-        down-step logits is evaluated), so the log-ratio of up and down is
-        log1p((A + B) / (P - B)). The exponentials are (S, C, G') blocks of at most ``_BLOCK``
-        entries in preallocated buffers; the sums over C are matmuls."""
-        w_l = self.params[f"W{self.spec.depth}"]
-        n_rows, n_pert = d_up.shape
-        if isinstance(unit, int):
-            w = np.repeat(w_l[:, unit:unit + 1], n_pert, axis=1)
-            tw = self._tw[rows, unit]
-            target = tw @ d_up - tw @ d_down
-        else:
-            w = w_l[:, unit]
-            target = np.einsum("sg,sg->g", self._tw[rows][:, unit], d_up - d_down)
-        p_row = self._probs[rows][:, None, :]
-        a_sum, b_sum = np.empty((n_rows, n_pert)), np.empty((n_rows, n_pert))
-        chunk = max(1, _BLOCK // (n_rows * w.shape[0]))
-        for g0 in range(0, n_pert, chunk):
-            g1 = min(n_pert, g0 + chunk)
-            e_buf, t_buf = self._buffer(n_rows * w.shape[0] * (g1 - g0))
-            e = e_buf.reshape(n_rows, w.shape[0], g1 - g0)
-            t = t_buf.reshape(e.shape)
-            np.multiply(d_up[:, None, g0:g1], w[:, g0:g1], out=e)
-            np.expm1(e, out=e)
-            a_sum[:, g0:g1] = np.matmul(p_row, e)[:, 0, :]
-            np.add(e, 1.0, out=t)
-            np.divide(e, t, out=e)
-            b_sum[:, g0:g1] = np.matmul(p_row, e)[:, 0, :]
-        asym = np.flatnonzero(np.any(d_up + d_down != 0.0, axis=0))
-        if asym.size:
-            e_down = np.expm1(np.multiply(d_down[:, None, asym], w[:, asym]))
-            b_sum[:, asym] = -np.matmul(p_row, e_down)[:, 0, :]
-        ratio_m1 = a_sum + b_sum
-        b_sum -= self._psum[rows][:, None]
-        ratio_m1 /= b_sum
-        np.negative(ratio_m1, out=ratio_m1)
-        tsum = self._tsum[rows]
-        if np.all(tsum == 1.0):
-            log_ratio = _log1p_sum(ratio_m1)
-        else:
-            log_ratio = tsum @ np.log1p(ratio_m1)
-        return (log_ratio - target) / self.n
-
-    def _change(self, m: int, unit: np.ndarray, zcol: np.ndarray) -> np.ndarray:
-        """Sum over examples of the loss change / N when column ``unit[b]`` of Z^(m) becomes
-        ``zcol[b]`` (B, N), for each perturbation b. Returns (B,)."""
-        spec, L, cache = self.spec, self.spec.depth, self.cache
-        if m == L:
-            rows_b, rows_n = np.nonzero(zcol != cache[f"z{L}"][:, unit].T)
-            z = cache[f"z{L}"][rows_n]
-            z[np.arange(rows_n.size), unit[rows_b]] = zcol[rows_b, rows_n]
-        else:
-            delta = elementwise(spec.activation(m))[0](zcol) - cache[f"a{m}"][:, unit].T
-            rows_b, rows_n = np.nonzero(delta)
-            w_next = self.params[f"W{m + 1}"][:, unit[rows_b]].T
-            z = cache[f"z{m + 1}"][rows_n] + delta[rows_b, rows_n][:, None] * w_next
-            for k in range(m + 1, L):
-                a = elementwise(spec.activation(k))[0](z)
-                z = a @ self.params[f"W{k + 1}"].T + self.params[f"b{k + 1}"].T
-        new = per_example_loss(z, self.T[rows_n], spec.output, spec.loss, 1)[:, 0]
-        change = new - self.base[rows_n]
-        return np.bincount(rows_b, weights=change, minlength=zcol.shape[0]) / self.n
-
-
-def _log1p_sum(r: np.ndarray) -> np.ndarray:
-    """sum_s log1p(r[s, g]) (G,) for r (S, G) as one log1p per column: the factors 1 + r are
-    multiplied pairwise in the form (1 + a)(1 + b) - 1 = a + b + ab (no rounding of 1 + r)."""
-    while r.shape[0] > 1:
-        half = r.shape[0] // 2
-        a, b = r[:half], r[half:2 * half]
-        prod = a * b
-        prod += a
-        prod += b
-        if r.shape[0] % 2:
-            last = r[-1]
-            prod[0] += last + prod[0] * last
-        r = prod
-    return np.log1p(r[0])
-
-
-def fast_numerical_gradients(
-    X: np.ndarray,
-    T: np.ndarray,
-    params: Mapping[str, np.ndarray],
-    spec: MLPSpec,
-    *,
-    names: Iterable[str] | None = None,
-    h: float = DEFAULT_H,
-    batch: int = 4096,
-) -> dict[str, np.ndarray]:
-    """Central differences (steps as ``numerical_gradient``) of the batched mean loss with
-    respect to every entry of each parameter in ``names`` (default all: W{m} (D_m, D_{m-1}),
-    b{m} (D_m, 1)), about ``batch`` perturbations at a time (for a weight matrix, rounded
-    down to whole rows, so that each batch holds every entry of some units). Use a kink-free
-    instance."""
-    runner = _MLPPerturbations(X, T, params, spec)
-    names = spec.param_names() if names is None else list(names)
-    numeric = {}
-    for name in names:
-        theta = np.asarray(params[name], dtype=np.float64)
-        row = theta.shape[-1] if theta.ndim == 2 else 1
-        numeric[name] = batched_numerical_gradient(
-            runner.loss_diff(name), theta, h=h, batch=max(row, batch // row * row)
-        )
-    return numeric
-
-
-def fast_full_check(
-    X: np.ndarray,
-    T: np.ndarray,
-    params: Mapping[str, np.ndarray],
-    spec: MLPSpec,
-    grads: Mapping[str, Any],
-    *,
-    names: Iterable[str] | None = None,
-    h: float = DEFAULT_H,
-    tol: float = PASS_TOL,
-    batch: int = 4096,
-) -> GradCheckReport:
-    """Full check of every entry of every parameter of a batched MLP by stacked central
-    differences (see ``fast_numerical_gradients``); same pass rule as ``check_gradients``."""
-    numeric = fast_numerical_gradients(X, T, params, spec, names=names, h=h, batch=batch)
-    return compare_gradients(grads, numeric, tol=tol, method="fast full")

@@ -9,8 +9,8 @@ Measures, alternating the contenders within each repeat in one process and repor
    so its float32 row converts the inputs and computes in float64. The reference also returns
    dL/dX (the "a0" key of the conventions), so torch is timed with and without dL/dX;
 2. the full gradient check of all parameters of 784-256-10 (N = 64) by the fast stacked method
-   (``backprop_ref.gradcheck.fast_full_check``) and by the directional method (K = 8 directions
-   per tensor, ``directional_check``).
+   (``backprop_ref.gradcheck_fast.fast_full_check``) and by the directional method (K = 8
+   directions per tensor, ``backprop_ref.gradcheck.directional_check``).
 
 Usage: ``python bench/bench_backprop.py [--repeats 7] [--threads 1]``. BLAS and torch thread
 counts are set to ``--threads`` before numpy is imported, so both sides use the same cores.
@@ -130,12 +130,8 @@ def _agreement(np, contenders, spec) -> None:  # noqa: ANN001
 
 def _checks(args: argparse.Namespace, np) -> list[tuple[str, float]]:  # noqa: ANN001
     from backprop_ref import batched
-    from backprop_ref.gradcheck import (
-        directional_check,
-        fast_full_check,
-        kink_free_instance,
-        mlp_loss_fn,
-    )
+    from backprop_ref.gradcheck import directional_check, kink_free_instance, mlp_loss_fn
+    from backprop_ref.gradcheck_fast import fast_full_check
     from backprop_ref.spec import MLPSpec
 
     spec = MLPSpec((784, 256, 10), "relu", "softmax", "cross_entropy")

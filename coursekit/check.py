@@ -201,9 +201,9 @@ def sympy_derivative(
             got = complex(e.subs(at).evalf())
         except TypeError:
             _fail(name, f"does not evaluate to a number at {expressions.point_text(point)}")
-        if not expressions.same_values(got, complex(fd), 1e-6):
+        if not expressions.same_values(got, complex(fd), PASS_TOL):
             _fail(name, f"at {expressions.point_text(point)} it is {expressions.num(got)}, but the "
-                  f"central difference of the function gives {fd:.6g} (tolerance 1e-6 "
+                  f"central difference of the function gives {fd:.6g} (tolerance {PASS_TOL:g} "
                   "relative)")
 
 

@@ -163,7 +163,7 @@ def _same(a: Any, b: float) -> bool:
         x = float(a)
     except (TypeError, ValueError):
         return False
-    return abs(x - b) <= 1e-6 * max(1.0, abs(x), abs(b))
+    return abs(x - b) <= PASS_TOL * max(1.0, abs(x), abs(b))
 
 
 def _reproduces(pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, float],
@@ -310,7 +310,7 @@ def mutant_compare(mutant_of: Callable[[Probe, str], Any], bugs: Sequence[str],
                         except (TypeError, ValueError):
                             got = None
                         ok = (got is not None and got.shape == np.shape(m)
-                              and rel_error(got, m) <= 1e-6)
+                              and rel_error(got, m) <= PASS_TOL)
                         differs = differs or not rel_error(np.asarray(m), t.want) <= spec.tol
                     if not ok:
                         break
@@ -331,7 +331,7 @@ def value_mutant_compare(mutants_of: ValueMutants
                          ) -> Callable[[Sequence[Trial], TaskSpec], Verdict]:
     """The default comparison; when it fails, a mistake is named only with mutant proof: the
     reference recomputed at the student's own inputs with that mistake switched on equals the
-    student's value (``rel_error <= 1e-6``) in EVERY case, and differs from the right value in
+    student's value (``rel_error <= PASS_TOL``) in EVERY case, and differs from the right value in
     some. A ratio alone names nothing (one number N times too large may have other causes;
     the mutant's value at those inputs is what proves it). Variant ``i`` of every probe is the
     same mistake."""
@@ -351,7 +351,7 @@ def value_mutant_compare(mutants_of: ValueMutants
                     got = np.asarray(t.got, dtype=np.float64)
                 except (TypeError, ValueError):
                     break
-                if got.shape != np.shape(m) or not rel_error(got, np.asarray(m)) <= 1e-6:
+                if got.shape != np.shape(m) or not rel_error(got, np.asarray(m)) <= PASS_TOL:
                     break
                 differs = differs or not rel_error(np.asarray(m, dtype=np.float64),
                                                    np.asarray(t.want, dtype=np.float64)) <= spec.tol

@@ -36,11 +36,9 @@ from backprop_ref import activations, scalar, vector
 from backprop_ref.mutants import Q1_BUGS, Q3_BUGS, path_terms, q1_mutant, q3_mutant
 from backprop_ref.spec import MLPSpec
 from coursekit import seeds
+from coursekit.gradcheck import NUMBER_TOL
 
 ASSIGNMENT = "ps1"
-NUMBER_TOL = 5e-5
-"""rel_error tolerance for numbers: |a - b| / (|a| + |b|) <= 5e-5, i.e. a relative difference
-of about 1e-4, the notebook's ``check.number`` default (answers need 5 significant digits)."""
 
 Q1_NODES = ("L", "y", "z", "w", "b", "x")
 Q3_NODES = ("m1", "h1", "m2", "h2", "m3", "h3", "m4", "h4", "z", "y", "L")

@@ -38,6 +38,7 @@ from backprop_ref.spec import MLPSpec
 from backprop_ref.train import train
 from coursekit import seeds
 from coursekit.data import make_spirals, one_hot
+from coursekit.gradcheck import PASS_TOL
 
 ASSIGNMENT = "ps3"
 MC_ANSWERS = {"mc_batch_preactivation": "B", "mc_batch_loss": "A"}
@@ -316,7 +317,7 @@ TASKS = [
         tol=1e-9,
         compare=value_mutant_compare(_loss_mutants),
     ),
-    TaskSpec("t3_3_tests_loss", 1, ("my_loss",), _variable("my_loss"), _my_value, tol=1e-6,
+    TaskSpec("t3_3_tests_loss", 1, ("my_loss",), _variable("my_loss"), _my_value, tol=PASS_TOL,
              compare=value_mutant_compare(_my_mutants)),
     TaskSpec("t3_3_tests_grad", 1, ("my_dZ2",), _variable("my_dZ2"), _my_value, tol=1e-7,
              compare=value_mutant_compare(_my_mutants)),
@@ -380,7 +381,7 @@ TASKS = [
         ("train_gd", "train_summary"),
         _injected(_spirals_instances, WITH_LOSS_AND_BACKWARD),
         _trained_reference,
-        tol=1e-6,
+        tol=PASS_TOL,
         structure=_analytic("train_gd", WITH_LOSS_AND_BACKWARD),
         # leaving params unchanged and not keeping state are judged by t3_7_tests, which calls
         # the same train_gd and announces them: one mistake, one cell

@@ -39,6 +39,7 @@ from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
 from backprop_ref import mutants, vector_nets
 from coursekit import seeds
+from coursekit.gradcheck import PASS_TOL
 
 ASSIGNMENT = "ps4"
 MC_ANSWERS = {"mc_grad_h_a": "B", "mc_grad_W1_twin": "B", "mc_grad_x_skip": "C"}
@@ -300,9 +301,9 @@ TASKS = [
         lambda probe: dict(TWIN_SHAPES),
         tol=0.0,
     ),
-    TaskSpec("t4_2_tests_dz", 1, ("my_dz",), _variable("my_dz"), _my_value, tol=1e-6,
+    TaskSpec("t4_2_tests_dz", 1, ("my_dz",), _variable("my_dz"), _my_value, tol=PASS_TOL,
              compare=value_mutant_compare(_my_mutants)),
-    TaskSpec("t4_2_tests_dW1", 1, ("my_dW1",), _variable("my_dW1"), _my_value, tol=1e-6,
+    TaskSpec("t4_2_tests_dW1", 1, ("my_dW1",), _variable("my_dW1"), _my_value, tol=PASS_TOL,
              compare=value_mutant_compare(_my_mutants)),
     TaskSpec(
         "t4_3_tests_public",

@@ -17,12 +17,13 @@ from autograder import compare, plaindata, release, sanitize, submissions, tasks
 from autograder.course import CourseError
 from autograder.gradebook import check_consistency, load_stored
 from autograder.pipeline import check_tasks, smoke_test_tasks
+from coursekit.gradcheck import PASS_TOL
 from tests.autograder.conftest import ASSIGNMENT
 
 
 # ----------------------------------------------------------------------------- diagnosis
 def _msg(got, want, n=None):
-    (part,) = compare.compare_value(got, want, "dW2", 1e-6, n_hint=n)
+    (part,) = compare.compare_value(got, want, "dW2", PASS_TOL, n_hint=n)
     return part
 
 

@@ -20,6 +20,7 @@ from coursekit.explorers.graph import (
 )
 from coursekit.explorers.layers import NORM_RANGE
 from coursekit.explorers.stepsize import ProbeFunction
+from coursekit.gradcheck import PASS_TOL
 
 Q1 = {"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]}
 Q1_NODES = ["w", "x", "b", "t", "z", "y", "L"]
@@ -41,7 +42,7 @@ def test_correct_gradients_are_never_called_wrong_even_when_tiny(scale):
     for m, state in e.states.items():
         if state == "unreliable":  # only where the difference is within the FD's own noise
             diff = np.linalg.norm(e.analytic[f"W{m}"] - e.numeric[f"W{m}"])
-            assert e.rel_errors[m] > 1e-6 and diff <= e.noise[m]
+            assert e.rel_errors[m] > PASS_TOL and diff <= e.noise[m]
     if "unreliable" in e.states.values():
         assert "FD too noisy" in e.table.value and "cannot tell" in e.table.value
 
@@ -72,7 +73,7 @@ def test_heatmaps_have_colorbars_and_the_difference_is_scaled_to_the_tolerance()
     assert len(e.colorbars) == 2
     e.layer.value = 2
     ana, num, diff = e.images
-    budget = 1e-6 * (np.linalg.norm(ana) + np.linalg.norm(num))
+    budget = PASS_TOL * (np.linalg.norm(ana) + np.linalg.norm(num))
     assert np.abs(diff).max() < budget  # a correct gradient: rounding noise only
     assert e.diff_scale >= budget  # ... drawn pale, not stretched to its own maximum
     assert e._maps[2].get_clim() == (-e.diff_scale, e.diff_scale)

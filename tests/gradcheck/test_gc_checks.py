@@ -1,38 +1,58 @@
-"""Full, fast and directional gradient checks; kink-safe sampling; failure messages."""
+"""Full and directional gradient checks (backprop_ref.gradcheck); kink-safe sampling; failure
+messages; the fast check agrees with both (its own tests: test_gc_fast.py)."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from gc_cases import SPECS, make_case
 
-from backprop_ref import batched
+from backprop_ref import batched, gradcheck_fast
+from backprop_ref import gradcheck as ref_gradcheck
 from backprop_ref.gradcheck import (
     DIRECTIONAL_TOL,
-    PASS_TOL,
+    as_float64,
     assert_gradients,
-    batched_numerical_gradient,
     check_gradients,
     compare_gradients,
     directional_check,
-    fast_full_check,
-    fast_numerical_gradients,
     kink_free,
     kink_free_instance,
     mlp_loss_fn,
-    numerical_gradient,
-    perturbed_stack,
     relu_signs_fn,
 )
+from backprop_ref.gradcheck_fast import fast_full_check, fast_numerical_gradients
 from backprop_ref.spec import MLPSpec
-from coursekit import gradcheck as ck
+from coursekit import gradcheck as student_gradcheck
+from coursekit.gradcheck import DEFAULT_H, PASS_TOL, numerical_gradient, rel_error
+
+REPO = Path(__file__).resolve().parents[2]
 
 
-def test_backprop_ref_reexports_the_one_implementation():
-    assert check_gradients is ck.check_gradients
-    assert assert_gradients is ck.assert_gradients
-    assert directional_check is ck.directional_check
-    assert PASS_TOL == 1e-6 and ck.DEFAULT_H == 1e-5
+def test_pass_rule_constants():
+    assert PASS_TOL == 1e-6 and DEFAULT_H == 1e-5 and DIRECTIONAL_TOL == 1e-5
+
+
+def test_coursekit_gradcheck_ships_only_what_the_student_side_uses():
+    """Every public name of the shipped checker is used by a notebook, the lab or another
+    coursekit module; the instructor's checks stay in backprop_ref."""
+    users = [*REPO.glob("source/*/*.ipynb"), REPO / "lab" / "lab.ipynb",
+             *(p for p in (REPO / "coursekit").rglob("*.py") if p.name != "gradcheck.py")]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in users)
+    for name in student_gradcheck.__all__:
+        assert re.search(rf"\b{name}\b", text), f"coursekit.gradcheck.{name} is unused"
+    public = {n for n in vars(student_gradcheck) if not n.startswith("_") and n.isidentifier()}
+    assert public - {"annotations", "np", "Callable"} == set(student_gradcheck.__all__)
+
+
+def test_backprop_ref_checkers_export_only_their_own_names():
+    for module in (ref_gradcheck, gradcheck_fast):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            assert getattr(obj, "__module__", module.__name__) == module.__name__, name
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -48,7 +68,7 @@ def test_full_fast_and_directional_agree_on_correct_gradients(name):
     numeric_fast = fast_numerical_gradients(X, T, params, spec)
     for k in spec.param_names():
         slow = numerical_gradient(f, params[k])
-        assert ck.rel_error(numeric_fast[k], slow) < 1e-8
+        assert rel_error(numeric_fast[k], slow) < 1e-8
         assert full.tensors[k].error < 1e-8 and full.tensors[k].skipped == 0
 
 
@@ -100,10 +120,10 @@ def test_assert_passes_and_rejects_non_numeric(small_case):
     with pytest.raises(AssertionError, match="W2: W2 must hold real numbers"):
         assert_gradients(mlp_loss_fn(X, T, params, spec), params, bad)
     with pytest.raises(TypeError):
-        ck.as_float64(None)
+        as_float64(None)
     with pytest.raises(TypeError):
-        ck.as_float64(np.array([1 + 2j]))
-    assert ck.as_float64([1, 2]).dtype == np.float64
+        as_float64(np.array([1 + 2j]))
+    assert as_float64([1, 2]).dtype == np.float64
 
 
 def test_compare_gradients_reports_shape_and_non_finite_problems():
@@ -129,37 +149,6 @@ def test_directional_check_catches_one_percent_error_in_one_bias_of_784_256_10()
         report = directional_check(f, params, wrong, k=8, seed=0)
         assert report.failed == [bias], report.message()
         assert report.tensors[bias].error > 100 * DIRECTIONAL_TOL
-
-
-def test_fast_full_check_of_784_256_10_locates_one_wrong_weight():
-    spec = MLPSpec((784, 256, 10), "relu", "softmax", "cross_entropy")
-    X, T, params = kink_free_instance(spec, 64, seed=1)
-    _, cache = batched.mlp_loss(X, T, params, spec)
-    ref = batched.mlp_backward(cache)
-    grads = {k: ref[k].copy() for k in spec.param_names()}
-    grads["W1"][17, 400] += 1e-3
-    report = fast_full_check(X, T, params, spec, grads)
-    assert report.failed == ["W1"]
-    assert report.tensors["W1"].worst[0][0] == (17, 400)
-    assert max(report.tensors[k].error for k in ("b1", "W2", "b2")) < 1e-8
-
-
-def test_batched_numerical_gradient_with_stacked_copies():
-    rng = np.random.default_rng(0)
-    A = rng.normal(size=(3, 4))
-    theta = rng.normal(size=(4, 2))
-
-    def loss_of_stack(stack):
-        return np.sum(np.tanh(A @ stack) ** 2, axis=(1, 2))
-
-    def loss_diff(idx, plus, minus):
-        return loss_of_stack(perturbed_stack(theta, idx, plus)) - loss_of_stack(
-            perturbed_stack(theta, idx, minus))
-
-    fast = batched_numerical_gradient(loss_diff, theta, batch=3)
-    slow = numerical_gradient(lambda: float(np.sum(np.tanh(A @ theta) ** 2)), theta)
-    assert np.allclose(fast, slow, rtol=0, atol=1e-12)
-    assert perturbed_stack(theta, np.array([1]), np.array([9.0]))[0, 0, 1] == 9.0
 
 
 def test_kink_free_instance_keeps_relu_preactivations_away_from_zero():

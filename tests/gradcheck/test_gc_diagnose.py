@@ -10,7 +10,7 @@ from gc_cases import SPECS, make_case, param_part
 
 from backprop_ref import batched
 from backprop_ref.diagnose import diagnose, diagnose_backward
-from backprop_ref.gradcheck import mlp_loss_fn, numerical_gradient
+from backprop_ref.gradcheck import mlp_loss_fn
 from backprop_ref.mutants import (
     BUGS,
     FUNCTION_BUGS,
@@ -23,6 +23,7 @@ from backprop_ref.mutants import (
 from backprop_ref.spec import MLPSpec
 from coursekit import diagnose as ck_diagnose
 from coursekit.diagnose import MISTAKES, Diagnosis
+from coursekit.gradcheck import numerical_gradient
 
 SEEDS = range(20)
 CODE = re.compile(r"@|\.T\b|\.sum\(|axis\s*=|np\.|keepdims|reshape\(|\+=")

@@ -15,7 +15,7 @@ from autograder.tasks import Probe, TaskSpec, Trial
 from backprop_ref import diagnose as bp_diagnose
 from coursekit import check
 from coursekit import diagnose as engine
-from coursekit.gradcheck import rel_error
+from coursekit.gradcheck import PASS_TOL, rel_error
 
 RNG = np.random.default_rng(0)
 
@@ -55,7 +55,7 @@ def test_rel_error_rejects_non_finite_and_survives_huge_values():
         b = a.copy()
         b[0, 0] = bad
         assert rel_error(b, a) == np.inf and rel_error(a, b) == np.inf
-        assert not rel_error(b, a) <= 1e-6
+        assert not rel_error(b, a) <= PASS_TOL
 
 
 @pytest.mark.parametrize("bad", [1e200, 1e300, np.inf, np.nan])
@@ -64,7 +64,7 @@ def test_huge_or_non_finite_gradients_never_pass(bad):
     cand = dict(ref, W1=ref["W1"] * bad if np.isfinite(bad) else np.full_like(ref["W1"], bad))
     assert not engine.diagnose(cand, ref).ok
     assert not bp_diagnose.diagnose(cand, ref).ok
-    assert not all(p.ok for p in compare.compare_value(cand, ref, "", 1e-6))
+    assert not all(p.ok for p in compare.compare_value(cand, ref, "", PASS_TOL))
     with pytest.raises(AssertionError):
         check.grads("g", cand, ref)
     with pytest.raises(AssertionError):
@@ -311,7 +311,7 @@ def _single_cases():
 def test_notebook_and_grader_say_the_same_thing(case):
     name, got, want, n = case
     expected = engine.tensor_diagnosis(name, got, want, n=n).named()
-    parts = compare.compare_value(got, want, name, 1e-6, n_hint=n)
+    parts = compare.compare_value(got, want, name, PASS_TOL, n_hint=n)
     assert len(parts) == 1 and not parts[0].ok and parts[0].message == expected
     msg = _raises(check.array, name, got, want, n=n)
     assert msg.startswith(expected), (msg, expected)

@@ -1,4 +1,5 @@
-"""The fast full check (stacked perturbations, cached layers) equals the slow per-entry loop.
+"""The fast full check (backprop_ref.gradcheck_fast: stacked perturbations, cached layers)
+equals the slow per-entry loop and locates a wrong entry.
 
 ``fast_numerical_gradients`` takes shortcuts that must not change the numbers: it evaluates
 the perturbed softmax + cross-entropy losses of the last hidden layer through expm1 and
@@ -15,15 +16,16 @@ import numpy as np
 import pytest
 
 from backprop_ref import batched
-from backprop_ref.gradcheck import (
+from backprop_ref.gradcheck import kink_free_instance, mlp_loss_fn
+from backprop_ref.gradcheck_fast import (
     _MLPPerturbations,
+    batched_numerical_gradient,
+    fast_full_check,
     fast_numerical_gradients,
-    kink_free_instance,
-    mlp_loss_fn,
-    numerical_gradient,
-    rel_error,
+    perturbed_stack,
 )
 from backprop_ref.spec import MLPSpec
+from coursekit.gradcheck import numerical_gradient, rel_error
 
 CASES = {
     "relu_ce": (MLPSpec((12, 9, 5), "relu", "softmax", "cross_entropy"), "onehot"),
@@ -124,3 +126,34 @@ def test_fast_check_of_784_256_10_equals_the_slow_loop_on_sampled_entries():
             flat[i] = old
             slow[b] = (up - down) / (hi - lo)
         assert rel_error(fast[k].reshape(-1)[idx], slow) < 1e-8, k
+
+
+def test_fast_full_check_of_784_256_10_locates_one_wrong_weight():
+    spec = MLPSpec((784, 256, 10), "relu", "softmax", "cross_entropy")
+    X, T, params = kink_free_instance(spec, 64, seed=1)
+    _, cache = batched.mlp_loss(X, T, params, spec)
+    ref = batched.mlp_backward(cache)
+    grads = {k: ref[k].copy() for k in spec.param_names()}
+    grads["W1"][17, 400] += 1e-3
+    report = fast_full_check(X, T, params, spec, grads)
+    assert report.failed == ["W1"]
+    assert report.tensors["W1"].worst[0][0] == (17, 400)
+    assert max(report.tensors[k].error for k in ("b1", "W2", "b2")) < 1e-8
+
+
+def test_batched_numerical_gradient_with_stacked_copies():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(3, 4))
+    theta = rng.normal(size=(4, 2))
+
+    def loss_of_stack(stack):
+        return np.sum(np.tanh(A @ stack) ** 2, axis=(1, 2))
+
+    def loss_diff(idx, plus, minus):
+        return loss_of_stack(perturbed_stack(theta, idx, plus)) - loss_of_stack(
+            perturbed_stack(theta, idx, minus))
+
+    fast = batched_numerical_gradient(loss_diff, theta, batch=3)
+    slow = numerical_gradient(lambda: float(np.sum(np.tanh(A @ theta) ** 2)), theta)
+    assert np.allclose(fast, slow, rtol=0, atol=1e-12)
+    assert perturbed_stack(theta, np.array([1]), np.array([9.0]))[0, 0, 1] == 9.0

@@ -13,8 +13,9 @@ from autograder.registry.common import partials_compare, paths_compare, variable
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial
 from backprop_ref import scalar, vector
 from backprop_ref.mutants import Q1_BUGS, Q3_BUGS, path_terms, q1_mutant, q3_mutant
+from coursekit.gradcheck import NUMBER_TOL
 
-SPEC = TaskSpec("t", 2, ("f",), lambda ctx: [], lambda probe: None, tol=5e-5)
+SPEC = TaskSpec("t", 2, ("f",), lambda ctx: [], lambda probe: None, tol=NUMBER_TOL)
 
 
 def _q1_trials(student_fn):

@@ -15,6 +15,7 @@ from autograder import compare
 from coursekit import diagnose as engine
 from coursekit.diagnose import MISTAKES
 from coursekit.expressions import expression_diagnosis
+from coursekit.gradcheck import PASS_TOL
 from tests.gradcheck.test_gc_engine import _chain
 
 
@@ -120,11 +121,11 @@ def test_the_trusted_comparison_line_carries_the_id():
     ref = np.arange(1.0, 13.0).reshape(3, 4)
     bad = ref.copy()
     bad[:, 2] = 0.0
-    [part] = compare.compare_value(bad, ref, "dW1", 1e-6)
+    [part] = compare.compare_value(bad, ref, "dW1", PASS_TOL)
     assert not part.ok and part.message.endswith(": one_slice_wrong"), part
-    [part] = compare.compare_value(ref * 1.1 + 0.3, ref, "dW1", 1e-6)
+    [part] = compare.compare_value(ref * 1.1 + 0.3, ref, "dW1", PASS_TOL)
     assert not part.ok and not any(part.message.endswith(f": {m}") for m in MISTAKES), part
-    [part] = compare.compare_value(ref, ref, "dW1", 1e-6)
+    [part] = compare.compare_value(ref, ref, "dW1", PASS_TOL)
     assert part.ok
 
 

@@ -33,7 +33,8 @@ FD_HELPERS = frozenset({
     "check_gradients", "compare_gradients", "directional_check", "assert_gradients",
     "grad_fd", "grads_fd", "fd_grads", "twin_fd", "skip_fd", "approx_fprime", "check_grad",
 })
-"""Names of finite-difference helpers (coursekit, the notebooks' given ones, SciPy)."""
+"""Names of finite-difference helpers (coursekit's, backprop_ref's checks, the notebooks' given
+ones, SciPy's)."""
 MAX_STEP = 1e-2
 
 

@@ -49,11 +49,6 @@ def fmt_err(value: float | None) -> str:
     return f"{float(value):.1e}"
 
 
-def scalar_rel_error(a: float, b: float) -> float:
-    """``|a - b| / (|a| + |b|)`` computed by :func:`coursekit.gradcheck.rel_error`."""
-    return rel_error(np.array([a], dtype=np.float64), np.array([b], dtype=np.float64))
-
-
 def verdict_html(err: float | None, tol: float = PASS_TOL) -> str:
     """A pass/fail badge for a relative error against ``tol`` (a dash when there is none)."""
     if err is None:
