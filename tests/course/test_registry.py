@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ def _judge(
     keep: Callable[[Any], bool] | None = None,
 ) -> Any:
     """Run the probes of ``spec`` (those ``keep`` accepts) against callables/values from
-    ``fn_of`` and judge them with the task's own comparison."""
+    ``fn_of`` and judge them with the task's own comparison. A call probe is timed over its
+    ``repeat`` calls, as the runner's probes are timed by the grader (without the pipe)."""
     from autograder.tasks import Trial, make_context
 
     ctx = make_context("backprop-course", spec.notebook or "", student)
@@ -44,12 +46,14 @@ def _judge(
         want = spec.reference(probe)
         try:
             target = fn_of(probe.name)
-            got = (
-                target(*copy.deepcopy(probe.args), **copy.deepcopy(dict(probe.kwargs)))
-                if probe.call
-                else target
-            )
-            trials.append(Trial(probe, want, got, None))
+            if not probe.call:
+                trials.append(Trial(probe, want, target, None))
+                continue
+            start = time.perf_counter()
+            for _ in range(max(1, probe.repeat)):
+                got = target(*copy.deepcopy(probe.args), **copy.deepcopy(dict(probe.kwargs)))
+            seconds = time.perf_counter() - start
+            trials.append(Trial(probe, want, got, None, seconds=seconds))
         except Exception as exc:  # noqa: BLE001
             trials.append(Trial(probe, want, None, f"{type(exc).__name__}: {exc}"))
     assert trials, "no probe selected"
