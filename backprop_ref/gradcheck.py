@@ -19,8 +19,8 @@ MLP helpers (batched level: X (N, D), T (N, C), params as in docs/conventions.md
   cross-entropy the loss of each perturbed model is its log-sum-exp evaluated relative to the
   unperturbed softmax p: sum_k p_k exp(x_k) with x the (realised) change of the logits, through
   expm1 and exp(-x) = 1/exp(x) for the opposite step. No derivative enters: every entry is
-  (L(theta + h) - L(theta - h)) / (realised 2h), and tests/gradcheck/test_gc_fast.py checks it
-  against the per-entry loop of two full forward passes.
+  (L(theta + h) - L(theta - h)) / (realised 2h), and tests/backprop_ref/test_gradcheck_fast.py
+  checks it against the per-entry loop of two full forward passes.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ import re
 
 import numpy as np
 import pytest
-from gc_cases import SPECS, make_case, param_part
 
 from backprop_ref import batched
 from backprop_ref.diagnose import diagnose, diagnose_backward
@@ -23,6 +22,7 @@ from backprop_ref.mutants import (
 from backprop_ref.spec import MLPSpec
 from coursekit import diagnose as ck_diagnose
 from coursekit.diagnose import MISTAKES, Diagnosis
+from tests.backprop_ref.gc_cases import SPECS, make_case, param_part
 
 SEEDS = range(20)
 CODE = re.compile(r"@|\.T\b|\.sum\(|axis\s*=|np\.|keepdims|reshape\(|\+=")

@@ -3,17 +3,13 @@ course copy, and notebooks executed once per session (see course_helpers.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from course_helpers import (  # noqa: E402
-    REPO,
+from tests.course.course_helpers import (
     STUDENT,
     assignments,
     execute,
@@ -46,9 +42,3 @@ def executed(fresh_course: Path) -> Callable[[str, str], nbformat.NotebookNode]:
 
     return get
 
-
-@pytest.fixture(scope="session")
-def repo_on_path() -> None:
-    """Make the repository importable (backprop_ref, autograder, coursekit)."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))

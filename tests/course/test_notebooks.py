@@ -9,7 +9,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import GRADED, errors, stderr_outputs
+
+from tests.course.course_helpers import GRADED, errors, stderr_outputs
 
 
 @pytest.mark.parametrize("assignment", GRADED)

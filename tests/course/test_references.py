@@ -8,11 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import GRADED
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.api import Gradebook
 
 from autograder.references import MarkerError, expand_notebook, marker_line, read_graded
+from tests.course.course_helpers import GRADED
 
 
 def _meta(gid: str, **flags: object) -> dict:

@@ -13,9 +13,8 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-from course_helpers import GRADED, REPO, STUDENT
 
-pytestmark = pytest.mark.usefixtures("repo_on_path")
+from tests.course.course_helpers import GRADED, REPO, STUDENT
 
 
 def _tasks(assignment: str) -> list:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import GRADED, REPO
+
+from tests.course.course_helpers import GRADED, REPO
 
 RELEASED = sorted(p.name for p in (REPO / "release").iterdir() if p.is_dir())
 STUDENT_FUNCTIONS = {

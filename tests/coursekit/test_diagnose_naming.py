@@ -15,7 +15,7 @@ from autograder import compare
 from coursekit import diagnose as engine
 from coursekit.diagnose import MISTAKES
 from coursekit.expressions import expression_diagnosis
-from tests.gradcheck.test_gc_engine import _chain
+from tests.coursekit.test_diagnose import _chain
 
 
 @pytest.fixture

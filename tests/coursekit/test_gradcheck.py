@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gc_cases import SPECS, make_case
 
 from backprop_ref import batched
 from backprop_ref.gradcheck import (
@@ -26,6 +25,7 @@ from backprop_ref.gradcheck import (
 )
 from backprop_ref.spec import MLPSpec
 from coursekit import gradcheck as ck
+from tests.backprop_ref.gc_cases import SPECS, make_case
 
 
 def test_backprop_ref_reexports_the_one_implementation():
