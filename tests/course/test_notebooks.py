@@ -12,6 +12,8 @@ import pytest
 
 from tests.course.course_helpers import GRADED, errors, stderr_outputs
 
+pytestmark = pytest.mark.slow  # every notebook run in a kernel (and fresh_course)
+
 
 @pytest.mark.parametrize("assignment", GRADED)
 def test_source_notebook_passes_all_its_tests(executed: Callable, assignment: str) -> None:

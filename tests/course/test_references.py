@@ -90,6 +90,7 @@ def test_marker_line_is_what_the_expansion_reads() -> None:
     assert marker_line(["f", "g"]) in TESTS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", GRADED)
 def test_the_gradebook_stores_the_expanded_hidden_tests(fresh_course: Path,
                                                         assignment: str) -> None:

@@ -115,6 +115,7 @@ def test_compare_gradients_reports_shape_and_non_finite_problems():
     assert "shape (4, 3), expected (3, 4)" in text and "NaN" in text and "missing" in text
 
 
+@pytest.mark.slow
 def test_directional_check_catches_one_percent_error_in_one_bias_of_784_256_10():
     spec = MLPSpec((784, 256, 10), "relu", "softmax", "cross_entropy")
     X, T, params = kink_free_instance(spec, 64, seed=0)
@@ -131,6 +132,7 @@ def test_directional_check_catches_one_percent_error_in_one_bias_of_784_256_10()
         assert report.tensors[bias].error > 100 * DIRECTIONAL_TOL
 
 
+@pytest.mark.slow
 def test_fast_full_check_of_784_256_10_locates_one_wrong_weight():
     spec = MLPSpec((784, 256, 10), "relu", "softmax", "cross_entropy")
     X, T, params = kink_free_instance(spec, 64, seed=1)
