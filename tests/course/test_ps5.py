@@ -132,6 +132,7 @@ def test_order_comparison_names_the_node_visited_too_early(module: Any) -> None:
     assert bad.score == 0 and bad.diagnosis != "visited_before_consumers"
 
 
+@pytest.mark.slow
 def test_the_reference_reaches_the_stated_digits_accuracy(module: Any) -> None:
     result = module.digits_reference()
     assert result["val_accuracy"] >= module.DIGITS_ACCURACY
