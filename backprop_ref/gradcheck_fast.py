@@ -14,8 +14,8 @@ stacked batches of perturbations (instructor side: tests and benchmarks, never s
   relative to the unperturbed softmax p: sum_k p_k exp(x_k) with x the (realised) change of the
   logits, through expm1 and exp(-x) = 1/exp(x) for the opposite step. No derivative enters:
   every entry is (L(theta + h) - L(theta - h)) / (realised 2h), and
-  tests/gradcheck/test_gc_fast.py checks it against the per-entry loop of two full forward
-  passes (``coursekit.gradcheck.numerical_gradient``).
+  tests/backprop_ref/test_gradcheck_fast.py checks it against the per-entry loop of two full
+  forward passes (``coursekit.gradcheck.numerical_gradient``).
 
 Same steps (``h * max(1, |theta_i|)``) and pass rule (``PASS_TOL``) as the full check of
 ``backprop_ref.gradcheck``.

@@ -12,8 +12,9 @@ Measures, alternating the contenders within each repeat in one process and repor
    (``backprop_ref.gradcheck_fast.fast_full_check``) and by the directional method (K = 8
    directions per tensor, ``backprop_ref.gradcheck.directional_check``).
 
-Usage: ``python bench/bench_backprop.py [--repeats 7] [--threads 1]``. BLAS and torch thread
-counts are set to ``--threads`` before numpy is imported, so both sides use the same cores.
+Usage: ``.venv/bin/python bench/bench_backprop.py [--repeats 7] [--threads 1]``. BLAS and torch
+thread counts are set to ``--threads`` before numpy is imported, so both sides use the same
+cores.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ what a student waits for in the browser). The browser adds a round trip and the 
 about 0.1-0.2 s on this machine (measured by ``tests/browser/test_explorers_browser.py``, which
 prints its times).
 
-Usage: ``python bench/bench_explorers.py [--moves 7] [ps1 ps2 ...]``.
+Usage: ``.venv/bin/python bench/bench_explorers.py [--moves 7] [ps1 ps2 ...]`` (the project is
+installed editable in ``.venv``, so the notebooks import ``coursekit`` and ``backprop_ref``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import contextlib
 import io
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -101,7 +101,6 @@ def _controls(explorer) -> dict:  # noqa: ANN001
 
 def main() -> None:
     args = _parse()
-    sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     os.environ.setdefault("BPC_STUDENT_ID", "bench-student")
     explorers: list = []

@@ -1,8 +1,9 @@
 """Benchmark: 50 synthetic submissions graded by this pipeline (1 and 2 workers) and by plain
 ``nbgrader autograde``, in the same run on the same submissions, with a per-stage breakdown.
 
-Usage: ``python bench/bench_grading.py [--n 50] [--workers 1 2] [--skip-nbgrader]
-[--assignment ps4] [--class-size 300]``. Without ``--assignment`` the autograder's small fixture
+Usage: ``.venv/bin/python bench/bench_grading.py [--n 50] [--workers 1 2] [--skip-nbgrader]
+[--assignment ps4] [--class-size 300]`` (the project is installed editable in ``.venv``,
+so no path set-up is needed). Without ``--assignment`` the autograder's small fixture
 course is used; with it, a copy of the real course (its committed ``source/``). Either is
 copied to a temporary folder; the class mixes correct submissions, each catalogued mistake and
 blank ones (no abusive ones: those measure time limits, not speed).
@@ -24,11 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from autograder import demo, pipeline, stages
+from autograder.course import Course, ensure_tools_on_path
 
-from autograder import demo, pipeline, stages  # noqa: E402
-from autograder.course import Course, ensure_tools_on_path  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ASSIGNMENT = "demo1"
 """The fixture's assignment; ``--assignment`` switches to a problem set of the real course."""

@@ -1,6 +1,7 @@
-"""Grade the hand-written student corpus (tests/corpus_students/) and print issue 8's numbers.
+"""Grade the hand-written student corpus (tests/integration/corpus_students/) and print issue 8's
+numbers. Run it as a module from the repository root (it imports ``tests.integration``):
 
-    .venv/bin/python scripts/corpus_report.py [ps1 ps2 ...] [--workers 2] [--keep DIR]
+    .venv/bin/python -m scripts.corpus_report [ps1 ps2 ...] [--workers 2] [--keep DIR]
 
 Builds a temporary course, grades each set in one batch through ``backprop-course grade`` and
 prints per set: false passes, false fails, collateral, cascades, spills, named rate, misnamed,
@@ -11,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.integration import corpus_grading as cg  # noqa: E402
+from tests.integration import corpus_grading as cg
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         root = cg.prepare_course(base / "course")
     total = cg.Summary()
     for ps in args.sets:
-        subs = importlib.import_module(f"tests.corpus_students.{ps}").SUBMISSIONS
+        subs = importlib.import_module(f"tests.integration.corpus_students.{ps}").SUBMISSIONS
         outcomes = (cg.read_outcomes(root, ps, subs) if args.reuse
                     else cg.grade_set(root, ps, subs, workers=args.workers))
         verdicts = [cg.judge(n, s, outcomes[n]) for n, s in subs.items()]

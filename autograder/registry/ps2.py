@@ -3,7 +3,8 @@
 Runs only in the trusted grader (may import backprop_ref). Every automatically graded cell has
 a task here; the written answer is graded by the instructor. The timing test's measurement is the
 student's kernel's, which student code controls, so its trusted task asks for evidence the kernel
-cannot forge: ``backward_step_vec`` right at the timing cell's H = 256 and, timed by the grader
+cannot forge: ``backward_step_vec`` right at the timing cell's H = 256 (or wrong only by a
+catalogued mistake that Task 2.5b's cell charges) and, timed by the grader
 from outside the sandbox (call and transfer included), faster than a third of a looped step timed
 in the grader (:func:`compare_timing`); the notebook's test must pass as well (verdict rule).
 Shapes follow docs/conventions.md (one example: columns).
@@ -346,10 +347,22 @@ def _timing_reference(probe: Probe) -> dict[str, Any]:
     return {"step": looped, "loop_seconds": time.perf_counter() - start}
 
 
+def _catalogued_step(got: np.ndarray, args: tuple, tol: float) -> bool:
+    """``got`` is the step with one of the catalogued mistakes of ``STEP_BUGS`` (mutant proof):
+    the same matrix work, wrong in a way Task 2.5b's own cell charges, so the timing point is
+    judged on the time alone (one mistake costs one cell)."""
+    for bug in STEP_BUGS:
+        mutant = step_mutant(*args, bug)
+        if mutant is not None and rel_error(got, mutant) <= tol:
+            return True
+    return False
+
+
 def compare_timing(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
-    """Task 2.5b's timing point from evidence outside the kernel: the vectorized step is right at
-    H = 256 and its best probe of ``TIMING_CALLS`` calls, timed by the grader, is under a third of
-    the best looped step per call."""
+    """Task 2.5b's timing point from evidence outside the kernel: the vectorized step at H = 256
+    is right (or wrong only by a catalogued mistake that its own cell charges, proven by its
+    mutant) and its best probe of ``TIMING_CALLS`` calls, timed by the grader, is under a third
+    of the best looped step per call. A fast step that computes anything else scores 0."""
     points = float(spec.points)
     for trial in trials:
         if trial.error is not None:
@@ -360,7 +373,7 @@ def compare_timing(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
             return Verdict(0.0, points, f"backward_step_vec at H = {TIMING_H} returned shape "
                            f"{None if got is None else got.shape}, expected {want.shape}")
         err = rel_error(got, want)
-        if not err <= spec.tol:
+        if not err <= spec.tol and not _catalogued_step(got, trial.probe.args, spec.tol):
             return Verdict(0.0, points, f"backward_step_vec at H = {TIMING_H} is wrong "
                            f"(relative error {err:.2g})", error_measure=err)
     measured = [t.seconds for t in trials if t.seconds is not None]

@@ -137,6 +137,7 @@ def _bomb(members: int, size: int) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow
 def test_a_zip_of_many_large_notebooks_reads_only_the_one_graded(tmp_path):
     """50 members of 20 MB each in a 1 MB zip: only the assignment's notebook is read."""
     import tracemalloc  # noqa: PLC0415

@@ -82,6 +82,7 @@ def _execute(student, *sources, limits=FAST):
     return info, texts, launched
 
 
+@pytest.mark.slow
 def test_a_student_sees_nothing_of_the_previous_one():
     _, (planted,), first = _execute("alice-7", PLANT)
     assert len(planted.split()) == 4, planted
@@ -139,6 +140,7 @@ def test_the_fork_server_keeps_no_trace_of_a_student():
     assert not _memory_has(zygote, launched[0].workspace.encode())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("death", ["import os\nos._exit(3)\n",
                                    "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"])
 def test_a_dead_kernel_is_reported_and_never_reused(death):
@@ -150,6 +152,7 @@ def test_a_dead_kernel_is_reported_and_never_reused(death):
     assert out == "fresh\n" and again[0].program_pid != launched[0].program_pid
 
 
+@pytest.mark.slow
 def test_a_killed_fork_server_is_replaced():
     old = forkserver.server()
     os.kill(old.proc.pid, signal.SIGKILL)

@@ -94,8 +94,8 @@ def test_functions_are_called_on_plain_arrays_and_results_are_plain():
 @pytest.mark.parametrize("code, expect", [
     ("import os\nos._exit(0)\n", "ended the isolated run early"),
     ("x = bytearray(8 * 1024**3)\n#--\nvalue = 1.0\n", None),
-    ("import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
-     "while True:\n    pass\n", "time limit"),
+    pytest.param("import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                 "while True:\n    pass\n", "time limit", marks=pytest.mark.slow),
     ("class Evil:\n    pass\nvalue = Evil()\n", "not a number or an array"),
     ("import numpy as np\nvalue = np.array([object()])\n", "not numeric"),
 ])

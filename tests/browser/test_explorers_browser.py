@@ -14,9 +14,9 @@ import re
 import time
 
 import pytest
-from test_lab_browser import q1_dL_dw
 
 from coursekit.explorers._common import fmt
+from tests.browser.test_lab_browser import q1_dL_dw
 
 INSTRUCTOR_PLUGINS = (
     "@jupyter/nbgrader:formgrader",

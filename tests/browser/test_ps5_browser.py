@@ -17,7 +17,8 @@ import re
 import time
 
 import pytest
-from test_explorers_browser import _open_and_run, _press
+
+from tests.browser.test_explorers_browser import _open_and_run, _press
 
 NODES = 14
 """Nodes of the practice graph as the notebook builds it: w, x, b, t, w*x, z, tanh z, y, the

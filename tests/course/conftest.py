@@ -3,17 +3,13 @@ course copy, and notebooks executed once per session (see course_helpers.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from course_helpers import (  # noqa: E402
-    REPO,
+from tests.course.course_helpers import (
     STUDENT,
     assignments,
     execute,
@@ -23,13 +19,20 @@ from course_helpers import (  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def fresh_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the course as a plain clone has it, with release/ generated for every
-    assignment by plain ``nbgrader generate_assignment <a>`` (no step of ours)."""
-    root = make_course_copy(tmp_path_factory.mktemp("course") / "root")
-    for name in assignments(root):
-        generate(root, name)
-    return root
+def course_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the course as a plain clone has it (``source/``, ``coursekit/``,
+    ``nbgrader_config.py``), nothing generated: cheap, for tests that read the source only."""
+    return make_course_copy(tmp_path_factory.mktemp("course") / "root")
+
+
+@pytest.fixture(scope="session")
+def fresh_course(course_copy: Path) -> Path:
+    """``course_copy`` with release/ generated for every assignment by plain ``nbgrader
+    generate_assignment <a>`` (no step of ours). Minutes on 2 shared cores: the tests that
+    use it are marked slow."""
+    for name in assignments(course_copy):
+        generate(course_copy, name)
+    return course_copy
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +49,3 @@ def executed(fresh_course: Path) -> Callable[[str, str], nbformat.NotebookNode]:
 
     return get
 
-
-@pytest.fixture(scope="session")
-def repo_on_path() -> None:
-    """Make the repository importable (backprop_ref, autograder, coursekit)."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))

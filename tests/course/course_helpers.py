@@ -1,11 +1,13 @@
-"""Helpers shared by the course tests (imported as ``course_helpers``; this folder is on
-sys.path under pytest's default import mode)."""
+"""Helpers shared by the course tests (``from tests.course.course_helpers import ...``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -90,3 +92,31 @@ def stderr_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}")
                 found.append((gid, out.text))
     return found
+
+
+@contextlib.contextmanager
+def notebook_folder(folder: Path, student: str = STUDENT) -> Iterator[None]:
+    """Run code in this process as a notebook in ``folder`` runs it: the folder as cwd, the
+    student's id set, and the folder first on ``sys.path``. That insert is on purpose (the one
+    sys.path insert of the tests): ``import coursekit`` must find the copy that ships next to the
+    notebook (a release's, or a source folder's links), since that copy is what is tested, not
+    the repository's. Afterwards cwd, the id and ``sys.path`` are restored, the shipped coursekit
+    is dropped from ``sys.modules`` (the next notebook imports its own) and figures are closed."""
+    old_cwd, old_env = os.getcwd(), os.environ.get("BPC_STUDENT_ID")
+    os.environ["BPC_STUDENT_ID"] = student
+    os.chdir(folder)
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m == "coursekit" or m.startswith("coursekit.")]:
+            del sys.modules[name]
+        if old_env is None:
+            os.environ.pop("BPC_STUDENT_ID", None)
+        else:
+            os.environ["BPC_STUDENT_ID"] = old_env
+        import matplotlib.pyplot as plt
+
+        plt.close("all")

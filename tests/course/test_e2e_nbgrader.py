@@ -13,11 +13,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import REPO
 
 from autograder.course import ensure_tools_on_path
+from tests.course.course_helpers import REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("repo_on_path")]
+pytestmark = pytest.mark.slow
 
 FRIEND_CELLS = {"t1_1_answer", "t1_3_answer"}
 FRIEND_TESTS = {

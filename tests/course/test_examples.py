@@ -7,16 +7,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from course_helpers import REPO, STUDENT
 
 from autograder import runner_host, sandbox, synthetic, tasks
+from tests.course.course_helpers import REPO, STUDENT, notebook_folder
 
 WITH_EXAMPLES = [
     a for a in ("ps1", "ps2", "ps3", "ps4", "ps5")
@@ -43,13 +42,9 @@ def _release_files(folder: Path) -> dict[str, bytes]:
 
 def _notebook_failures(nb: nbformat.NotebookNode, folder: Path) -> dict[str, str]:
     """Run every code cell in this process (cwd = the source folder); grade id -> error."""
-    old_cwd, old_env = os.getcwd(), os.environ.get("BPC_STUDENT_ID")
-    os.environ["BPC_STUDENT_ID"] = STUDENT
-    os.chdir(folder)
-    sys.path.insert(0, str(folder))
     ns: dict[str, Any] = {"__name__": "__main__"}
     errors: dict[str, str] = {}
-    try:
+    with notebook_folder(folder):
         for cell in nb.cells:
             if cell.cell_type != "code" or "_explorer(" in cell.source:
                 continue
@@ -63,18 +58,6 @@ def _notebook_failures(nb: nbformat.NotebookNode, folder: Path) -> dict[str, str
                 kit = sys.modules.get("coursekit.check")
                 if kit is not None and hasattr(kit, "restore_all"):
                     kit.restore_all()
-    finally:
-        os.chdir(old_cwd)
-        sys.path.remove(str(folder))
-        for name in [m for m in sys.modules if m == "coursekit" or m.startswith("coursekit.")]:
-            del sys.modules[name]  # the next notebook imports its own shipped copy
-        if old_env is None:
-            os.environ.pop("BPC_STUDENT_ID", None)
-        else:
-            os.environ["BPC_STUDENT_ID"] = old_env
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
     return errors
 
 

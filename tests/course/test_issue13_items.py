@@ -10,10 +10,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from course_helpers import REPO
-from test_registry import _judge, _tasks
 
-pytestmark = pytest.mark.usefixtures("repo_on_path")
+from tests.course.course_helpers import REPO
+from tests.course.test_registry import _judge, _tasks
 
 Q1 = {"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]}
 SKIP = {"z1": ["x"], "h1": ["z1"], "z2": ["h1"], "zs": ["x"], "h2": ["z2", "zs"], "z3": ["h2"],

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import STUDENT, errors, execute
 
 from autograder.references import read_graded
+from tests.course.course_helpers import STUDENT, errors, execute
 
 BUGS: dict[str, tuple[str, str, str, set[str]]] = {
     # name: (answer cell, model line, buggy line, the cells that must lose points — no others)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import REPO, assignments, generate, make_course_copy
 from nbgrader.api import Gradebook
 
 from autograder import coursekit_links
+from tests.course.course_helpers import REPO, assignments, generate, make_course_copy
 
 SOURCES = assignments(REPO)
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import GRADED, errors, stderr_outputs
+
+from tests.course.course_helpers import GRADED, errors, stderr_outputs
+
+pytestmark = pytest.mark.slow  # every notebook run in a kernel (and fresh_course)
 
 
 @pytest.mark.parametrize("assignment", GRADED)

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from course_helpers import REPO, STUDENT, make_course_copy
 
 from autograder import synthetic, tasks
 from autograder.runner_host import runner_chains
 from autograder.tasks import Probe, Trial
+from tests.course.course_helpers import REPO, STUDENT, make_course_copy, notebook_folder
 
 TASK_FILE = REPO / "autograder" / "registry" / "ps5.py"
 
@@ -40,12 +39,8 @@ def _namespace(folder: Path, replace: dict[str, str] | None = None) -> dict[str,
     trusted runner (a broken layer stops the training cell, not the grading)."""
     nb = nbformat.read(folder / "ps5.ipynb", 4)
     ns: dict[str, Any] = {"__name__": "__main__"}
-    old_cwd, old_env = os.getcwd(), os.environ.get("BPC_STUDENT_ID")
-    os.environ["BPC_STUDENT_ID"] = STUDENT
     os.environ.setdefault("MPLBACKEND", "Agg")
-    os.chdir(folder)
-    sys.path.insert(0, str(folder))
-    try:
+    with notebook_folder(folder):
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or meta.get("grade") or "_explorer(" in cell.source:
@@ -57,18 +52,6 @@ def _namespace(folder: Path, replace: dict[str, str] | None = None) -> dict[str,
                 exec(compile(src, str(gid), "exec"), ns)  # noqa: S102
             except Exception:  # noqa: BLE001, S112 - recorded by the runner, skipped here
                 continue
-    finally:
-        os.chdir(old_cwd)
-        sys.path.remove(str(folder))
-        for name in [m for m in sys.modules if m == "coursekit" or m.startswith("coursekit.")]:
-            del sys.modules[name]
-        if old_env is None:
-            os.environ.pop("BPC_STUDENT_ID", None)
-        else:
-            os.environ["BPC_STUDENT_ID"] = old_env
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
     return ns
 
 
@@ -149,6 +132,7 @@ def test_order_comparison_names_the_node_visited_too_early(module: Any) -> None:
     assert bad.score == 0 and bad.diagnosis != "visited_before_consumers"
 
 
+@pytest.mark.slow
 def test_the_reference_reaches_the_stated_digits_accuracy(module: Any) -> None:
     result = module.digits_reference()
     assert result["val_accuracy"] >= module.DIGITS_ACCURACY

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import GRADED
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.api import Gradebook
 
 from autograder.references import MarkerError, expand_notebook, marker_line, read_graded
+from tests.course.course_helpers import GRADED
 
 
 def _meta(gid: str, **flags: object) -> dict:
@@ -90,6 +90,7 @@ def test_marker_line_is_what_the_expansion_reads() -> None:
     assert marker_line(["f", "g"]) in TESTS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", GRADED)
 def test_the_gradebook_stores_the_expanded_hidden_tests(fresh_course: Path,
                                                         assignment: str) -> None:

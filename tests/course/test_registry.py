@@ -14,9 +14,8 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-from course_helpers import GRADED, REPO, STUDENT
 
-pytestmark = pytest.mark.usefixtures("repo_on_path")
+from tests.course.course_helpers import GRADED, REPO, STUDENT
 
 
 def _tasks(assignment: str) -> list:
@@ -69,7 +68,7 @@ def _square_layers(probe: Any) -> bool:
 
 
 @pytest.fixture(scope="session")
-def solution_namespaces(fresh_course: Path) -> dict[str, dict[str, Any]]:
+def solution_namespaces(course_copy: Path) -> dict[str, dict[str, Any]]:
     """Each source notebook's non-test code cells executed in one namespace (solutions in)."""
     out = {}
     old = os.environ.get("BPC_STUDENT_ID")
@@ -77,7 +76,7 @@ def solution_namespaces(fresh_course: Path) -> dict[str, dict[str, Any]]:
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         for assignment in GRADED:
-            nb = nbformat.read(fresh_course / "source" / assignment / f"{assignment}.ipynb", 4)
+            nb = nbformat.read(course_copy / "source" / assignment / f"{assignment}.ipynb", 4)
             ns: dict[str, Any] = {"__name__": "__main__"}
             for cell in nb.cells:
                 if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade"):
@@ -92,8 +91,8 @@ def solution_namespaces(fresh_course: Path) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("assignment", GRADED)
-def test_registry_matches_notebook_cells(fresh_course: Path, assignment: str) -> None:
-    nb = nbformat.read(fresh_course / "source" / assignment / f"{assignment}.ipynb", 4)
+def test_registry_matches_notebook_cells(course_copy: Path, assignment: str) -> None:
+    nb = nbformat.read(course_copy / "source" / assignment / f"{assignment}.ipynb", 4)
     points = {
         c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
         for c in nb.cells
@@ -379,6 +378,7 @@ def test_mlp_backward_other_style_passes() -> None:
     assert verdict.score == spec.points, verdict.message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", GRADED)
 def test_trusted_runner_grades_the_solutions(fresh_course: Path, assignment: str) -> None:
     """Through the grading engineer's isolated runner (plain-data round trip included)."""
@@ -409,8 +409,8 @@ def test_trusted_runner_grades_the_solutions(fresh_course: Path, assignment: str
 # ------------------------------------------------------------------ in-notebook tests too
 
 
-def _test_cell(fresh_course: Path, assignment: str, grade_id: str) -> str:
-    nb = nbformat.read(fresh_course / "source" / assignment / f"{assignment}.ipynb", 4)
+def _test_cell(course: Path, assignment: str, grade_id: str) -> str:
+    nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", 4)
     return next(
         c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
     )
@@ -442,7 +442,7 @@ def _mutant_q2(bug: str) -> Callable:
     ],
 )
 def test_in_notebook_hidden_tests_fail_on_mutants(
-    fresh_course: Path,
+    course_copy: Path,
     solution_namespaces: dict,
     assignment: str,
     name: str,
@@ -456,9 +456,9 @@ def test_in_notebook_hidden_tests_fail_on_mutants(
     ns[name] = _mutant_q2(bug)
     public = f"{grade_id.rsplit('_', 1)[0]}_public"
     with pytest.raises(AssertionError):  # the visible cell already fails (and defines helpers)
-        exec(compile(_test_cell(fresh_course, assignment, public), public, "exec"), ns)  # noqa: S102
+        exec(compile(_test_cell(course_copy, assignment, public), public, "exec"), ns)  # noqa: S102
     with pytest.raises(AssertionError) as info:
-        exec(compile(_test_cell(fresh_course, assignment, grade_id), grade_id, "exec"), ns)  # noqa: S102
+        exec(compile(_test_cell(course_copy, assignment, grade_id), grade_id, "exec"), ns)  # noqa: S102
     assert words in str(info.value)
 
 
@@ -471,7 +471,7 @@ def test_in_notebook_hidden_tests_fail_on_mutants(
     ],
 )
 def test_in_notebook_tests_accept_other_styles(
-    fresh_course: Path,
+    course_copy: Path,
     solution_namespaces: dict,
     assignment: str,
     name: str,
@@ -482,7 +482,7 @@ def test_in_notebook_tests_accept_other_styles(
     ns[name] = style
     public = f"{grade_id.rsplit('_', 1)[0]}_public"
     for gid in (public, grade_id):
-        exec(compile(_test_cell(fresh_course, assignment, gid), gid, "exec"), ns)  # noqa: S102
+        exec(compile(_test_cell(course_copy, assignment, gid), gid, "exec"), ns)  # noqa: S102
 
 
 @pytest.mark.parametrize(
@@ -499,7 +499,7 @@ def test_in_notebook_tests_accept_other_styles(
     ],
 )
 def test_symbolic_answers_are_checked_by_equivalence(
-    fresh_course: Path,
+    course_copy: Path,
     solution_namespaces: dict,
     assignment: str,
     grade_id: str,
@@ -512,7 +512,7 @@ def test_symbolic_answers_are_checked_by_equivalence(
     ns = dict(solution_namespaces[assignment])
     symbols = {str(v): v for v in ns.values() if isinstance(v, sp.Symbol)}
     ns[name] = sp.sympify(answer, locals=symbols)
-    source = _test_cell(fresh_course, assignment, grade_id)
+    source = _test_cell(course_copy, assignment, grade_id)
     if ok:
         exec(compile(source, grade_id, "exec"), ns)  # noqa: S102
     else:

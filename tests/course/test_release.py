@@ -10,7 +10,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_helpers import GRADED, REPO
+
+from tests.course.course_helpers import GRADED, REPO
 
 RELEASED = sorted(p.name for p in (REPO / "release").iterdir() if p.is_dir())
 STUDENT_FUNCTIONS = {
@@ -83,10 +84,12 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_every_course_assignment_is_released(fresh_course: Path) -> None:
     assert RELEASED == sorted(p.name for p in (fresh_course / "release").iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", RELEASED)
 def test_release_is_up_to_date(fresh_course: Path, assignment: str) -> None:
     """Regenerate with `./dev build` (or `nbgrader generate_assignment <a> --force`)."""
@@ -99,6 +102,7 @@ def test_release_is_up_to_date(fresh_course: Path, assignment: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_generating_the_release_leaves_the_source_as_it_was(fresh_course: Path) -> None:
     """No step of generate_assignment writes into source/ (an instructor's edits are safe)."""
     def tree(root: Path) -> dict[str, bytes | str]:
@@ -176,8 +180,8 @@ def _split(cell: nbformat.NotebookNode) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.parametrize("assignment", GRADED)
-def test_no_solution_or_hidden_test_code_in_release(fresh_course: Path, assignment: str) -> None:
-    source = nbformat.read(fresh_course / "source" / assignment / f"{assignment}.ipynb", 4)
+def test_no_solution_or_hidden_test_code_in_release(course_copy: Path, assignment: str) -> None:
+    source = nbformat.read(course_copy / "source" / assignment / f"{assignment}.ipynb", 4)
     public: set[str] = set()
     secret: set[str] = set()
     for cell in source.cells:
@@ -209,7 +213,7 @@ def test_shipped_coursekit_holds_no_student_gradient(assignment: str) -> None:
 
 
 @pytest.mark.parametrize("assignment", GRADED)
-def test_release_points_match_source(fresh_course: Path, assignment: str) -> None:
+def test_release_points_match_source(course_copy: Path, assignment: str) -> None:
     def points(nb: nbformat.NotebookNode) -> dict[str, float]:
         return {
             c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"].get("points", 0)
@@ -217,7 +221,7 @@ def test_release_points_match_source(fresh_course: Path, assignment: str) -> Non
             if c.metadata.get("nbgrader", {}).get("grade")
         }
 
-    src = nbformat.read(fresh_course / "source" / assignment / f"{assignment}.ipynb", 4)
+    src = nbformat.read(course_copy / "source" / assignment / f"{assignment}.ipynb", 4)
     rel = nbformat.read(REPO / "release" / assignment / f"{assignment}.ipynb", 4)
     assert points(src) == points(rel)
     total = sum(points(rel).values())

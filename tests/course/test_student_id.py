@@ -3,11 +3,6 @@ the graded cells ``nbgrader validate`` shows), not as a bare NameError."""
 
 from __future__ import annotations
 
-import pytest
-from course_helpers import REPO
-
-pytestmark = pytest.mark.usefixtures("repo_on_path")
-
 
 def _error_text(shell, code: str) -> str:  # noqa: ANN001
     import io
@@ -26,7 +21,6 @@ def test_name_errors_after_a_missing_id_name_the_missing_id(monkeypatch) -> None
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
     shell = InteractiveShell.instance(colors="nocolor")
     try:
-        shell.run_cell(f"import sys\nsys.path.insert(0, {str(REPO)!r})")
         shell.run_cell("from coursekit import seeds")
         assert "No student id" in _error_text(shell, 'ME = seeds.student_id("")')
         text = _error_text(shell, "dL_dL")

@@ -10,9 +10,9 @@ import nbformat
 import numpy as np
 import pytest
 import sympy as sp
-from course_helpers import REPO
 
 from coursekit import check
+from tests.course.course_helpers import REPO
 
 ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4")
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)

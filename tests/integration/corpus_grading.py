@@ -28,7 +28,7 @@ from nbformat.v4 import new_code_cell
 from nbgrader.api import Gradebook
 
 from coursekit.diagnose import MISTAKES
-from tests.corpus_students.common import Submission
+from tests.integration.corpus_students.common import Submission
 
 REPO = Path(__file__).resolve().parents[2]
 SETS = ("ps1", "ps2", "ps3", "ps4")

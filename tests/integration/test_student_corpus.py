@@ -1,4 +1,4 @@
-"""Issue 8, Proof: a hand-written corpus of student submissions (tests/corpus_students/) graded
+"""Issue 8, Proof: a hand-written corpus of student submissions (corpus_students/ here) graded
 in one batch per problem set through the real CLI (``backprop-course release`` and ``grade``
 into a temporary course), asserting per submission the exact grade cells that lose points, how
 many, and the mistake the feedback names; plus the corpus' summary (false passes, false fails,
@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from coursekit.diagnose import MISTAKES
-from tests.corpus_students.common import Submission
 from tests.integration import corpus_grading as cg
+from tests.integration.corpus_students.common import Submission
 
 pytestmark = pytest.mark.slow
 
 
 def corpus(ps: str) -> dict[str, Submission]:
-    return importlib.import_module(f"tests.corpus_students.{ps}").SUBMISSIONS
+    return importlib.import_module(f"tests.integration.corpus_students.{ps}").SUBMISSIONS
 
 
 CASES = [(ps, name) for ps in cg.SETS for name in corpus(ps)]

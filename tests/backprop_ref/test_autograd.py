@@ -11,11 +11,18 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import grad
-from strategies import LEVELS, PAIRS, level_loss_grads, mlp_case, skip_case, twin_case
 
 from backprop_ref import batched_nets, vector_nets
 from backprop_ref.spec import HIDDEN_ACTIVATIONS, MLPSpec
 from coursekit.gradcheck import rel_error
+from tests.backprop_ref.strategies import (
+    LEVELS,
+    PAIRS,
+    level_loss_grads,
+    mlp_case,
+    skip_case,
+    twin_case,
+)
 
 AGREE = 1e-10
 

@@ -106,6 +106,7 @@ def test_weight_groups_need_not_be_contiguous():
         assert abs(got[b] - (up - down)) <= 1e-13 + 1e-8 * abs(up - down)
 
 
+@pytest.mark.slow
 def test_fast_check_of_784_256_10_equals_the_slow_loop_on_sampled_entries():
     spec = MLPSpec((784, 256, 10), "relu", "softmax", "cross_entropy")
     X, T, params = kink_free_instance(spec, 64, seed=0)

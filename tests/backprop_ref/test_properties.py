@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import LEVELS, mlp_cases, net_dims, targets
 
 from backprop_ref import batched, batched_nets, scalar, scalar_nets, vector, vector_nets
+from tests.backprop_ref.strategies import LEVELS, mlp_cases, net_dims, targets
 
 MODULES = {"scalar": scalar, "vector": vector, "batched": batched}
 NET_MODULES = {"scalar": scalar_nets, "vector": vector_nets, "batched": batched_nets}

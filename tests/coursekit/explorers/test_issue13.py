@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from explorer_helpers import forward, grads, loss
 
 from coursekit.explorers import descent_explorer, layer_gradients_explorer, step_size_explorer
 from coursekit.explorers._common import fd_noise, fd_verdict
@@ -21,6 +20,7 @@ from coursekit.explorers.graph import (
 from coursekit.explorers.layers import NORM_RANGE
 from coursekit.explorers.stepsize import ProbeFunction
 from coursekit.gradcheck import PASS_TOL
+from tests.coursekit.explorers.explorer_helpers import forward, grads, loss
 
 Q1 = {"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]}
 Q1_NODES = ["w", "x", "b", "t", "z", "y", "L"]

@@ -6,12 +6,12 @@ import re
 
 import numpy as np
 import pytest
-from explorer_helpers import grads, loss
 
 from coursekit.explorers import layer_gradients_explorer
 from coursekit.explorers._common import DASH, fmt
 from coursekit.explorers.layers import fd_weight_grads, mlp_problem_factory
 from coursekit.gradcheck import PASS_TOL
+from tests.coursekit.explorers.explorer_helpers import grads, loss
 
 
 def table_cell(explorer, layer: int, css: str) -> str:

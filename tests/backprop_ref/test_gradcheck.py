@@ -1,5 +1,6 @@
 """Full and directional gradient checks (backprop_ref.gradcheck); kink-safe sampling; failure
-messages; the fast check agrees with both (its own tests: test_gc_fast.py)."""
+messages; the fast check agrees with both (its own tests: test_gradcheck_fast.py); what the
+student-side coursekit.gradcheck ships."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gc_cases import SPECS, make_case
 
 from backprop_ref import batched, gradcheck_fast
 from backprop_ref import gradcheck as ref_gradcheck
@@ -28,6 +28,7 @@ from backprop_ref.gradcheck_fast import fast_full_check, fast_numerical_gradient
 from backprop_ref.spec import MLPSpec
 from coursekit import gradcheck as student_gradcheck
 from coursekit.gradcheck import DEFAULT_H, PASS_TOL, numerical_gradient, rel_error
+from tests.backprop_ref.gc_cases import SPECS, make_case
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -135,6 +136,7 @@ def test_compare_gradients_reports_shape_and_non_finite_problems():
     assert "shape (4, 3), expected (3, 4)" in text and "NaN" in text and "missing" in text
 
 
+@pytest.mark.slow
 def test_directional_check_catches_one_percent_error_in_one_bias_of_784_256_10():
     spec = MLPSpec((784, 256, 10), "relu", "softmax", "cross_entropy")
     X, T, params = kink_free_instance(spec, 64, seed=0)

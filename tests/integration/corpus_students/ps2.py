@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.corpus_students.common import Submission, bug, correct, with_cell
+from tests.integration.corpus_students.common import Submission, bug, correct, with_cell
 
 AUTO = {"t2_1_tests_a1": 1, "t2_1_tests_a2": 1, "t2_1_tests_a3": 1, "t2_1_tests_a4": 1,
         "t2_1_tests_a5": 1, "t2_2_tests_softmax": 1, "t2_2_tests_ce": 1, "t2_3a_tests": 1,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.corpus_students.common import Submission, bug, correct, with_cell
+from tests.integration.corpus_students.common import Submission, bug, correct, with_cell
 
 AUTO = {"t3_1_tests_a1": 1, "t3_1_tests_a2": 1, "t3_2_tests_forward": 1, "t3_2_tests_loss": 1,
         "t3_3_tests_loss": 1, "t3_3_tests_grad": 1, "t3_4_tests_public": 1,

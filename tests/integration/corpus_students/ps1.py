@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.corpus_students.common import Submission, bug, correct, with_cell
+from tests.integration.corpus_students.common import Submission, bug, correct, with_cell
 
 AUTO = {"t1_1_tests_top": 1, "t1_1_tests_leaves": 1, "t1_2_tests": 2, "t1_3_tests_one_path": 1,
         "t1_3_tests_many_paths": 1, "t1_4_tests_forward": 1, "t1_4_tests_backward": 2,

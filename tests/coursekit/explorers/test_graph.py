@@ -6,13 +6,13 @@ import math
 import re
 
 import pytest
-from explorer_helpers import q1_partials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coursekit.explorers import graph_explorer
 from coursekit.explorers._common import DASH, fmt
 from coursekit.explorers.graph import NODES, numeric_partials, q1_forward
+from tests.coursekit.explorers.explorer_helpers import q1_partials
 
 
 def cell(explorer, node: str, column: str) -> str:

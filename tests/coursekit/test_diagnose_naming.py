@@ -16,7 +16,7 @@ from coursekit import diagnose as engine
 from coursekit.diagnose import MISTAKES
 from coursekit.expressions import expression_diagnosis
 from coursekit.gradcheck import PASS_TOL
-from tests.gradcheck.test_gc_engine import _chain
+from tests.coursekit.test_diagnose import _chain
 
 
 @pytest.fixture

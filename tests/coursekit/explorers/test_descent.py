@@ -6,10 +6,10 @@ import re
 
 import numpy as np
 import pytest
-from explorer_helpers import forward, grads, loss
 
 from coursekit.explorers import descent_explorer
 from coursekit.explorers.descent import fd_grad_fn, labels_of
+from tests.coursekit.explorers.explorer_helpers import forward, grads, loss
 
 
 def tanh_loss(X, T, p):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from strategies import PAIRS, level_loss_grads, mlp_case, skip_case, twin_case
 
 from backprop_ref import batched, batched_nets, scalar, vector, vector_nets
 from backprop_ref.spec import HIDDEN_ACTIVATIONS
 from coursekit.gradcheck import rel_error
+from tests.backprop_ref.strategies import PAIRS, level_loss_grads, mlp_case, skip_case, twin_case
 
 AGREE = 1e-10
 

@@ -1,17 +1,25 @@
 """Every level and every network against central finite differences (coursekit.gradcheck).
 
-Instances are kink-safe (tests/strategies.py); the pass rule is rel_error <= PASS_TOL.
+Instances are kink-safe (tests/backprop_ref/strategies.py); the pass rule is rel_error <= PASS_TOL.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from strategies import LEVELS, PAIRS, level_loss, level_loss_grads, mlp_case, skip_case, twin_case
 
 from backprop_ref import batched_nets, vector_nets
 from backprop_ref.spec import HIDDEN_ACTIVATIONS
 from coursekit.gradcheck import PASS_TOL, numerical_gradient, rel_error
+from tests.backprop_ref.strategies import (
+    LEVELS,
+    PAIRS,
+    level_loss,
+    level_loss_grads,
+    mlp_case,
+    skip_case,
+    twin_case,
+)
 
 
 def _check_mlp(level: str, case) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from coursekit.explorers import sizes_of
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXPLORERS = REPO / "coursekit" / "explorers"
 
 

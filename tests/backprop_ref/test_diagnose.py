@@ -6,7 +6,6 @@ import re
 
 import numpy as np
 import pytest
-from gc_cases import SPECS, make_case, param_part
 
 from backprop_ref import batched
 from backprop_ref.diagnose import diagnose, diagnose_backward
@@ -24,6 +23,7 @@ from backprop_ref.spec import MLPSpec
 from coursekit import diagnose as ck_diagnose
 from coursekit.diagnose import MISTAKES, Diagnosis
 from coursekit.gradcheck import numerical_gradient
+from tests.backprop_ref.gc_cases import SPECS, make_case, param_part
 
 SEEDS = range(20)
 CODE = re.compile(r"@|\.T\b|\.sum\(|axis\s*=|np\.|keepdims|reshape\(|\+=")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.corpus_students.common import Submission, bug, correct, with_cell
+from tests.integration.corpus_students.common import Submission, bug, correct, with_cell
 
 AUTO = {"t4_1_tests_a1": 1, "t4_1_tests_a2": 1, "t4_1_tests_shapes": 1, "t4_2_tests_dz": 1,
         "t4_2_tests_dW1": 1, "t4_3_tests_public": 1, "t4_3_tests_head": 1,
