@@ -8,13 +8,13 @@ from autograder.classreport import task_lines, task_stats
 from autograder.course import mask_text, mask_url
 from autograder.export import safe
 from autograder.report import summary_lines
+from autograder.results import ClassRow, RowCell
 
 
 def row(i: int, score: float, late: str = "", flags=(), needs=False, diagnosis=""):
-    return {"student": f"student{i:03d}_with_a_long_name", "score": score, "max_score": 21,
-            "late": late, "flags": list(flags), "needs_manual": needs, "diagnosis": diagnosis,
-            "cells": {"t1": {"score": score >= 10 and 3 or 0, "max_score": 3,
-                             "diagnosis": diagnosis}}}
+    cells = {"t1": RowCell(3, score >= 10 and 3 or 0, needs, diagnosis)}
+    return ClassRow(f"student{i:03d}_with_a_long_name", score, 0.0, 21, 0.0, 0.0, late, cells,
+                    diagnosis, tuple(flags))
 
 
 def test_summary_fits_80_columns_and_lists_only_attention_for_a_big_class():
