@@ -1,9 +1,11 @@
 """The coordinator: grade a folder of submissions end to end (Python API of ``grade``).
 
-:func:`grade_assignment` reads the stored cells from the gradebook, builds one
-self-contained job per student, runs the jobs on a local pool or Dask, and, as results arrive,
-is the only process that writes: nbgrader's gradebook, ``autograded/``, ``feedback/``, a resume
-marker per student. Afterwards it proves the gradebook consistent, stores the late penalties
+:func:`grade_assignment` reads the stored cells from the gradebook, builds one self-contained
+job per student, runs the jobs on a local pool or Dask, and, as results arrive
+(:class:`~autograder.results.StudentResult`), is the only process that writes: nbgrader's
+gradebook, ``autograded/``, ``feedback/``, a resume marker per student
+(:class:`~autograder.results.Marker`). Afterwards it proves the gradebook consistent, stores the
+late penalties
 (nbgrader's ``AssignLatePenalties``) and writes the class CSV, both from the gradebook.
 
 Running again skips students whose submission is unchanged and were graded with the same
@@ -253,9 +255,11 @@ def class_rows(course: Course, assignment: str) -> list[ClassRow]:
         flags = marker.flags
         if book.flagged and not flags:
             flags = ("flagged for review",)
-        rows.append(ClassRow(book.student, book.raw_score, book.late_penalty, book.max_score,
-                             book.manual, book.extra_credit, book.late_text(), cells,
-                             marker.diagnosis, flags, marker.notes))
+        rows.append(ClassRow(
+            book.student, raw_score=book.raw_score, late_penalty=book.late_penalty,
+            max_score=book.max_score, manual=book.manual, extra_credit=book.extra_credit,
+            late=book.late_text(), cells=cells, diagnosis=marker.diagnosis, flags=flags,
+            notes=marker.notes))
     return rows
 
 

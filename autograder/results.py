@@ -30,7 +30,9 @@ class CellResult:
     """The cell's points."""
     score: float | None
     """What counts (stored as nbgrader's ``auto_score``): the lower of the notebook's own test
-    and the trusted check; None when the cell waits for manual grading."""
+    and the trusted check; None when the cell waits for manual grading. (In the results the
+    feedback pages are made from, :func:`autograder.publish.publish_feedback`, the gradebook's
+    score: manual if given, else auto, plus extra credit.)"""
     summary: str = ""
     """One line on the result, shown to the student (feedback) and in the table."""
     diagnosis: str = ""
