@@ -32,10 +32,10 @@ def test_summary_fits_80_columns_and_lists_only_attention_for_a_big_class():
 
 
 def test_late_text_rounds_up_to_a_tenth_of_an_hour():
-    book = StudentBook("a", 5.0, 2.0, 7.0, 26 * 3600 + 1, None, False)
+    book = StudentBook("a", 5.0, 2.0, 7.0, 26 * 3600 + 1, False)
     assert book.late_text() == "late (+26.1 h, −2)" and book.total == 3.0
-    assert StudentBook("b", 5.0, 0.0, 7.0, 0.0, None, False).late_text() == ""
-    assert StudentBook("c", 1.0, 3.0, 7.0, 10.0, None, False).total == 0.0
+    assert StudentBook("b", 5.0, 0.0, 7.0, 0.0, False).late_text() == ""
+    assert StudentBook("c", 1.0, 3.0, 7.0, 10.0, False).total == 0.0
 
 
 def test_passwords_are_masked():
