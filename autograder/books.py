@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -37,8 +36,6 @@ class CellBook:
     extra_credit: float | None
     score: float
     needs_manual: bool
-    auto_comment: str | None = None
-    manual_comment: str | None = None
 
 
 @dataclass
@@ -50,7 +47,6 @@ class StudentBook:
     late_penalty: float
     max_score: float
     seconds_late: float
-    timestamp: datetime | None
     flagged: bool
     cells: dict[str, CellBook] = field(default_factory=dict)
     notebook_scores: dict[str, tuple[float, float, float]] = field(default_factory=dict)
@@ -174,33 +170,20 @@ def read_class(course: Course, assignment: str,
             book = StudentBook(student=sub.student_id, raw_score=float(sub.score),
                                late_penalty=float(sub.late_submission_penalty or 0.0),
                                max_score=float(sub.max_score),
-                               seconds_late=float(sub.total_seconds_late),
-                               timestamp=sub.timestamp, flagged=False)
+                               seconds_late=float(sub.total_seconds_late), flagged=False)
             for snb in sub.notebooks:
                 book.flagged |= bool(snb.flagged)
                 book.notebook_scores[snb.name] = (float(snb.score), float(snb.max_score),
                                                   float(snb.late_submission_penalty or 0.0))
-                comments = {cm.name: cm for cm in snb.comments}
-                book.comments[snb.name] = {name: cm.manual_comment or cm.auto_comment
-                                           for name, cm in comments.items()
+                book.comments[snb.name] = {cm.name: cm.manual_comment or cm.auto_comment
+                                           for cm in snb.comments
                                            if cm.manual_comment or cm.auto_comment}
                 for g in snb.grades:
-                    cm = comments.get(g.name)
                     book.cells[g.name] = CellBook(
                         notebook=snb.name, name=g.name, cell_type=g.cell.cell_type,
                         max_score=float(g.max_score), auto_score=g.auto_score,
                         manual_score=g.manual_score, extra_credit=g.extra_credit,
-                        score=float(g.score), needs_manual=bool(g.needs_manual_grade),
-                        auto_comment=cm.auto_comment if cm else None,
-                        manual_comment=cm.manual_comment if cm else None)
+                        score=float(g.score), needs_manual=bool(g.needs_manual_grade))
             out.append(book)
     return sorted(out, key=lambda b: b.student)
 
-
-def summary_of(book: StudentBook) -> dict[str, Any]:
-    """Plain-data totals (for tests and JSON): the numbers every output shows."""
-    return {"student": book.student, "total": book.total, "raw_score": book.raw_score,
-            "late_penalty": book.late_penalty, "max_score": book.max_score,
-            "manual": book.manual, "extra_credit": book.extra_credit,
-            "needs_manual": book.needs_manual, "flagged": book.flagged,
-            "late": book.late_text()}

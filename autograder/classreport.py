@@ -27,6 +27,7 @@ from typing import Any
 from autograder import atomic, export, pipeline
 from autograder.course import Course
 from autograder.report import class_stats
+from autograder.results import ClassRow
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """The page allows no script and no request: images are inline data, styles inline."""
@@ -48,16 +49,16 @@ class TaskStats:
         return self.passed / self.graded if self.graded else 0.0
 
 
-def task_stats(rows: list[dict[str, Any]], task_ids: list[str]) -> list[TaskStats]:
+def task_stats(rows: list[ClassRow], task_ids: list[str]) -> list[TaskStats]:
     """Pass rate and named mistakes of every task (manual cells count once graded)."""
     out = []
     for gid in task_ids:
-        cells = [r["cells"][gid] for r in rows if gid in r["cells"]]
-        graded = [c for c in cells if c.get("score") is not None]
-        passed = sum(c["score"] >= c["max_score"] - 1e-9 for c in graded)
-        names = Counter(c["diagnosis"] for c in graded
-                        if c.get("diagnosis") and c["score"] < c["max_score"] - 1e-9)
-        mx = cells[0]["max_score"] if cells else 0.0
+        cells = [r.cells[gid] for r in rows if gid in r.cells]
+        graded = [(c.score, c) for c in cells if c.score is not None]
+        passed = sum(score >= c.max_score - 1e-9 for score, c in graded)
+        names = Counter(c.diagnosis for score, c in graded
+                        if c.diagnosis and score < c.max_score - 1e-9)
+        mx = cells[0].max_score if cells else 0.0
         out.append(TaskStats(gid, mx, passed, len(graded), names.most_common()))
     return out
 
@@ -68,15 +69,15 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def figures(rows: list[dict[str, Any]], stats: list[TaskStats]) -> tuple[str, str]:
+def figures(rows: list[ClassRow], stats: list[TaskStats]) -> tuple[str, str]:
     """The histogram of totals and the pass-rate bars, as base64 PNG."""
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure  # noqa: PLC0415
 
-    totals = [r["score"] for r in rows]
-    mx = max([r["max_score"] for r in rows] + [1.0])
+    totals = [r.score for r in rows]
+    mx = max([r.max_score for r in rows] + [1.0])
     fig = Figure(figsize=(6, 3))
     ax = fig.add_subplot()
     ax.hist(totals, bins=min(20, max(5, int(mx) + 1)), range=(0, mx), color="#4477aa",
@@ -101,7 +102,7 @@ def _table(head: list[str], body: list[list[str]], cls: str) -> str:
     return f"<table class='{cls}'><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
 
 
-def render(course: Course, assignment: str) -> tuple[str, list[dict[str, Any]], list[TaskStats]]:
+def render(course: Course, assignment: str) -> tuple[str, list[ClassRow], list[TaskStats]]:
     """The report page of ``assignment``, with the rows and task statistics it shows."""
     rows = pipeline.class_rows(course, assignment)
     task_ids = export.task_ids_of(course, assignment)
@@ -114,13 +115,12 @@ def render(course: Course, assignment: str) -> tuple[str, list[dict[str, Any]], 
     mistakes = [[f"<code>{e(s.task)}</code>", e(name),
                  f"<span class='count' data-task='{e(s.task)}'>{n}</span>"]
                 for s in stats for name, n in s.mistakes]
-    flagged = [[e(r["student"]), e("; ".join(r["flags"]))] for r in rows if r["flags"]]
-    late = [[e(r["student"]), e(r["late"])] for r in rows if r["late"]]
-    pending = [[e(r["student"]), e(", ".join(g for g, c in r["cells"].items()
-                                             if c.get("needs_manual")))]
-               for r in rows if r["needs_manual"]]
-    students = [[e(r["student"]), f"<span class='total' data-student='{e(r['student'])}'>"
-                 f"{r['score']:g}</span>", f"{r['max_score']:g}", e(r["late"])] for r in rows]
+    flagged = [[e(r.student), e("; ".join(r.flags))] for r in rows if r.flags]
+    late = [[e(r.student), e(r.late)] for r in rows if r.late]
+    pending = [[e(r.student), e(", ".join(g for g, c in r.cells.items() if c.needs_manual))]
+               for r in rows if r.needs_manual]
+    students = [[e(r.student), f"<span class='total' data-student='{e(r.student)}'>"
+                 f"{r.score:g}</span>", f"{r.max_score:g}", e(r.late)] for r in rows]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -152,7 +152,7 @@ text-align:left}}th{{background:#eee}}img{{max-width:100%}}</style></head><body>
 
 
 def write_report(course: Course, assignment: str, path: Path | None = None
-                 ) -> tuple[Path, list[dict[str, Any]], list[TaskStats]]:
+                 ) -> tuple[Path, list[ClassRow], list[TaskStats]]:
     """Write the page atomically; return its path, the rows and the task statistics."""
     page, rows, stats = render(course, assignment)
     path = path or course.root / "exports" / f"{assignment}_report.html"

@@ -97,7 +97,7 @@ class Course:
         return self.root / "exports" / f"{assignment}_grades.csv"
 
     def state_dir(self, assignment: str) -> Path:
-        """Private grader state (stored cells, resume markers), mode 0700."""
+        """Private grader state (the logic digest, resume markers), mode 0700."""
         path = self.root / ".autograder" / assignment
         path.mkdir(parents=True, exist_ok=True)
         for p in (self.root / ".autograder", path):

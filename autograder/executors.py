@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from autograder.results import StudentResult
 from autograder.worker import Job, failed_result, grade_job
 
 
@@ -33,7 +34,7 @@ def _warm() -> None:
     forkserver.warm()
 
 
-def run_local(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict[str, Any]]]:
+def run_local(jobs: list[Job], workers: int) -> Iterator[tuple[Job, StudentResult]]:
     """Grade ``jobs`` on ``workers`` spawned processes, yielding results as they complete."""
     if not jobs:
         return
@@ -57,7 +58,7 @@ def run_local(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict[str, An
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[Job, dict[str, Any]]]:
+def run_dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[Job, StudentResult]]:
     """Grade ``jobs`` on a Dask distributed cluster reachable at ``scheduler``."""
     from distributed import Client, as_completed  # noqa: PLC0415 - optional at import time
 
@@ -70,9 +71,9 @@ def run_dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[Job, dict[str, A
             yield job, _result_or_error(fut, job)
 
 
-def _result_or_error(fut: Any, job: Job) -> dict[str, Any]:
+def _result_or_error(fut: Any, job: Job) -> StudentResult:
     try:
         return fut.result()
     except Exception as exc:  # noqa: BLE001 - a lost worker must not stop the batch
-        return failed_result(job, f"the grading worker failed: {type(exc).__name__}: {exc}", "",
-                       flag=True)
+        return failed_result(job, f"the grading worker failed: {type(exc).__name__}: {exc}",
+                             flag=True)

@@ -22,10 +22,10 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
 
 from autograder import atomic
 from autograder.course import Course
+from autograder.results import ClassRow
 
 
 def csv_header(task_ids: list[str]) -> list[str]:
@@ -39,20 +39,18 @@ def num(x: float | None) -> str:
     return "" if x is None else f"{round(float(x), 6):g}"
 
 
-def class_csv_text(rows: list[dict[str, Any]], task_ids: list[str]) -> str:
+def class_csv_text(rows: list[ClassRow], task_ids: list[str]) -> str:
     """The class CSV for ``rows`` (from :func:`autograder.pipeline.class_rows`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(csv_header(task_ids))
     for row in rows:
-        cells = row.get("cells", {})
-        scores = [num(cells.get(gid, {}).get("score")) for gid in task_ids]
-        writer.writerow([row["student"], num(row["score"]), num(row["max_score"]),
-                         num(row["raw_score"]), num(row["late_penalty"]), row.get("late", ""),
-                         num(row["manual"]), num(row["extra_credit"]),
-                         "yes" if row.get("needs_manual") else "no", *scores,
-                         safe(row.get("diagnosis", "")), safe("; ".join(row.get("flags", []))),
-                         safe("; ".join(row.get("notes", [])))])
+        scores = [num(row.cells[gid].score) if gid in row.cells else "" for gid in task_ids]
+        writer.writerow([row.student, num(row.score), num(row.max_score), num(row.raw_score),
+                         num(row.late_penalty), row.late, num(row.manual),
+                         num(row.extra_credit), "yes" if row.needs_manual else "no", *scores,
+                         safe(row.diagnosis), safe("; ".join(row.flags)),
+                         safe("; ".join(row.notes))])
     return buf.getvalue()
 
 

@@ -33,6 +33,7 @@ import nbformat
 from nbformat.v4 import new_markdown_cell, new_output
 
 from autograder import bounded
+from autograder.results import NotebookResult
 
 RENDER_SECONDS = 60.0
 RENDER_MEMORY_BYTES = 2 * 1024**3
@@ -82,11 +83,11 @@ def _output_text(out: Any) -> str:
     return "\n".join(parts)
 
 
-def feedback_notebook(nb: Any, nb_result: dict[str, Any], hidden: list[str],
+def feedback_notebook(nb: Any, nb_result: NotebookResult, hidden: list[str],
                       student_notes: list[str]) -> Any:
     """The notebook shown to the student (see the module docstring)."""
     fb = copy.deepcopy(nb)
-    cells = nb_result["cells"]
+    cells = nb_result.cells
     after_hidden = False
     budget, text_cells = MARKDOWN_BUDGET, 0
     for cell in fb.cells:
@@ -103,9 +104,9 @@ def feedback_notebook(nb: Any, nb_result: dict[str, Any], hidden: list[str],
         if cell.cell_type == "code":
             if meta.get("grade") and had_hidden:
                 after_hidden = True
-                res = cells.get(gid, {})
+                res = cells.get(gid)
                 cell.outputs = [new_output("stream", name="stdout",
-                                           text=f"Hidden tests: {res.get('summary', '')}\n")]
+                                           text=f"Hidden tests: {res.summary if res else ''}\n")]
             elif after_hidden and not meta.get("grade") and cell.get("outputs"):
                 # student code could have kept hidden inputs and print them here
                 cell.outputs = [new_output("stream", name="stdout", text=(
@@ -114,11 +115,11 @@ def feedback_notebook(nb: Any, nb_result: dict[str, Any], hidden: list[str],
                 cell.outputs = [o for o in cell.get("outputs", [])
                                 if not any(h in _output_text(o) for h in hidden)]
         if gid and (meta.get("grade") or meta.get("task")):
-            res = cells.get(gid, {})
-            meta["score"] = res.get("score")
-            meta["points"] = res.get("max_score", meta.get("points", 0))
+            res = cells.get(gid)
+            meta["score"] = res.score if res else None
+            meta["points"] = res.max_score if res else meta.get("points", 0)
         if gid and (meta.get("solution") or meta.get("task")):
-            meta["comment"] = nb_result.get("comments", {}).get(gid)
+            meta["comment"] = nb_result.comments.get(gid)
     kept = [c for c in fb.cells if c.source != _OVER or c.cell_type == "code"]
     if len(kept) < len(fb.cells):  # text past the budget: one marker instead of every cell
         kept.append(new_markdown_cell(_OVER))
@@ -127,14 +128,13 @@ def feedback_notebook(nb: Any, nb_result: dict[str, Any], hidden: list[str],
     return fb
 
 
-def summary_markdown(nb_result: dict[str, Any], notes: list[str]) -> str:
+def summary_markdown(nb_result: NotebookResult, notes: list[str]) -> str:
     """A markdown table of the tasks of one notebook plus the grader's notes."""
     lines = ["## Autograder summary", "", "| task | score | result |", "|---|---|---|"]
-    for gid, res in nb_result["cells"].items():
-        score = "needs manual grading" if res.get("score") is None else (
-            f"{res['score']:g} / {res['max_score']:g}")
-        text = res.get("summary", "")
-        lines.append(f"| `{gid}` | {score} | {_md(text)} |")
+    for gid, res in nb_result.cells.items():
+        score = "needs manual grading" if res.score is None else (
+            f"{res.score:g} / {res.max_score:g}")
+        lines.append(f"| `{gid}` | {score} | {_md(res.summary)} |")
     if notes:
         lines += ["", "**Notes from the grader**", ""] + [f"- {_md(n)}" for n in notes]
     return "\n".join(lines)

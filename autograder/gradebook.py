@@ -15,6 +15,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from autograder.course import CourseError
+from autograder.results import StudentResult
 
 
 def load_stored(db_url: str, course_id: str, assignment: str) -> dict[str, Any]:
@@ -42,57 +43,59 @@ def load_stored(db_url: str, course_id: str, assignment: str) -> dict[str, Any]:
     return out
 
 
-def write_result(db_url: str, course_id: str, assignment: str, result: dict[str, Any],
-                 resubmitted: bool = True) -> tuple[dict, list[str]]:
-    """Store one student's result; return the rows as written (for the consistency check)
-    and the cells whose manual grade is stale.
+def write_result(db_url: str, course_id: str, assignment: str, result: StudentResult,
+                 timestamp: str | None = None, resubmitted: bool = True
+                 ) -> tuple[dict, list[str]]:
+    """Store one student's result (submitted at ``timestamp``, the text of nbgrader's
+    ``timestamp.txt``); return the rows as written (for the consistency check) and the cells
+    whose manual grade is stale.
 
     Manual scores, extra credit and manual comments are never touched (regrading keeps them).
     As in nbgrader's ``SaveAutoGrades``, a cell with a manual score is marked for review when
     the submission changed (``resubmitted``); regrading the same submission keeps the review
     state the instructor left."""
-    student = result["student"]
+    student = result.student
     written: dict[str, Any] = {}
     stale: list[str] = []
     with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
         # nbgrader's add_submission triggers SQLAlchemy autoflush warnings; rows are verified
         warnings.simplefilter("ignore", SAWarning)
         gb.update_or_create_student(student)
-        stamp = _timestamp(result.get("timestamp"))
+        stamp = _timestamp(timestamp)
         if stamp is not None:
             gb.update_or_create_submission(assignment, student, timestamp=stamp)
         else:
             gb.update_or_create_submission(assignment, student)
-        for nb_name, nb_res in result["notebooks"].items():
+        for nb_name, nb_res in result.notebooks.items():
             try:
                 sub_nb = gb.find_submission_notebook(nb_name, assignment, student)
             except MissingEntry:
                 continue
-            for cell_id, cell in nb_res["cells"].items():
+            for cell_id, cell in nb_res.cells.items():
                 try:
                     grade = gb.find_grade(cell_id, nb_name, assignment, student)
                 except MissingEntry:
                     continue
-                grade.auto_score = cell["auto_score"]
-                if cell.get("flagged", False):
+                grade.auto_score = cell.score
+                if cell.flagged:
                     need = True
                 elif grade.manual_score is not None:
                     need = True if resubmitted else bool(grade.needs_manual_grade)
                     if resubmitted:
                         stale.append(cell_id)
                 else:
-                    need = cell["auto_score"] is None
+                    need = cell.score is None
                 grade.needs_manual_grade = need
                 written[f"{nb_name}/{cell_id}"] = grade.auto_score
                 written[f"{nb_name}/{cell_id}/needs_manual"] = grade.needs_manual_grade
-            for cell_id, text in nb_res.get("comments", {}).items():
+            for cell_id, text in nb_res.comments.items():
                 try:
                     comment = gb.find_comment(cell_id, nb_name, assignment, student)
                 except MissingEntry:
                     continue
                 comment.auto_comment = text
                 written[f"{nb_name}/{cell_id}/comment"] = text
-            sub_nb.flagged = bool(nb_res.get("flagged"))
+            sub_nb.flagged = nb_res.flagged
             written[f"{nb_name}/flagged"] = sub_nb.flagged
         gb.db.commit()
     return written, stale

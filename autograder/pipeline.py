@@ -1,9 +1,11 @@
 """The coordinator: grade a folder of submissions end to end (Python API of ``grade``).
 
-:func:`grade_assignment` reads the stored cells from the gradebook into a private copy, builds one
-self-contained job per student, runs the jobs on a local pool or Dask, and, as results arrive,
-is the only process that writes: nbgrader's gradebook, ``autograded/``, ``feedback/``, a resume
-marker per student. Afterwards it proves the gradebook consistent, stores the late penalties
+:func:`grade_assignment` reads the stored cells from the gradebook, builds one self-contained
+job per student, runs the jobs on a local pool or Dask, and, as results arrive
+(:class:`~autograder.results.StudentResult`), is the only process that writes: nbgrader's
+gradebook, ``autograded/``, ``feedback/``, a resume marker per student
+(:class:`~autograder.results.Marker`). Afterwards it proves the gradebook consistent, stores the
+late penalties
 (nbgrader's ``AssignLatePenalties``) and writes the class CSV, both from the gradebook.
 
 Running again skips students whose submission is unchanged and were graded with the same
@@ -18,7 +20,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,16 @@ from autograder import (
 )
 from autograder.course import Course, CourseError, protect_db
 from autograder.executors import default_workers, run_dask, run_local
-from autograder.worker import Job, limits_dict
+from autograder.results import (
+    NO_MARKER,
+    ClassRow,
+    Marker,
+    MarkerCell,
+    RowCell,
+    StudentResult,
+    read_marker,
+)
+from autograder.worker import Job
 
 
 @dataclass
@@ -56,7 +67,7 @@ class GradeReport:
     from it after the run, see :func:`class_rows`)."""
 
     assignment: str
-    rows: list[dict[str, Any]]
+    rows: list[ClassRow]
     graded: list[str]
     skipped: list[str]
     rejected: list[submissions.Rejected]
@@ -123,28 +134,6 @@ def logic_digest(tasks_source: str | None, stored: dict[str, Any], files: dict[s
     return h.hexdigest()
 
 
-def summary_row(result: dict[str, Any]) -> dict[str, Any]:
-    """The part of a result kept in the resume marker and shown in the table."""
-    cells = {}
-    diagnosis = ""
-    for nb in result["notebooks"].values():
-        for gid, c in nb["cells"].items():
-            cells[gid] = {"score": c["score"], "max_score": c["max_score"],
-                          "summary": c.get("summary", ""), "flagged": c.get("flagged", False),
-                          "diagnosis": c.get("diagnosis", "")}
-            if (not diagnosis and c.get("diagnosis") and c["score"] is not None
-                    and c["score"] != c["max_score"]):
-                diagnosis = f"{gid}: {c['diagnosis']}"
-    notes = list(result.get("notes", []))
-    for nb in result["notebooks"].values():
-        notes += nb.get("notes", [])
-    return {"student": result["student"], "score": result["score"],
-            "max_score": result["max_score"], "needs_manual": result.get("needs_manual", False),
-            "cells": cells, "diagnosis": diagnosis, "flags": result.get("flags", []),
-            "notes": notes, "digest": result.get("digest", ""),
-            "seconds": result.get("seconds", 0.0)}
-
-
 def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
                      options: GradeOptions | None = None,
                      progress: Callable[[int, int, str], None] | None = None) -> GradeReport:
@@ -170,7 +159,6 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
             f"refused{': ' + rejected[0].reason if rejected else ''}); expected "
             f"<student>/{assignment}/*.ipynb, <student>.zip, <student>.ipynb or Canvas "
             "downloads; nothing was changed")
-    _write_private(state / "stored_cells.json", json.dumps(stored))
     logic = logic_digest(tasks_source, stored, files)
     logic_file = state / "logic.sha256"
     previous_logic = logic_file.read_text().strip() if logic_file.exists() else None
@@ -182,21 +170,20 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
     skipped: list[str] = []
     resubmitted: dict[str, bool] = {}
     extra_flags: dict[str, list[str]] = {}
-    limits = limits_dict(options.limits)
     for sub in subs:
         digest = sub.digest()
-        row = _read_marker(markers / f"{sub.student}.json")
+        marker = read_marker(markers / f"{sub.student}.json")
         graded_before = any(k.startswith(f"{assignment}/")
                             for k in before["students"].get(sub.student, {}))
-        if (not options.force and not logic_changed and graded_before
-                and row.get("digest") == digest and row.get("logic", logic) == logic):
+        if (not options.force and not logic_changed and graded_before and marker is not None
+                and marker.digest == digest and marker.logic == logic):
             skipped.append(sub.student)
             continue
-        resubmitted[sub.student] = graded_before and row.get("digest") != digest
+        resubmitted[sub.student] = graded_before and (marker is None or marker.digest != digest)
         extra_flags[sub.student] = sub.flags + submissions.wrong_notebook(sub, stored_ids,
                                                                            assignment)
         todo.append(Job(sub.student, assignment, course.course_id, sub.notebooks, stored, files,
-                        tasks_source, limits, sub.notes, digest, sub.timestamp))
+                        tasks_source, options.limits, sub.notes, digest, sub.timestamp))
     written: dict[str, dict] = {}
     graded: list[str] = []
     refused: list[str] = []
@@ -204,32 +191,30 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
               else run_local(todo, options.workers or default_workers()))
     clock: dict[str, float] = {}
     for n, (job, result) in enumerate(runner, start=1):
-        stages.merge(clock, result.get("stages"))
+        stages.merge(clock, result.stages)
         t0 = time.perf_counter()
         flags = extra_flags.get(job.student, [])
         if flags:
-            result["flags"] = list(result.get("flags", [])) + flags
-            for nb_res in result["notebooks"].values():
-                nb_res["flagged"] = True
+            result = replace(result, flags=result.flags + tuple(flags), notebooks={
+                name: replace(nb_res, flagged=True) for name, nb_res in result.notebooks.items()})
         written[job.student], stale = gradebook.write_result(
-            course.db_url, course.course_id, assignment, result,
+            course.db_url, course.course_id, assignment, result, job.timestamp,
             resubmitted=resubmitted.get(job.student, True))
         if stale:
-            result["flags"] = list(result.get("flags", [])) + [
+            result = replace(result, flags=result.flags + (
                 "resubmitted after manual grading: review " + ", ".join(stale)
-                + " in formgrader (the earlier manual scores count until then)"]
+                + " in formgrader (the earlier manual scores count until then)",))
         t1 = time.perf_counter()
         _write_outputs(course, assignment, result)
-        row = summary_row(result)
-        _write_private(markers / f"{job.student}.json", json.dumps({**row, "logic": ""}))
+        marker = Marker.of(result, job.digest, logic="")
+        _write_private(markers / f"{job.student}.json", marker.to_json())
         t2 = time.perf_counter()
         books.apply_late_penalties(course, assignment, [job.student])
         t3 = time.perf_counter()
         refused += publish.publish_feedback(course, assignment, [job.student],
                                             apply_penalties=False, stored=stored).refused
         t4 = time.perf_counter()
-        row["logic"] = logic
-        _write_private(markers / f"{job.student}.json", json.dumps(row))
+        _write_private(markers / f"{job.student}.json", replace(marker, logic=logic).to_json())
         t5 = time.perf_counter()
         stages.add(clock, stages.GRADEBOOK, (t1 - t0) + (t3 - t2))
         stages.add(clock, stages.OUTPUTS, (t2 - t1) + (t5 - t4))
@@ -251,49 +236,39 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
                        logic_changed, len(subs), clock)
 
 
-def _read_marker(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def class_rows(course: Course, assignment: str) -> list[dict[str, Any]]:
+def class_rows(course: Course, assignment: str) -> list[ClassRow]:
     """One row per student of the gradebook: the totals from the gradebook (one truth) with
     the grader's diagnosis, flags and notes from the last grading (resume markers)."""
     markers = course.state_dir(assignment) / "done"
     rows = []
     for book in books.read_class(course, assignment):
-        marker = (_read_marker(markers / f"{book.student}.json")
-                  if submissions.valid_student_id(book.student) else {})
+        marker = (read_marker(markers / f"{book.student}.json")
+                  if submissions.valid_student_id(book.student) else None) or NO_MARKER
         cells = {}
         for gid, cell in book.cells.items():
-            cells[gid] = {"score": None if cell.needs_manual and cell.manual_score is None
-                          and cell.auto_score is None else cell.score,
-                          "max_score": cell.max_score, "needs_manual": cell.needs_manual,
-                          # a hand grade supersedes the grader's diagnosis of that cell
-                          "diagnosis": "" if cell.manual_score is not None else
-                          marker.get("cells", {}).get(gid, {}).get("diagnosis", ""),
-                          "summary": marker.get("cells", {}).get(gid, {}).get("summary", "")}
-        flags = list(marker.get("flags", []))
+            said = marker.cells.get(gid, MarkerCell())
+            cells[gid] = RowCell(
+                cell.max_score, None if cell.needs_manual and cell.manual_score is None
+                and cell.auto_score is None else cell.score, cell.needs_manual,
+                # a hand grade supersedes the grader's diagnosis of that cell
+                "" if cell.manual_score is not None else said.diagnosis, said.summary)
+        flags = marker.flags
         if book.flagged and not flags:
-            flags.append("flagged for review")
-        rows.append({"student": book.student, "score": book.total, "raw_score": book.raw_score,
-                     "max_score": book.max_score, "manual": book.manual,
-                     "extra_credit": book.extra_credit, "late_penalty": book.late_penalty,
-                     "late": book.late_text(), "needs_manual": book.needs_manual,
-                     "cells": cells, "diagnosis": marker.get("diagnosis", ""), "flags": flags,
-                     "notes": marker.get("notes", [])})
+            flags = ("flagged for review",)
+        rows.append(ClassRow(
+            book.student, raw_score=book.raw_score, late_penalty=book.late_penalty,
+            max_score=book.max_score, manual=book.manual, extra_credit=book.extra_credit,
+            late=book.late_text(), cells=cells, diagnosis=marker.diagnosis, flags=flags,
+            notes=marker.notes))
     return rows
 
 
-def _write_outputs(course: Course, assignment: str, result: dict[str, Any]) -> None:
-    student = result["student"]
-    ag = course.autograded_dir(student, assignment)
-    for nb_name, nb in result["notebooks"].items():
+def _write_outputs(course: Course, assignment: str, result: StudentResult) -> None:
+    ag = course.autograded_dir(result.student, assignment)
+    for nb_name, nb in result.notebooks.items():
         path = ag / f"{nb_name}.ipynb"
-        if nb.get("graded_nb"):
-            atomic.write_text(path, nb["graded_nb"])
+        if nb.graded_nb:
+            atomic.write_text(path, nb.graded_nb)
         elif path.exists():  # this submission's notebook is unreadable: drop the old one
             path.unlink()
     # the feedback pages are rendered from the gradebook after the batch (autograder.publish)

@@ -28,6 +28,14 @@ from nbformat.v4 import new_output
 
 from autograder import atomic, books, bounded, feedback, gradebook
 from autograder.course import Course
+from autograder.results import (
+    NO_MARKER,
+    CellResult,
+    Marker,
+    MarkerCell,
+    NotebookResult,
+    read_marker,
+)
 from autograder.submissions import valid_student_id
 
 OWN_ERRORS = {"SyntaxError", "IndentationError", "TabError", "ImportError",
@@ -113,12 +121,13 @@ def leaked_lines(fb: Any, hidden: list[str]) -> list[str]:
     return [h for h in hidden if h in blob]
 
 
-def _nb_result(book: books.StudentBook, nb_name: str, marker: dict[str, Any]) -> dict[str, Any]:
+def _nb_result(book: books.StudentBook, nb_name: str, marker: Marker) -> NotebookResult:
+    """The notebook's result as the gradebook holds it, with the grader's summaries."""
     cells = {}
     for gid, cell in book.cells.items():
         if cell.notebook != nb_name:
             continue
-        summary = marker.get("cells", {}).get(gid, {}).get("summary", "")
+        summary = marker.cells.get(gid, MarkerCell()).summary
         pending = cell.manual_score is None and cell.auto_score is None
         if cell.manual_score is not None:
             summary = "graded by hand" + (f" (autograder: {summary})" if summary and
@@ -127,12 +136,11 @@ def _nb_result(book: books.StudentBook, nb_name: str, marker: dict[str, Any]) ->
             summary += f"; extra credit +{cell.extra_credit:g}"
         if cell.needs_manual and not pending:
             summary += "; under review"
-        cells[gid] = {"score": None if pending else cell.score, "max_score": cell.max_score,
-                      "summary": summary}
-    return {"cells": cells, "comments": dict(book.comments.get(nb_name, {}))}
+        cells[gid] = CellResult(cell.max_score, None if pending else cell.score, summary)
+    return NotebookResult(cells, dict(book.comments.get(nb_name, {})))
 
 
-def _notes(book: books.StudentBook, nb_name: str, marker: dict[str, Any]) -> list[str]:
+def _notes(book: books.StudentBook, nb_name: str, marker: Marker) -> list[str]:
     raw, mx, pen = book.notebook_scores.get(nb_name, (0.0, 0.0, 0.0))
     notes = []
     if book.late:
@@ -140,7 +148,7 @@ def _notes(book: books.StudentBook, nb_name: str, marker: dict[str, Any]) -> lis
                      f" / {mx:g} after the late penalty of {pen:g}")
     if book.needs_manual:
         notes.append("some answers are still being graded by hand; scores may change")
-    return notes + list(marker.get("notes", []))
+    return notes + list(marker.notes)
 
 
 def publish_feedback(course: Course, assignment: str, students: list[str] | None = None,
@@ -149,8 +157,6 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
     """Render ``feedback/<s>/<a>/<nb>.html`` for every student (or ``students``) from the
     gradebook and the autograded notebooks (``stored``: the assignment's stored cells, when the
     caller has just read them from the gradebook)."""
-    import json  # noqa: PLC0415
-
     if apply_penalties:
         books.apply_late_penalties(course, assignment)
     if stored is None:
@@ -164,10 +170,7 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
         if not valid_student_id(book.student):  # an id written by hand into the gradebook
             report.refused.append(f"{book.student!r}: not a valid student id; no page written")
             continue
-        try:
-            marker = json.loads((markers / f"{book.student}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            marker = {}
+        marker = read_marker(markers / f"{book.student}.json") or NO_MARKER
         for nb_name, nb_stored in stored.items():
             path = course.feedback_dir(book.student, assignment) / f"{nb_name}.html"
             graded_path = course.autograded_dir(book.student, assignment) / f"{nb_name}.ipynb"

@@ -26,6 +26,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from autograder.results import ClassRow, RowCell
+
 
 @contextmanager
 def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int, str], None]]:
@@ -52,30 +54,30 @@ def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int, s
         yield update
 
 
-def _cell(c: dict[str, Any] | None) -> str:
+def _cell(c: RowCell | None) -> str:
     if c is None:
         return "-"
-    if c["score"] is None:
+    if c.score is None:
         return "[yellow]manual[/]"
-    mark = "green" if c["score"] >= c["max_score"] else ("red" if c["score"] == 0 else "yellow")
-    return f"[{mark}]{c['score']:g}/{c['max_score']:g}[/]"
+    mark = "green" if c.score >= c.max_score else ("red" if c.score == 0 else "yellow")
+    return f"[{mark}]{c.score:g}/{c.max_score:g}[/]"
 
 
-def _mark(c: dict[str, Any] | None) -> str:
+def _mark(c: RowCell | None) -> str:
     if c is None:
         return "[dim]-[/]"
-    if c["score"] is None:
+    if c.score is None:
         return "[yellow]?[/]"
-    if c["score"] >= c["max_score"]:
+    if c.score >= c.max_score:
         return "[green]✓[/]"
-    return "[red]✗[/]" if c["score"] == 0 else "[yellow]~[/]"
+    return "[red]✗[/]" if c.score == 0 else "[yellow]~[/]"
 
 
 COMPACT_ABOVE = 5
 """With more tasks than this, tasks are shown as one column of marks (✓ ✗ ~ ?) in order."""
 
 
-def summary_table(rows: list[dict[str, Any]], task_ids: list[str], title: str) -> Table:
+def summary_table(rows: list[ClassRow], task_ids: list[str], title: str) -> Table:
     """One line per student: total, each task, the diagnosis and any flag or note."""
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("student", no_wrap=True)
@@ -92,14 +94,13 @@ def summary_table(rows: list[dict[str, Any]], task_ids: list[str], title: str) -
     table.add_column("diagnosis", overflow="fold", max_width=60)
     table.add_column("flag / note", overflow="fold", max_width=50)
     for row in rows:
-        flag = "; ".join(row.get("flags", []))
-        if not flag and row.get("notes"):
-            flag = row["notes"][0]
-        tasks = ([("".join(_mark(row["cells"].get(g)) for g in task_ids))] if compact
-                 else [_cell(row["cells"].get(g)) for g in task_ids])
-        table.add_row(Text(row["student"]), f"{row['score']:g}/{row['max_score']:g}",
-                      Text(row.get("late", "")), *tasks, Text(row.get("diagnosis", "")),
-                      Text(flag, style="magenta" if row.get("flags") else ""))
+        flag = "; ".join(row.flags)
+        if not flag and row.notes:
+            flag = row.notes[0]
+        tasks = ([("".join(_mark(row.cells.get(g)) for g in task_ids))] if compact
+                 else [_cell(row.cells.get(g)) for g in task_ids])
+        table.add_row(Text(row.student), f"{row.score:g}/{row.max_score:g}", Text(row.late),
+                      *tasks, Text(row.diagnosis), Text(flag, style="magenta" if row.flags else ""))
     return table
 
 
@@ -112,51 +113,50 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:max(0, width - 1)] + "…"
 
 
-def status_text(row: dict[str, Any]) -> str:
+def status_text(row: ClassRow) -> str:
     """What needs the instructor's eye: review, flags, the first diagnosis."""
     parts = []
-    if row.get("needs_manual"):
+    if row.needs_manual:
         parts.append("needs manual grade")
-    parts += row.get("flags", [])
-    if not parts and row.get("diagnosis"):
-        parts.append(row["diagnosis"])
+    parts += row.flags
+    if not parts and row.diagnosis:
+        parts.append(row.diagnosis)
     return "; ".join(parts)
 
 
-def needs_attention(row: dict[str, Any]) -> bool:
+def needs_attention(row: ClassRow) -> bool:
     """Late, flagged, waiting for manual grading, or not full marks."""
-    return bool(row.get("late") or row.get("flags") or row.get("needs_manual")
-                or row["score"] < row["max_score"])
+    return bool(row.late or row.flags or row.needs_manual or row.score < row.max_score)
 
 
-def class_stats(rows: list[dict[str, Any]]) -> list[str]:
+def class_stats(rows: list[ClassRow]) -> list[str]:
     """Two short lines: count, mean, median, range; late, pending, flagged."""
     if not rows:
         return ["no students in the gradebook for this assignment"]
     import statistics  # noqa: PLC0415
 
-    totals = [r["score"] for r in rows]
-    mx = max(r["max_score"] for r in rows)
+    totals = [r.score for r in rows]
+    mx = max(r.max_score for r in rows)
     return [f"{len(rows)} students, mean {statistics.fmean(totals):.1f}/{mx:g}, median "
             f"{statistics.median(totals):g}, range {min(totals):g}-{max(totals):g}",
-            f"{sum(bool(r.get('late')) for r in rows)} late, "
-            f"{sum(bool(r.get('needs_manual')) for r in rows)} need manual grading, "
-            f"{sum(bool(r.get('flags')) for r in rows)} flagged"]
+            f"{sum(bool(r.late) for r in rows)} late, "
+            f"{sum(r.needs_manual for r in rows)} need manual grading, "
+            f"{sum(bool(r.flags) for r in rows)} flagged"]
 
 
-def summary_lines(rows: list[dict[str, Any]], all_rows: bool = False,
+def summary_lines(rows: list[ClassRow], all_rows: bool = False,
                   width: int = WIDTH) -> list[str]:
     """The class summary as plain lines of at most ``width`` characters."""
     shown = rows if all_rows or len(rows) <= ATTENTION_ABOVE else [
         r for r in rows if needs_attention(r)]
-    sw = min(18, max([7] + [len(r["student"]) for r in shown]))
-    lw = max([0] + [len(r.get("late", "")) for r in shown])
+    sw = min(18, max([7] + [len(r.student) for r in shown]))
+    lw = max([0] + [len(r.late) for r in shown])
     lines = [f"{'student':<{sw}}  {'total':>9}  " + (f"{'late':<{lw}}  " if lw else "")
              + "status"]
     for r in shown:
-        total = f"{r['score']:g}/{r['max_score']:g}"
-        head = (f"{_clip(r['student'], sw):<{sw}}  {total:>9}  "
-                + (f"{r.get('late', ''):<{lw}}  " if lw else ""))
+        total = f"{r.score:g}/{r.max_score:g}"
+        head = (f"{_clip(r.student, sw):<{sw}}  {total:>9}  "
+                + (f"{r.late:<{lw}}  " if lw else ""))
         lines.append(head + _clip(status_text(r), width - len(head)))
     lines = [_clip(ln.rstrip(), width) for ln in lines]
     if len(shown) < len(rows):
@@ -165,7 +165,7 @@ def summary_lines(rows: list[dict[str, Any]], all_rows: bool = False,
     return lines
 
 
-def print_summary(console: Console, rows: list[dict[str, Any]], title: str,
+def print_summary(console: Console, rows: list[ClassRow], title: str,
                   all_rows: bool = False) -> None:
     """Title, class statistics and the 80-column summary (no markup from student text)."""
     console.print(_clip(title, WIDTH), markup=False, highlight=False)

@@ -1,4 +1,4 @@
-"""Grade one submission: a pure function from a plain-data job to a plain-data result.
+"""Grade one submission: a pure function from a plain-data job to a :class:`StudentResult`.
 
 Runs in a worker process (local pool or Dask), never touches the gradebook. For each notebook:
 parse and sanitize it, execute it in a sandboxed kernel (nbgrader's grading, with stderr ignored),
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import time
-import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
 from nbgrader import utils as nbg_utils
 
 from autograder import kernel, runner_host, sandbox, sanitize, stages, tasks
+from autograder.results import CellResult, NotebookResult, StudentResult
 
 
 @dataclass
@@ -33,25 +33,19 @@ class Job:
     stored: dict[str, Any]
     release_files: dict[str, bytes]
     tasks_source: str | None
-    limits: dict[str, Any] = field(default_factory=dict)
+    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     notes: list[str] = field(default_factory=list)
     digest: str = ""
     timestamp: str | None = None
 
 
-def grade_job(job: Job) -> dict[str, Any]:
+def grade_job(job: Job) -> StudentResult:
     """Grade one job; never raises for anything a submission does."""
-    start = time.perf_counter()
     try:
-        result = _grade(job)
+        return _grade(job)
     except Exception as exc:  # noqa: BLE001 - an internal error must not stop the batch
-        result = failed_result(job, f"internal grader error: {type(exc).__name__}: {exc}",
-                         traceback.format_exc(limit=5), flag=True)
-    result["seconds"] = time.perf_counter() - start
-    result.setdefault("stages", {})
-    result["digest"] = job.digest
-    result["timestamp"] = job.timestamp
-    return result
+        return failed_result(job, f"internal grader error: {type(exc).__name__}: {exc}",
+                             flag=True)
 
 
 def _specs(job: Job) -> list[tasks.TaskSpec]:
@@ -60,38 +54,31 @@ def _specs(job: Job) -> list[tasks.TaskSpec]:
     return tasks.load_tasks_source(job.tasks_source, job.assignment)
 
 
-def _grade(job: Job) -> dict[str, Any]:
-    limits = sandbox.Limits(**job.limits)
+def _grade(job: Job) -> StudentResult:
     specs = _specs(job)
     ctx = tasks.make_context(job.course_id, job.assignment, job.student)
-    result = _empty(job)
-    result["stages"] = {}
+    clock: dict[str, float] = {}
+    notebooks = {}
     for nb_name, stored in job.stored.items():
         mine = [s for s in specs if (s.notebook or nb_name) == nb_name and s.grade_id in
                 stored["grade"]]
-        result["notebooks"][nb_name] = _grade_notebook(job, nb_name, stored, mine, ctx, limits,
-                                                       result["stages"])
-    return _totals(result)
-
-
-def _empty(job: Job) -> dict[str, Any]:
-    return {"student": job.student, "assignment": job.assignment, "notebooks": {},
-            "notes": list(job.notes), "error": None}
+        notebooks[nb_name] = _grade_notebook(job, nb_name, stored, mine, ctx, job.limits, clock)
+    return _result(job, notebooks, clock)
 
 
 def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[tasks.TaskSpec],
                     ctx: tasks.TaskContext, limits: sandbox.Limits,
-                    clock: dict[str, float]) -> dict[str, Any]:
+                    clock: dict[str, float]) -> NotebookResult:
     notes: list[str] = []
     parse_start = time.perf_counter()
     raw = job.notebooks.get(nb_name)
     if raw is None:
-        return _unreadable(nb_name, stored, f"{nb_name}.ipynb was not submitted")
+        return _unreadable(stored, f"{nb_name}.ipynb was not submitted")
     try:  # parsed and restored in a child bounded in time and memory
         nb, restored, submitted_kernel = sanitize.read_submission(raw, stored, nb_name,
                                                                  job.assignment)
     except sanitize.SubmissionError as exc:
-        return _unreadable(nb_name, stored, f"{nb_name}.ipynb: {exc}")
+        return _unreadable(stored, f"{nb_name}.ipynb: {exc}")
     notes += restored
     wanted = json.loads(stored["kernelspec"]).get("name") if stored.get("kernelspec") else None
     if submitted_kernel and wanted and submitted_kernel != wanted:
@@ -122,10 +109,9 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
     with stages.timed(clock, stages.JUDGING):
         cells, comments, flagged = _score_cells(nb, info, verdicts.verdicts, notes)
     # the feedback page is rendered by the coordinator from the gradebook (autograder.publish)
-    nb_result = {"cells": cells, "comments": comments, "flagged": flagged, "notes": notes}
     with stages.timed(clock, stages.PARSE):
-        nb_result["graded_nb"] = nbformat.writes(nb)
-    return nb_result
+        graded_nb = nbformat.writes(nb)
+    return NotebookResult(cells, comments, flagged, tuple(notes), graded_nb)
 
 
 def kernel_score(cell: Any) -> tuple[float | None, str]:
@@ -147,8 +133,8 @@ def kernel_score(cell: Any) -> tuple[float | None, str]:
 
 
 def _score_cells(nb: Any, info: kernel.ExecInfo, verdicts: dict[str, tasks.Verdict],
-                 notes: list[str]) -> tuple[dict, dict, bool]:
-    cells: dict[str, dict[str, Any]] = {}
+                 notes: list[str]) -> tuple[dict[str, CellResult], dict[str, str | None], bool]:
+    cells: dict[str, CellResult] = {}
     comments: dict[str, str | None] = {}
     flagged = False
     for idx, cell in enumerate(nb.cells):
@@ -169,9 +155,9 @@ def _score_cells(nb: Any, info: kernel.ExecInfo, verdicts: dict[str, tasks.Verdi
             k_score, k_why = kernel_score(cell)
             k_why = _error_text(cell) or k_why
         entry = combine(gid, points, k_score, k_why, verdicts.get(gid), cell.cell_type == "code")
-        if entry.pop("disagreement", None):
+        if entry.flagged:
             flagged = True
-            notes.append(entry["review"])
+            notes.append(entry.review)
         cells[gid] = entry
     return cells, comments, flagged
 
@@ -187,36 +173,31 @@ def _error_text(cell: Any) -> str:
 
 
 def combine(gid: str, points: float, k_score: float | None, k_why: str,
-            verdict: tasks.Verdict | None, is_code: bool = True) -> dict[str, Any]:
+            verdict: tasks.Verdict | None, is_code: bool = True) -> CellResult:
     """The verdict rule for one grade cell: the LOWER of the kernel's and the trusted result.
 
     A submission never gains a point the notebook's own tests denied, and the trusted check can
     only take points away from what the kernel reported, never add them. Any disagreement sets
-    ``flagged`` and ``review`` (the reason, for the instructor). Without a trusted task (manual
-    cells, or a task file that does not cover the cell) the kernel's result is the score.
+    ``review`` (the reason, for the instructor), which flags the cell. Without a trusted task
+    (manual cells, or a task file that does not cover the cell) the kernel's result is the score.
     """
-    entry: dict[str, Any] = {"max_score": points, "kernel_score": k_score, "flagged": False}
     if verdict is None:
-        entry.update(score=k_score, trusted_score=None, diagnosis="" if k_score else k_why,
-                     parts={}, error_measure=None)
-        entry["summary"] = k_why if is_code else (
-            "needs manual grading" if k_score is None else "no answer")
-        entry["auto_score"] = entry["score"]
-        return entry
+        summary = k_why if is_code else ("needs manual grading" if k_score is None
+                                         else "no answer")
+        return CellResult(points, k_score, summary, "" if k_score else k_why)
     t_score = verdict.score
     score = t_score if k_score is None else min(k_score, t_score)
-    entry.update(score=score, trusted_score=t_score, diagnosis=verdict.diagnosis,
-                 parts=dict(verdict.parts), error_measure=_finite(verdict.error_measure))
+    diagnosis = verdict.diagnosis
     summary = verdict.message + (f": {verdict.diagnosis}" if verdict.diagnosis else "")
     right = [p for p, ok in verdict.parts.items() if ok]
     wrong = [p for p, ok in verdict.parts.items() if not ok]
     if wrong and right:
         summary += f" (right: {', '.join(right)}; wrong: {', '.join(wrong)})"
     if k_score is not None and k_score < t_score - 1e-9:
-        entry["diagnosis"] = entry["diagnosis"] or "notebook_test_failed"
+        diagnosis = diagnosis or "notebook_test_failed"
         summary = f"the notebook's own test failed ({k_why})"
+    review = ""
     if k_score is None or abs(k_score - t_score) > 1e-9:
-        entry["flagged"] = entry["disagreement"] = True
         k_text = "no score" if k_score is None else f"{k_score:g}"
         if k_score is not None and k_score < t_score:
             why = f"the notebook's own test failed ({k_why}) while the trusted check passed"
@@ -224,62 +205,34 @@ def combine(gid: str, points: float, k_score: float | None, k_why: str,
             why = (f"the trusted check failed ({verdict.message}"
                    f"{': ' + verdict.diagnosis if verdict.diagnosis else ''})"
                    " while the notebook's own test passed")
-        entry["review"] = (f"{gid}: the notebook's own test gave {k_text} and the trusted check "
-                           f"gave {t_score:g}: {why}; the lower score, {score:g}, counts")
-    entry["summary"] = summary
-    entry["auto_score"] = entry["score"]
-    return entry
+        review = (f"{gid}: the notebook's own test gave {k_text} and the trusted check "
+                  f"gave {t_score:g}: {why}; the lower score, {score:g}, counts")
+    return CellResult(points, score, summary, diagnosis, review)
 
 
-def _finite(x: float | None) -> float | None:
-    if x is None or x != x or x in (float("inf"), float("-inf")):
-        return None
-    return float(x)
-
-
-def _unreadable(nb_name: str, stored: dict[str, Any], reason: str) -> dict[str, Any]:
-    cells = {gid: {"max_score": g["max_score"], "score": 0.0, "auto_score": 0.0,
-                   "kernel_score": 0.0, "trusted_score": None, "diagnosis": reason,
-                   "parts": {}, "error_measure": None, "flagged": False, "summary": reason}
+def _unreadable(stored: dict[str, Any], reason: str, flag: bool = False) -> NotebookResult:
+    cells = {gid: CellResult(g["max_score"], 0.0, reason, reason)
              for gid, g in stored["grade"].items()}
-    return {"cells": cells, "comments": {}, "flagged": False, "notes": [reason],
-            "graded_nb": None}
+    return NotebookResult(cells, {}, flag, (reason,), None)
 
 
-def failed_result(job: Job, reason: str, detail: str, flag: bool) -> dict[str, Any]:
+def failed_result(job: Job, reason: str, flag: bool) -> StudentResult:
     """A result giving zero everywhere with ``reason`` (internal errors, lost workers)."""
-    result = _empty(job)
-    for nb_name, stored in job.stored.items():
-        nb_res = _unreadable(nb_name, stored, reason)
-        nb_res["flagged"] = flag
-        result["notebooks"][nb_name] = nb_res
-    result["error"] = detail
-    return _totals(result)
+    notebooks = {nb_name: _unreadable(stored, reason, flag)
+                 for nb_name, stored in job.stored.items()}
+    return _result(job, notebooks, {})
 
 
-def _totals(result: dict[str, Any]) -> dict[str, Any]:
-    score = max_score = 0.0
+def _result(job: Job, notebooks: dict[str, NotebookResult],
+            clock: dict[str, float]) -> StudentResult:
+    """The student's result, flagged when a cell's two results disagree or a notebook is."""
     flags: list[str] = []
     disagree: list[str] = []
-    needs_manual = False
-    for nb_res in result["notebooks"].values():
-        for gid, cell in nb_res["cells"].items():
-            max_score += cell["max_score"]
-            if cell["score"] is None:
-                needs_manual = True
-            else:
-                score += cell["score"]
-            if cell.get("flagged"):
-                disagree.append(gid)
-        if nb_res.get("flagged") and not disagree:
+    for nb_res in notebooks.values():
+        disagree += [gid for gid, cell in nb_res.cells.items() if cell.flagged]
+        if nb_res.flagged and not disagree:
             flags.append("flagged for review")
     if disagree:
         flags.insert(0, f"notebook and trusted results disagree on {len(disagree)} task(s): "
                         f"{', '.join(disagree)}")
-    result.update(score=score, max_score=max_score, flags=flags, needs_manual=needs_manual)
-    return result
-
-
-def limits_dict(limits: sandbox.Limits) -> dict[str, Any]:
-    """Plain-data form of :class:`~autograder.sandbox.Limits` for a :class:`Job`."""
-    return asdict(limits)
+    return StudentResult(job.student, notebooks, tuple(job.notes), tuple(flags), clock)

@@ -230,11 +230,11 @@ def batch(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _rows(report):
-    return {r["student"]: r for r in report.rows}
+    return {r.student: r for r in report.rows}
 
 
 def _auto(row) -> float:
-    return sum(c["score"] or 0 for g, c in row["cells"].items() if g != "explain")
+    return sum(c.score or 0 for g, c in row.cells.items() if g != "explain")
 
 
 def test_every_category_has_three_techniques():
@@ -254,17 +254,17 @@ def test_every_student_scored_with_a_reason(batch):
         "correct", "blank", "control_wrong", "honest_attachment"}
     assert set(rows) == expected and report.rejected == []
     for student, row in rows.items():
-        assert row["max_score"] == 7
+        assert row.max_score == 7
         if _auto(row) < 5:
-            assert row["diagnosis"] or row["notes"], student
+            assert row.diagnosis or row.notes, student
 
 
 def test_honest_controls(batch):
     course, report, _, _, _ = batch
     rows = _rows(report)
     assert _auto(rows["correct"]) == 5 and _auto(rows["blank"]) == 0
-    assert _auto(rows["honest_attachment"]) == 5, rows["honest_attachment"]["notes"]
-    assert not rows["honest_attachment"]["flags"]
+    assert _auto(rows["honest_attachment"]) == 5, rows["honest_attachment"].notes
+    assert not rows["honest_attachment"].flags
     page = (course.feedback_dir("honest_attachment", ASSIGNMENT) / "backprop.html").read_text()
     assert f'src="data:image/png;base64,{PNG}"' in page
 
@@ -274,8 +274,8 @@ def test_honest_controls(batch):
 def test_no_attack_gains_a_point(batch, kind):
     _, report, _, _, _ = batch
     rows = _rows(report)
-    assert _auto(rows[kind]) <= _auto(rows["control_wrong"]), (rows[kind]["notes"],
-                                                               rows[kind]["diagnosis"])
+    assert _auto(rows[kind]) <= _auto(rows["control_wrong"]), (rows[kind].notes,
+                                                               rows[kind].diagnosis)
 
 
 def _everything_students_see(course, student: str) -> str:
@@ -336,14 +336,14 @@ def test_nothing_left_and_gradebook_consistent(batch):
         by = gb.find_student("bystander")
         assert (by.first_name, by.email, by.submissions) == ("By", "b@example.org", [])
         for row in report.rows:
-            for g in gb.find_submission(ASSIGNMENT, row["student"]).notebooks[0].grades:
+            for g in gb.find_submission(ASSIGNMENT, row.student).notebooks[0].grades:
                 assert g.manual_score is None and g.extra_credit is None
 
 
 def test_sandbox_stopped_the_attacks(batch):
     """The limits did the stopping (not a failure of the attack code)."""
     course, report, _, _, _ = batch
-    notes = {r["student"]: " ".join(r["notes"]) for r in report.rows}
+    notes = {r.student: " ".join(r.notes) for r in report.rows}
     fill = _everything_students_see(course, "s_disk_fill")
     assert "stopped OSError" in fill or "disk quota" in notes["s_disk_fill"]
     assert "limit " in _everything_students_see(course, "s_leftovers")  # the process limit
@@ -379,11 +379,11 @@ def test_hidden_tests_seen_in_the_kernel_reach_no_feedback(batch):
 def test_bounded_trusted_steps_give_a_score_and_a_reason(batch):
     _, report, _, _, _ = batch
     rows = _rows(report)
-    assert "nested too deeply" in " ".join(rows["t_deep_json"]["notes"])
+    assert "nested too deeply" in " ".join(rows["t_deep_json"].notes)
     assert "ignored notebooks that are not part of the assignment" in " ".join(
-        rows["t_zip_bomb"]["notes"])
+        rows["t_zip_bomb"].notes)
     assert _auto(rows["t_big_attachments"]) == _auto(rows["control_wrong"])
-    notes = {r["student"]: " ".join(r["notes"]) for r in report.rows}
+    notes = {r.student: " ".join(r.notes) for r in report.rows}
     for kind in ("t_frame_huge", "t_frame_deep", "t_frame_drip"):
         assert "isolated run" in notes[kind], (kind, notes[kind])
 

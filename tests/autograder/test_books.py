@@ -8,13 +8,13 @@ from autograder.classreport import task_lines, task_stats
 from autograder.course import mask_text, mask_url
 from autograder.export import safe
 from autograder.report import summary_lines
+from autograder.results import ClassRow, RowCell
 
 
 def row(i: int, score: float, late: str = "", flags=(), needs=False, diagnosis=""):
-    return {"student": f"student{i:03d}_with_a_long_name", "score": score, "max_score": 21,
-            "late": late, "flags": list(flags), "needs_manual": needs, "diagnosis": diagnosis,
-            "cells": {"t1": {"score": score >= 10 and 3 or 0, "max_score": 3,
-                             "diagnosis": diagnosis}}}
+    cells = {"t1": RowCell(3, score >= 10 and 3 or 0, needs, diagnosis)}
+    return ClassRow(f"student{i:03d}_with_a_long_name", score, 0.0, 21, 0.0, 0.0, late, cells,
+                    diagnosis, tuple(flags))
 
 
 def test_summary_fits_80_columns_and_lists_only_attention_for_a_big_class():
@@ -32,10 +32,10 @@ def test_summary_fits_80_columns_and_lists_only_attention_for_a_big_class():
 
 
 def test_late_text_rounds_up_to_a_tenth_of_an_hour():
-    book = StudentBook("a", 5.0, 2.0, 7.0, 26 * 3600 + 1, None, False)
+    book = StudentBook("a", 5.0, 2.0, 7.0, 26 * 3600 + 1, False)
     assert book.late_text() == "late (+26.1 h, −2)" and book.total == 3.0
-    assert StudentBook("b", 5.0, 0.0, 7.0, 0.0, None, False).late_text() == ""
-    assert StudentBook("c", 1.0, 3.0, 7.0, 10.0, None, False).total == 0.0
+    assert StudentBook("b", 5.0, 0.0, 7.0, 0.0, False).late_text() == ""
+    assert StudentBook("c", 1.0, 3.0, 7.0, 10.0, False).total == 0.0
 
 
 def test_passwords_are_masked():

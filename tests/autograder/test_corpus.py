@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import json
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ from nbgrader.api import Gradebook
 
 from autograder import demo, gradebook, pipeline
 from autograder.feedback import hidden_lines, strip_hidden
+from autograder.results import read_marker
 from tests.autograder.conftest import ASSIGNMENT, FAST, copy_course
 from tests.autograder.corpus import EXPECTED
 
@@ -45,7 +45,7 @@ def test_every_kind_is_catalogued(graded):
 
 def test_nothing_lost_and_progress_reported(graded):
     _, _, kinds, report, seen = graded
-    assert sorted(r["student"] for r in report.rows) == sorted(kinds)
+    assert sorted(r.student for r in report.rows) == sorted(kinds)
     assert sorted(report.graded) == sorted(kinds)
     assert [n for n, _, _ in seen] == list(range(1, len(kinds) + 1))
     assert report.rejected == []
@@ -53,29 +53,29 @@ def test_nothing_lost_and_progress_reported(graded):
 
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 def test_expected_score_reason_and_flag(graded, kind):
-    rows = {r["student"]: r for r in graded[3].rows}
+    rows = {r.student: r for r in graded[3].rows}
     row = rows[kind]
     exp = EXPECTED[kind]
-    auto = sum(c["score"] for g, c in row["cells"].items() if g != "explain")
-    assert auto == pytest.approx(exp.score), (row["diagnosis"], row["notes"])
-    text = " ".join([row["diagnosis"], *row["notes"]])
+    auto = sum(c.score for g, c in row.cells.items() if g != "explain")
+    assert auto == pytest.approx(exp.score), (row.diagnosis, row.notes)
+    text = " ".join([row.diagnosis, *row.notes])
     if exp.reason:
         assert exp.reason in text
-    assert bool(row["flags"]) == exp.flag, row["flags"]
-    assert row["max_score"] == 7
+    assert bool(row.flags) == exp.flag, row.flags
+    assert row.max_score == 7
 
 
 def test_gradebook_matches_and_is_consistent(graded):
     course, _, _, report, _ = graded
     assert report.problems == []
-    rows = {r["student"]: r for r in report.rows}
+    rows = {r.student: r for r in report.rows}
     with Gradebook(course.db_url, course.course_id) as gb:
         for student, row in rows.items():
             sub = gb.find_submission(ASSIGNMENT, student)
-            expected = sum(c["score"] or 0 for c in row["cells"].values())
+            expected = sum(c.score or 0 for c in row.cells.values())
             assert sub.score == pytest.approx(expected)
             flagged = gb.find_submission_notebook("backprop", ASSIGNMENT, student).flagged
-            assert flagged == bool(row["flags"])
+            assert flagged == bool(row.flags)
         assert gb.find_student("bystander").submissions == []
 
 
@@ -151,7 +151,7 @@ def test_rerun_is_idempotent_and_force_regrades(graded, tmp_path):
     third = pipeline.grade_assignment(course, ASSIGNMENT, folder,
                                       pipeline.GradeOptions(workers=1, limits=FAST))
     assert third.graded == ["blank"]
-    assert {r["student"]: r["score"] for r in third.rows}["blank"] == 5
+    assert {r.student: r.score for r in third.rows}["blank"] == 5
     assert third.problems == []
 
 
@@ -165,8 +165,9 @@ def test_resume_after_interruption(graded):
                                         pipeline.GradeOptions(workers=2, limits=FAST))
     assert sorted(resumed.graded) == ["correct", "wrong_kernel"]
     assert len(resumed.rows) == len(kinds)
-    marker = json.loads((state / "correct.json").read_text())
-    assert marker["score"] == 5
+    assert {r.student: r.score for r in resumed.rows}["correct"] == 5
+    marker = read_marker(state / "correct.json")
+    assert marker is not None and marker.logic and marker.diagnosis == ""
 
 
 def test_feedback_does_not_show_hidden_inputs(graded):

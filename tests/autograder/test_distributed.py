@@ -36,7 +36,7 @@ def test_grade_through_dask_scheduler(fresh_course, tmp_path):
         report = pipeline.grade_assignment(
             fresh_course, ASSIGNMENT, folder,
             pipeline.GradeOptions(scheduler=cluster.scheduler_address, limits=FAST))
-    scores = {r["student"]: r["score"] for r in report.rows}
+    scores = {r.student: r.score for r in report.rows}
     assert scores == {"correct": 5, "blank": 0, "mistake_transposed_dW1": 1}
     assert report.problems == []
     from nbgrader.api import Gradebook

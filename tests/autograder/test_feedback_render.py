@@ -12,6 +12,7 @@ from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from autograder import feedback
+from autograder.results import NotebookResult
 from tests.autograder.conftest import FIXTURE
 
 PNG = base64.b64encode(bytes.fromhex(
@@ -20,7 +21,7 @@ PNG = base64.b64encode(bytes.fromhex(
 
 
 def _pages(nb):
-    fb = feedback.feedback_notebook(nb, {"cells": {}, "comments": {}}, [], ["a note"])
+    fb = feedback.feedback_notebook(nb, NotebookResult({}), [], ["a note"])
     ours = feedback.render_html(fb, "backprop", 1.0, 2.0)
     node = nbformat.from_dict(fb)
     feedback.inert_cells(node)

@@ -93,7 +93,7 @@ def test_grade_into_a_postgresql_gradebook(postgres_url: str, tmp_path: Path) ->
     report = pipeline.grade_assignment(course, ASSIGNMENT, folder,
                                        pipeline.GradeOptions(workers=2, limits=FAST))
     assert report.problems == []
-    assert {r["student"]: r["score"] for r in report.rows} == {
+    assert {r.student: r.score for r in report.rows} == {
         "correct": 5, "blank": 0, "mistake_transposed_dW1": 1,
     }
 

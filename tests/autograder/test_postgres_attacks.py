@@ -80,7 +80,7 @@ def test_postgres_gradebook_out_of_reach(postgres_url: str, tmp_path: Path) -> N
     report = pipeline.grade_assignment(course, ASSIGNMENT, folder,
                                        pipeline.GradeOptions(workers=2, limits=FAST))
     assert report.problems == []
-    scores = {r["student"]: r["score"] for r in report.rows}
+    scores = {r.student: r.score for r in report.rows}
     assert scores["correct"] == 5 and scores["pg_attack"] <= scores["control_wrong"]
     graded = nbformat.read(course.autograded_dir("pg_attack", ASSIGNMENT) / "backprop.ipynb",
                            as_version=4)

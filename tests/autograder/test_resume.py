@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from nbgrader.api import Gradebook
 
 from autograder import demo, pipeline
+from autograder.results import read_marker
 from tests.autograder.conftest import ASSIGNMENT, FAST
 
 pytestmark = pytest.mark.slow
@@ -43,8 +42,10 @@ def test_interrupted_run_resumes_without_regrading(fresh_course, tmp_path):
     forced = pipeline.grade_assignment(fresh_course, ASSIGNMENT, folder,
                                        pipeline.GradeOptions(workers=2, force=True, limits=FAST))
     assert sorted(forced.graded) == sorted(kinds) and forced.skipped == []
-    assert [r["score"] for r in forced.rows] == [r["score"] for r in report.rows]
-    assert json.loads((markers / "correct.json").read_text())["score"] == 5
+    assert [r.score for r in forced.rows] == [r.score for r in report.rows]
+    assert {r.student: r.score for r in forced.rows}["correct"] == 5
+    marker = read_marker(markers / "correct.json")
+    assert marker is not None and marker.logic and marker.diagnosis == ""
     with Gradebook(fresh_course.db_url, fresh_course.course_id) as gb:
         stamp = gb.find_submission(ASSIGNMENT, "correct").timestamp
         assert (stamp.year, stamp.month, stamp.day, stamp.hour) == (2026, 11, 20, 10)

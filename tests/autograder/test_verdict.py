@@ -10,9 +10,9 @@ from autograder.worker import combine
 def test_kernel_failure_lowers_a_trusted_pass() -> None:
     v = Verdict(2.0, 2.0, "correct on every case")
     e = combine("t_hidden", 2.0, 0.0, "AssertionError: dW1 is wrong", v)
-    assert e["score"] == 0.0 and e["trusted_score"] == 2.0 and e["flagged"]
-    assert e["summary"] == "the notebook's own test failed (AssertionError: dW1 is wrong)"
-    assert e["review"] == (
+    assert e.score == 0.0 and e.flagged
+    assert e.summary == "the notebook's own test failed (AssertionError: dW1 is wrong)"
+    assert e.review == (
         "t_hidden: the notebook's own test gave 0 and the trusted check gave 2: the notebook's "
         "own test failed (AssertionError: dW1 is wrong) while the trusted check passed; "
         "the lower score, 0, counts"
@@ -22,22 +22,22 @@ def test_kernel_failure_lowers_a_trusted_pass() -> None:
 def test_trusted_failure_lowers_a_kernel_pass() -> None:
     v = Verdict(0.0, 3.0, "case 1: twin_backward failed", "error")
     e = combine("t_x", 3.0, 3.0, "passed", v)
-    assert e["score"] == 0.0 and e["flagged"]
+    assert e.score == 0.0 and e.flagged
     assert "the trusted check failed (case 1: twin_backward failed: error) while the notebook's" \
-           " own test passed; the lower score, 0, counts" in e["review"]
-    assert "stands" not in e["review"]
+           " own test passed; the lower score, 0, counts" in e.review
+    assert "stands" not in e.review
 
 
 def test_agreement_is_not_flagged_and_partial_credit_is_the_minimum() -> None:
     e = combine("t", 2.0, 2.0, "passed", Verdict(2.0, 2.0, "correct"))
-    assert e["score"] == 2.0 and not e["flagged"] and "review" not in e
+    assert e.score == 2.0 and not e.flagged and e.review == ""
     e = combine("t", 4.0, 3.0, "passed", Verdict(1.0, 4.0, "1/4 parts correct"))
-    assert e["score"] == 1.0 and e["flagged"]
+    assert e.score == 1.0 and e.flagged
 
 
 def test_cells_without_a_trusted_task_keep_the_kernel_result() -> None:
     e = combine("t", 1.0, 1.0, "passed", None)
-    assert e["score"] == 1.0 and e["trusted_score"] is None and not e["flagged"]
+    assert e.score == 1.0 and e.summary == "passed" and not e.flagged
 
 
 def test_side_effects_fail_the_task_with_their_own_message() -> None:

@@ -8,7 +8,6 @@ kernels), so the test is fast; the grading itself is covered by tests/autograder
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from nbgrader.api import Gradebook
 
 from autograder import books, classreport, gradebook
 from autograder.course import Course
+from autograder.results import CellResult, Marker, MarkerCell, NotebookResult, StudentResult
 from autograder.submissions import valid_student_id
 from tests.autograder.conftest import copy_course
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
@@ -49,16 +49,15 @@ def _populate(course: Course) -> None:
     done.mkdir(parents=True, exist_ok=True)
     for student, (auto, diagnosis, stamp, flags) in CLASS.items():
         when = stamp if "-" in stamp else f"2026-11-20 {stamp}:00"
-        cells = {gid: {"auto_score": float(auto[gid]) if gid in auto else None,
-                       "flagged": bool(flags)} for gid in CELLS}
-        result = {"student": student, "timestamp": when + " UTC",
-                  "notebooks": {"backprop": {"cells": cells, "comments": {},
-                                             "flagged": bool(flags)}}}
-        gradebook.write_result(course.db_url, course.course_id, ASSIGNMENT, result)
-        marker = {"cells": {"test_grad_hidden": {"diagnosis": diagnosis}}, "flags": flags,
-                  "notes": [], "diagnosis": diagnosis}
+        cells = {gid: CellResult(points, float(auto[gid]) if gid in auto else None,
+                                 review="; ".join(flags)) for gid, points in CELLS.items()}
+        result = StudentResult(student, {"backprop": NotebookResult(cells, flagged=bool(flags))})
+        gradebook.write_result(course.db_url, course.course_id, ASSIGNMENT, result,
+                               when + " UTC")
+        marker = Marker("", "", {"test_grad_hidden": MarkerCell(diagnosis=diagnosis)},
+                        diagnosis, tuple(flags))
         if valid_student_id(student):  # the gradebook accepts any id; markers only valid ones
-            (done / f"{student}.json").write_text(json.dumps(marker))
+            (done / f"{student}.json").write_text(marker.to_json())
     with Gradebook(course.db_url, course.course_id) as gb:  # formgrader, for two students
         for student, score in (("alice", 2.0), ("bob", 1.0)):
             g = gb.find_grade("explain", "backprop", ASSIGNMENT, student)
