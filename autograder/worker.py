@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import nbformat
@@ -108,6 +108,7 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
         notes.append(verdicts.note)
     with stages.timed(clock, stages.JUDGING):
         cells, comments, flagged = _score_cells(nb, info, verdicts.verdicts, notes)
+        cells = name_kept_state(cells, verdicts.verdicts, {s.grade_id: s.names for s in specs})
     # the feedback page is rendered by the coordinator from the gradebook (autograder.publish)
     with stages.timed(clock, stages.PARSE):
         graded_nb = nbformat.writes(nb)
@@ -160,6 +161,34 @@ def _score_cells(nb: Any, info: kernel.ExecInfo, verdicts: dict[str, tasks.Verdi
             notes.append(entry.review)
         cells[gid] = entry
     return cells, comments, flagged
+
+
+def name_kept_state(cells: dict[str, CellResult], verdicts: dict[str, tasks.Verdict],
+                    names: dict[str, tuple[str, ...]]) -> dict[str, CellResult]:
+    """Where the notebook's own test of a cell failed although the trusted check of that cell
+    passed, and the trusted check of another cell found that a function both cells use keeps
+    state between calls, say so in that cell's summary (two facts the grader verified; the
+    score stays the lower one). A function that keeps state gives other results in the
+    student's kernel, after the notebook's earlier calls, than on the grader's fresh calls."""
+    kept: dict[str, str] = {}
+    for gid, verdict in verdicts.items():
+        if verdict.diagnosis == "accumulates":
+            for name in names.get(gid, ()):
+                kept.setdefault(name, gid)
+    out = dict(cells)
+    for gid, cell in cells.items():
+        verdict = verdicts.get(gid)
+        if (cell.diagnosis != "notebook_test_failed" or verdict is None
+                or verdict.score < verdict.max_score):
+            continue
+        shared = [n for n in names.get(gid, ()) if n in kept and kept[n] != gid]
+        if shared:
+            name = shared[0]
+            out[gid] = replace(cell, diagnosis="accumulates", summary=(
+                f"{cell.summary}; the grader's fresh calls pass, but {name} keeps state between "
+                f"calls (found by the check of {kept[name]}), so after your notebook's earlier "
+                "calls it gives other results: accumulates"))
+    return out
 
 
 def _error_text(cell: Any) -> str:

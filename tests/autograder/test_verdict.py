@@ -67,3 +67,21 @@ def test_side_effects_fail_the_task_with_their_own_message() -> None:
                            "mutated": []})])
     assert v.score == 0 and v.diagnosis not in ("accumulates", "input_modified")
     assert spec.judge([trial({"calls": [same, same], "errors": [None], "mutated": []})]).score == 2
+
+
+def test_kept_state_found_elsewhere_is_named_where_the_notebook_test_failed():
+    from autograder.worker import name_kept_state
+
+    verdicts = {"a": Verdict(0, 1, "f: a second call gave a different result", "accumulates"),
+                "b": Verdict(2, 2, "correct"), "c": Verdict(1, 1, "correct"),
+                "d": Verdict(0, 1, "wrong")}
+    cells = {"a": combine("a", 1, 0.0, "AssertionError", verdicts["a"]),
+             "b": combine("b", 2, 0.0, "ValueError: shapes", verdicts["b"]),  # kernel failed
+             "c": combine("c", 1, 0.0, "ValueError: shapes", verdicts["c"]),  # other function
+             "d": combine("d", 1, 0.0, "ValueError: shapes", verdicts["d"])}  # trusted failed
+    names = {"a": ("f",), "b": ("f",), "c": ("g",), "d": ("f",)}
+    out = name_kept_state(cells, verdicts, names)
+    assert out["b"].diagnosis == "accumulates" and out["b"].score == 0.0
+    assert "f keeps state between calls (found by the check of a)" in out["b"].summary
+    assert out["b"].flagged  # the disagreement stays flagged for the instructor
+    assert out["c"] == cells["c"] and out["d"] == cells["d"] and out["a"] == cells["a"]

@@ -324,9 +324,13 @@ SUBMISSIONS: dict[str, Submission] = {
     "ps4_skip_normalises_t": bug(with_cell(BASE, t4_6_answer=BUG_SKIP_NORMALISES_T), L46_ALL,
                                  "input_modified", "2 side effects",
                                  "t /= t.sum() in place: the values stay, the input is written"),
+    # The running totals also make the notebook's own lower-layer and dx tests crash in the
+    # kernel (their calls use other shapes than the totals); the trusted check passes those
+    # cells, the kernel's error stands and the submission is flagged for review (verdict rule).
     "ps4_skip_accumulates": bug(with_cell(BASE, t4_6_answer=BUG_SKIP_ACCUMULATES),
                                 {"t4_6_tests_public": 1, "t4_6_tests_upper": 1,
-                                 "t4_6_tests_lower": 1}, "accumulates", "2 accumulation",
+                                 "t4_6_tests_lower": 1, "t4_6_tests_x": 2}, "accumulates",
+                                "2 accumulation",
                                 "dW1 and dWs added to a running total across calls"),
     "ps4_skip_db1_no_sigma": bug(with_cell(BASE, t4_6_answer=BUG_SKIP_DB1_NO_SIGMA),
                                  {"t4_6_tests_public": 1, "t4_6_tests_lower": 1},
@@ -339,10 +343,12 @@ SUBMISSIONS: dict[str, Submission] = {
                                 {"t4_2_tests_dz": 1, "t4_2_tests_dW1": 1}, "sign_flip", "4 sign",
                                 "t - y in the np.outer style; my_dW1 is built from it"),
     "ps4_skip_w3_accumulates": bug(with_cell(BASE, t4_6_answer=BUG_SKIP_W3_ACCUMULATES),
-                                   {"t4_6_tests_public": 1, "t4_6_tests_upper": 1},
+                                   {"t4_6_tests_public": 1, "t4_6_tests_upper": 1,
+                                    "t4_6_tests_lower": 1, "t4_6_tests_x": 2},
                                    "accumulates", "2 accumulation",
-                                   "dW3 kept in a running total; the lower-layer and dx cells "
-                                   "test tensors that do not accumulate"),
+                                   "dW3 kept in a running total: the lower-layer and dx cells "
+                                   "test tensors that do not accumulate, but their calls crash "
+                                   "in the kernel (flagged, as above)"),
     # ---------------------------------------------------------- blanks and partial work
     "ps4_blank": Submission(cells={}, lose=dict(AUTO), kind="blank"),
     "ps4_twin_only": Submission(
