@@ -6,9 +6,8 @@ in this process with the explorer factories of ``coursekit.explorers`` wrapped t
 explorer built. Then, for every control of every explorer, moves it ``--moves`` times through
 values of its own range and reports the median and the maximum wall time of the widget's update
 (the time from setting ``control.value`` until the observer has redrawn: the kernel's share of
-what a student waits for in the browser). The browser adds a round trip and the PNG transfer,
-about 0.1-0.2 s on this machine (measured by ``tests/browser/test_explorers_browser.py``, which
-prints its times).
+what a student waits for in the browser). The whole wait in a browser, round trip and PNG
+transfer included, is measured by ``bench/bench_explorers_browser.py``.
 
 Usage: ``.venv/bin/python bench/bench_explorers.py [--moves 7] [ps1 ps2 ...]`` (the project is
 installed editable in ``.venv``, so the notebooks import ``coursekit`` and ``backprop_ref``).

@@ -11,13 +11,11 @@ from __future__ import annotations
 import math
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from coursekit.explorers._common import fmt
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+from tests.browser.lab_harness import ARTIFACTS
 
 KERNEL_READY = """() => {
     const app = window.jupyterapp;

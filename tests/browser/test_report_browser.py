@@ -19,7 +19,7 @@ from autograder.course import Course
 from autograder.results import CellResult, Marker, MarkerCell, NotebookResult, StudentResult
 from autograder.submissions import valid_student_id
 from tests.autograder.conftest import copy_course
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.lab_harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 ASSIGNMENT = "demo1"
 CELLS = {"test_grad_public": 1.0, "test_grad_hidden": 3.0, "test_answer": 1.0, "explain": 2.0}
