@@ -109,8 +109,8 @@ def apply_late_penalties(course: Course, assignment: str,
 
     This is the body of ``AssignLatePenalties.preprocess`` run on our own gradebook session
     (with the course id, so that no stray ``default_course`` row is created)."""
-    from nbgrader.preprocessors import AssignLatePenalties  # noqa: PLC0415
-    from traitlets import TraitError  # noqa: PLC0415
+    from nbgrader.preprocessors import AssignLatePenalties
+    from traitlets import TraitError
 
     with warnings.catch_warnings():  # nbgrader's ORM autoflush warnings; rows are verified
         warnings.simplefilter("ignore", SAWarning)
@@ -132,7 +132,7 @@ def apply_late_penalties(course: Course, assignment: str,
                     if seconds > 0:
                         penalty = _penalty(pp, sub.student_id, nb.score, seconds)
                         if penalty is not None:
-                            penalty = pp._check_late_penalty(nb, penalty)  # noqa: SLF001
+                            penalty = pp._check_late_penalty(nb, penalty)
                     nb.late_submission_penalty = penalty
             gb.db.commit()
 
@@ -141,7 +141,7 @@ def _penalty(pp: Any, student: str, score: float, seconds: float) -> float | Non
     try:
         value = pp.plugin_inst.late_submission_penalty(student, score, seconds)
         return None if value is None else float(value)
-    except Exception as exc:  # noqa: BLE001 - the instructor's plugin, reported in one line
+    except Exception as exc:
         raise CourseError(f"the late-submission plugin {type(pp.plugin_inst).__name__} failed "
                           f"for {student} ({type(exc).__name__}: {exc}); fix it in "
                           "nbgrader_config.py") from None

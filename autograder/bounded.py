@@ -40,7 +40,7 @@ def call(fn: Callable[..., Any], *args: Any, seconds: float = 60.0,
                 payload = pickle.dumps(("ok", fn(*args)))
             except MemoryError:
                 payload = pickle.dumps(("error", f"out of memory ({memory_bytes >> 20} MB)"))
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            except BaseException as exc:
                 payload = pickle.dumps(("error", f"{type(exc).__name__}: {str(exc)[:300]}"))
             view = memoryview(payload)
             while view:
@@ -70,8 +70,8 @@ def call(fn: Callable[..., Any], *args: Any, seconds: float = 60.0,
             pass
         os.waitpid(pid, 0)
     try:
-        kind, value = pickle.loads(b"".join(chunks))  # noqa: S301 - our own child's result
-    except Exception as exc:  # noqa: BLE001 - the child died before sending
+        kind, value = pickle.loads(b"".join(chunks))
+    except Exception as exc:
         raise StepLimitError(f"the step ended without a result ({type(exc).__name__}; memory "
                              f"limit {memory_bytes >> 20} MB or CPU limit)") from None
     if kind != "ok":

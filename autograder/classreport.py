@@ -71,10 +71,10 @@ def _png(fig: Any) -> str:
 
 def figures(rows: list[ClassRow], stats: list[TaskStats]) -> tuple[str, str]:
     """The histogram of totals and the pass-rate bars, as base64 PNG."""
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.figure import Figure
 
     totals = [r.score for r in rows]
     mx = max([r.max_score for r in rows] + [1.0])

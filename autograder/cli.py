@@ -121,8 +121,8 @@ def _limits(args: argparse.Namespace, course: Course) -> sandbox.Limits:
 
 def cmd_release(course: Course, assignment: str | None, console: Console) -> int:
     """Release one or all assignments; 1 if anything leaked."""
-    from autograder import coursekit_links  # noqa: PLC0415
-    from autograder.release import release_assignment  # noqa: PLC0415
+    from autograder import coursekit_links
+    from autograder.release import release_assignment
 
     names = [assignment] if assignment else course.assignments()
     if not names:
@@ -148,9 +148,9 @@ def cmd_release(course: Course, assignment: str | None, console: Console) -> int
 def cmd_grade(course: Course, assignment: str, folder: Path, args: argparse.Namespace,
               console: Console) -> int:
     """Grade a folder and print the report; 1 if the consistency check failed."""
-    from autograder import dbcheck, lms  # noqa: PLC0415
-    from autograder.pipeline import GradeOptions, grade_assignment  # noqa: PLC0415
-    from autograder.report import print_report, progress_bar  # noqa: PLC0415
+    from autograder import dbcheck, lms
+    from autograder.pipeline import GradeOptions, grade_assignment
+    from autograder.report import print_report, progress_bar
 
     dbcheck.check_gradebook(course)
     ids = lms.canvas_ids(lms.load_roster(args.roster)) if args.roster else None
@@ -164,7 +164,7 @@ def cmd_grade(course: Course, assignment: str, folder: Path, args: argparse.Name
 
 def cmd_feedback(course: Course, args: argparse.Namespace, console: Console) -> int:
     """Render feedback from the gradebook; 1 if a page was refused."""
-    from autograder import books, dbcheck, publish  # noqa: PLC0415
+    from autograder import books, dbcheck, publish
 
     dbcheck.check_gradebook(course)
     books.require_assignment(course, args.assignment)
@@ -178,7 +178,7 @@ def cmd_feedback(course: Course, args: argparse.Namespace, console: Console) -> 
 
 def cmd_export(course: Course, args: argparse.Namespace, console: Console) -> int:
     """Write the class CSV or an LMS CSV from the gradebook."""
-    from autograder import books, dbcheck, export, lms  # noqa: PLC0415
+    from autograder import books, dbcheck, export, lms
 
     dbcheck.check_gradebook(course)
     books.require_assignment(course, args.assignment)
@@ -194,8 +194,8 @@ def cmd_export(course: Course, args: argparse.Namespace, console: Console) -> in
 
 def cmd_report(course: Course, args: argparse.Namespace, console: Console) -> int:
     """Write the HTML class report and print the terminal summary."""
-    from autograder import books, classreport, dbcheck  # noqa: PLC0415
-    from autograder.report import print_summary  # noqa: PLC0415
+    from autograder import books, classreport, dbcheck
+    from autograder.report import print_summary
 
     dbcheck.check_gradebook(course)
     books.require_assignment(course, args.assignment)
@@ -211,7 +211,7 @@ def cmd_report(course: Course, args: argparse.Namespace, console: Console) -> in
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     """Release, build a synthetic class, grade it, print the table."""
-    from autograder import demo  # noqa: PLC0415
+    from autograder import demo
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bpc-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -241,9 +241,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from autograder import atomic, dbcheck  # noqa: PLC0415
+    from autograder import atomic, dbcheck
 
     args = _parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():

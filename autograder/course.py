@@ -132,7 +132,7 @@ class Course:
 
     def nbgrader_config(self) -> dict:
         """Config for ``NbGraderAPI``/converters rooted at this course."""
-        from traitlets.config import Config  # noqa: PLC0415
+        from traitlets.config import Config
 
         cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         c = Config()

@@ -53,8 +53,8 @@ def _check_sqlite(path: Path) -> None:
 
 
 def _check_server(db_url: str) -> None:
-    from sqlalchemy import create_engine, inspect  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.exc import SQLAlchemyError
 
     engine = create_engine(db_url)
     try:

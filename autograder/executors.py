@@ -27,9 +27,9 @@ def default_workers() -> int:
 
 def _warm() -> None:
     """Pay the heavy imports once per worker process and start its fork server."""
-    import nbclient  # noqa: F401, PLC0415
+    import nbclient  # noqa: F401
 
-    from autograder import forkserver  # noqa: PLC0415
+    from autograder import forkserver
 
     forkserver.warm()
 
@@ -60,7 +60,7 @@ def run_local(jobs: list[Job], workers: int) -> Iterator[tuple[Job, StudentResul
 
 def run_dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[Job, StudentResult]]:
     """Grade ``jobs`` on a Dask distributed cluster reachable at ``scheduler``."""
-    from distributed import Client, as_completed  # noqa: PLC0415 - optional at import time
+    from distributed import Client, as_completed
 
     if not jobs:
         return
@@ -74,6 +74,6 @@ def run_dask(jobs: list[Job], scheduler: str) -> Iterator[tuple[Job, StudentResu
 def _result_or_error(fut: Any, job: Job) -> StudentResult:
     try:
         return fut.result()
-    except Exception as exc:  # noqa: BLE001 - a lost worker must not stop the batch
+    except Exception as exc:
         return failed_result(job, f"the grading worker failed: {type(exc).__name__}: {exc}",
                              flag=True)

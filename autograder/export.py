@@ -56,7 +56,7 @@ def class_csv_text(rows: list[ClassRow], task_ids: list[str]) -> str:
 
 def task_ids_of(course: Course, assignment: str) -> list[str]:
     """The grade cells of the assignment in notebook order (the per-task columns)."""
-    from autograder import gradebook  # noqa: PLC0415
+    from autograder import gradebook
 
     stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
     out = []
@@ -68,7 +68,7 @@ def task_ids_of(course: Course, assignment: str) -> list[str]:
 
 def write_class_csv(course: Course, assignment: str, path: Path | None = None) -> Path:
     """Write the class CSV of ``assignment`` from the gradebook; return its path."""
-    from autograder.pipeline import class_rows  # noqa: PLC0415
+    from autograder.pipeline import class_rows
 
     path = path or course.export_path(assignment)
     text = class_csv_text(class_rows(course, assignment), task_ids_of(course, assignment))

@@ -178,7 +178,7 @@ def clean_html(element: Any) -> str:
 
 def inert_cells(fb: Any) -> None:
     """Clean raw cells and code outputs in place (markdown is cleaned after rendering)."""
-    from nbconvert.preprocessors.sanitize import SanitizeHTML  # noqa: PLC0415
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
 
     outputs = SanitizeHTML(safe_output_keys={"metadata", "text/plain", "image/png",
                                              "image/jpeg"},
@@ -198,12 +198,12 @@ def inert_cells(fb: Any) -> None:
 
 def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
     """Export a feedback notebook with nbgrader's ``feedback`` HTML template."""
-    global _EXPORTER  # noqa: PLW0603 - one exporter per process: building it is slow
+    global _EXPORTER
     if _EXPORTER is None:
-        import nbgrader  # noqa: PLC0415
-        from jinja2 import pass_context  # noqa: PLC0415
-        from nbconvert.exporters import HTMLExporter  # noqa: PLC0415
-        from traitlets.config import Config  # noqa: PLC0415
+        import nbgrader
+        from jinja2 import pass_context
+        from nbconvert.exporters import HTMLExporter
+        from traitlets.config import Config
 
         class InertHTMLExporter(HTMLExporter):
             """nbgrader's feedback template renders markdown itself: clean what it renders."""
@@ -241,7 +241,7 @@ def _resources(notebook: str, score: float, max_score: float) -> dict[str, Any]:
 
 def _warm_up_notebook() -> Any:
     """A small notebook of the grader's own with every kind of cell a feedback page shows."""
-    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell  # noqa: PLC0415
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
 
     # an executed notebook names IPython's lexer (ipykernel's language_info)
     nb = new_notebook(metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}})

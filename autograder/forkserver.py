@@ -104,7 +104,7 @@ class _Server:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        import shutil  # noqa: PLC0415
+        import shutil
 
         shutil.rmtree(self.home, ignore_errors=True)
 

@@ -105,7 +105,7 @@ def _timestamp(text: str | None) -> Any:
     """nbgrader's parse of a ``timestamp.txt``; None when absent or unreadable."""
     if not text:
         return None
-    from nbgrader.utils import parse_utc  # noqa: PLC0415
+    from nbgrader.utils import parse_utc
 
     try:
         return parse_utc(text)

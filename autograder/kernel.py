@@ -246,7 +246,7 @@ def _end(sandboxes: list[Any], ws: sandbox.Workspace) -> None:
             sandbox.end_process_tree(proc.pid)
         try:
             proc.wait(timeout=5)
-        except Exception:  # noqa: BLE001 - already reaped by jupyter_client
+        except Exception:
             pass
     sandbox.kill_uid(ws.uid)
 

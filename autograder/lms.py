@@ -57,7 +57,7 @@ class Person:
 
 def load_roster(path: Path) -> dict[str, Person]:
     """Student id -> :class:`Person`; one-line errors for a bad or ambiguous roster."""
-    from autograder.submissions import valid_student_id  # noqa: PLC0415
+    from autograder.submissions import valid_student_id
 
     try:
         text = Path(path).read_text(encoding="utf-8-sig")

@@ -52,7 +52,7 @@ class FeedbackReport:
 
 def compile_error(source: str) -> dict[str, Any] | None:
     """The syntax error of a cell's source as an error output (compiled here, never run)."""
-    from IPython.core.inputtransformer2 import TransformerManager  # noqa: PLC0415
+    from IPython.core.inputtransformer2 import TransformerManager
 
     try:
         code = TransformerManager().transform_cell(source)
@@ -116,7 +116,7 @@ def leaked_lines(fb: Any, hidden: list[str]) -> list[str]:
     for cell in fb.cells:
         texts.append(cell.source)
         for out in cell.get("outputs", []):
-            texts.append(feedback._output_text(out))  # noqa: SLF001 - the same reading rule
+            texts.append(feedback._output_text(out))
     blob = "\n".join(texts)
     return [h for h in hidden if h in blob]
 
@@ -196,7 +196,7 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
                 report.refused.append(f"{book.student}/{nb_name}: the feedback page could not "
                                       f"be rendered ({str(exc)[:120]}); a plain page was "
                                       "written")
-            except Exception as exc:  # noqa: BLE001 - one page must not stop the others
+            except Exception as exc:
                 report.refused.append(f"{book.student}/{nb_name}: the feedback page could not "
                                       f"be rendered ({type(exc).__name__}: {str(exc)[:120]}); "
                                       "not written")

@@ -115,7 +115,7 @@ def _check_notebook(relname: str, text: str, secrets: list[str]) -> list[str]:
     leaks = []
     try:
         nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is reported
+    except Exception as exc:
         return [f"{relname}: not a readable notebook ({exc})"]
     body = "\n".join(c.source for c in nb.cells)
     for marker in _MARKERS:
@@ -134,7 +134,7 @@ def _check_notebook(relname: str, text: str, secrets: list[str]) -> list[str]:
 
 def release_assignment(course: Course, assignment: str, force: bool = True) -> ReleaseReport:
     """Run ``nbgrader generate_assignment`` (in process) and then :func:`check_release`."""
-    from nbgrader.apps import NbGraderAPI  # noqa: PLC0415 - heavy import, only when releasing
+    from nbgrader.apps import NbGraderAPI
 
     if not course.source_dir(assignment).is_dir():
         raise CourseError(f"no source/{assignment} in {course.root}")

@@ -133,7 +133,7 @@ def class_stats(rows: list[ClassRow]) -> list[str]:
     """Two short lines: count, mean, median, range; late, pending, flagged."""
     if not rows:
         return ["no students in the gradebook for this assignment"]
-    import statistics  # noqa: PLC0415
+    import statistics
 
     totals = [r.score for r in rows]
     mx = max(r.max_score for r in rows)

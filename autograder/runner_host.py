@@ -273,7 +273,7 @@ def fresh_definitions(cells: list[str], names: Iterable[str]) -> dict[str, str]:
 
 
 def _python() -> str:
-    import sys  # noqa: PLC0415
+    import sys
 
     return sys.executable
 

@@ -278,7 +278,7 @@ sandbox, even where an installation puts them inside the bound Python environmen
 def hidden_packages(binds: list[str]) -> list[str]:
     """The folders of :data:`GRADER_PACKAGES` that lie inside ``binds`` (a non-editable install
     puts them in site-packages): the sandbox mounts an empty tmpfs over each."""
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
     out = []
     for name in GRADER_PACKAGES:
@@ -411,7 +411,7 @@ def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: L
     cfg = launcher_config(ws, argv, env, limits, name)
     err_path = ws.ctl / f"{name}.stderr"
     quota = False
-    from autograder import forkserver  # noqa: PLC0415 - it builds on this module
+    from autograder import forkserver
 
     pipe = subprocess.PIPE if session else subprocess.DEVNULL
     talker: threading.Thread | None = None

@@ -306,7 +306,7 @@ def _from_loose(path: Path, nb: str, notebooks: list[str]) -> Submission:
 
 def _grade_ids(data: bytes) -> set[str] | None:
     """The nbgrader grade ids of a notebook's cells (None when it is not readable JSON)."""
-    import json  # noqa: PLC0415
+    import json
 
     try:
         nb = json.loads(data)

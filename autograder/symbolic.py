@@ -34,7 +34,7 @@ class ExpressionError(ValueError):
 
 def from_srepr(text: str) -> Any:
     """Rebuild a SymPy expression from ``sympy.srepr`` text without evaluating Python."""
-    import sympy  # noqa: PLC0415 - only SymPy tasks need it
+    import sympy
 
     if not isinstance(text, str) or len(text) > 20_000:
         raise ExpressionError("not the text of a SymPy expression")
@@ -82,7 +82,7 @@ def from_srepr(text: str) -> Any:
 def as_expression(got: Any) -> Any:
     """The student's answer as a SymPy expression: the runner's srepr text (the only form that
     crosses from the sandbox), or an expression already (in-process tests)."""
-    import sympy  # noqa: PLC0415
+    import sympy
 
     if isinstance(got, sympy.Basic):
         return got
@@ -131,7 +131,7 @@ def _diagnose(name: str, expr: Any, expected: Any, symbols: Sequence[Any]) -> tu
     if expression_diagnosis is not None:
         found = expression_diagnosis(name, expr, expected, list(symbols))
         return found.ok, found.mistake, found.message
-    import sympy  # noqa: PLC0415
+    import sympy
 
     if sympy.simplify(expr - expected) == 0:
         return True, "correct", f"{name} is right."

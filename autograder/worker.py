@@ -43,7 +43,7 @@ def grade_job(job: Job) -> StudentResult:
     """Grade one job; never raises for anything a submission does."""
     try:
         return _grade(job)
-    except Exception as exc:  # noqa: BLE001 - an internal error must not stop the batch
+    except Exception as exc:
         return failed_result(job, f"internal grader error: {type(exc).__name__}: {exc}",
                              flag=True)
 

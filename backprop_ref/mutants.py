@@ -248,7 +248,7 @@ def q1_mutant(w: float, x: float, b: float, t: float, bug: str, variant: int = 0
     along one of its two paths only (variant 0 drops the direct edge x -> y, variant 1 the path
     through z); sign_flip: dL/dy = t - y, so every partial below L has the wrong sign.
     """
-    from backprop_ref.scalar import q1_forward  # noqa: PLC0415
+    from backprop_ref.scalar import q1_forward
 
     fw = q1_forward(w, x, b, t)
     dy = (fw["y"] - t) * {"factor_2": 2.0, "sign_flip": -1.0}.get(bug, 1.0)
@@ -273,7 +273,7 @@ def q3_mutant(x: np.ndarray, w: np.ndarray, t: float, loss: str, bug: str
     -t / y without its (1 - t) / (1 - y) branch, passed back through sigma'(z) (squared-error
     cases unchanged).
     """
-    from backprop_ref import scalar  # noqa: PLC0415
+    from backprop_ref import scalar
 
     g = dict(scalar.q3_backward(x, w, t, loss))
     fw = scalar.q3_forward(x, w, t, loss)
@@ -370,7 +370,7 @@ SKIP_TEXT = {
 def skip_mutant(cache: dict[str, Any], bug: str) -> dict[str, np.ndarray] | None:
     """Every gradient of the skip network (``vector_nets.skip_backward``'s keys) with ``bug``
     and all its consequences; None when the bug cannot happen here (W3 not square)."""
-    from backprop_ref.activations import relu_prime, sigmoid_prime  # noqa: PLC0415
+    from backprop_ref.activations import relu_prime, sigmoid_prime
 
     p, x = cache["params"], cache["x"]
     dz3 = cache["y"] - cache["t"]
@@ -401,7 +401,7 @@ def skip_mistakes(x: np.ndarray, t: np.ndarray, params: dict[str, np.ndarray]
                   ) -> list[tuple[str, str, dict[str, np.ndarray]]]:
     """(mistake id, message, every gradient that mistake gives) for one skip-network probe,
     for ``autograder.registry.common.gradient_compare(mistakes_of=...)``."""
-    from backprop_ref.vector_nets import skip_loss  # noqa: PLC0415
+    from backprop_ref.vector_nets import skip_loss
 
     _, cache = skip_loss(x, t, params)
     out = []
@@ -417,8 +417,8 @@ def twin_product_swapped(xa: np.ndarray, xb: np.ndarray, t: Any, params: dict[st
     """The twin network's (ps4 Task 4.3) product-rule mistake with all its consequences: each
     factor of h = h_a * h_b got its own value (dh_a = dh * h_a), so m_a, m_b, W1, b1, xa, xb
     are wrong too. For ``gradient_compare(mistakes_of=...)``."""
-    from backprop_ref.activations import relu_prime  # noqa: PLC0415
-    from backprop_ref.vector_nets import twin_loss  # noqa: PLC0415
+    from backprop_ref.activations import relu_prime
+    from backprop_ref.vector_nets import twin_loss
 
     _, c = twin_loss(xa, xb, t, params)
     W1, W2 = params["W1"], params["W2"]
@@ -477,7 +477,7 @@ def twin_value_mutants(xa: np.ndarray, xb: np.ndarray, t: Any, params: dict[str,
     each a dict of the tensors it changes (``"z"`` (1, 1), ``"W1"`` (H, D)). ``sign_flip``:
     dL/dz = t - y, so every gradient flips; ``shared_one_branch``: dW1 of the branch of x_a
     only, or of x_b only."""
-    from backprop_ref.vector_nets import twin_backward, twin_loss  # noqa: PLC0415
+    from backprop_ref.vector_nets import twin_backward, twin_loss
 
     _, c = twin_loss(xa, xb, t, params)
     g = twin_backward(c)

@@ -53,17 +53,17 @@ def _alternate(contenders: dict[str, Callable[[], object]], repeats: int) -> dic
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def _reference_step(np, X, T, params, spec, input_grad=True):  # noqa: ANN001, ANN202, N803
+def _reference_step(np, X, T, params, spec, input_grad=True):
     from backprop_ref import batched
 
-    def step():  # noqa: ANN202
+    def step():
         _, cache = batched.mlp_loss(X, T, params, spec)
         return batched.mlp_backward(cache, input_grad=input_grad)
 
     return step
 
 
-def _torch_step(torch, X, T, params, depth, dtype, input_grad):  # noqa: ANN001, ANN202, N803
+def _torch_step(torch, X, T, params, depth, dtype, input_grad):
     weights = []
     for m in range(1, depth + 1):
         W = torch.tensor(params[f"W{m}"], dtype=dtype, requires_grad=True)
@@ -72,7 +72,7 @@ def _torch_step(torch, X, T, params, depth, dtype, input_grad):  # noqa: ANN001,
     x = torch.tensor(X, dtype=dtype, requires_grad=input_grad)
     t = torch.tensor(T, dtype=dtype)
 
-    def step():  # noqa: ANN202
+    def step():
         x.grad = None
         a = x
         for m, (W, b) in enumerate(weights, start=1):
@@ -86,7 +86,7 @@ def _torch_step(torch, X, T, params, depth, dtype, input_grad):  # noqa: ANN001,
     return step
 
 
-def _forward_backward(args: argparse.Namespace, np) -> list[tuple[str, float]]:  # noqa: ANN001
+def _forward_backward(args: argparse.Namespace, np) -> list[tuple[str, float]]:
     from backprop_ref.spec import MLPSpec, init_params
 
     try:
@@ -119,7 +119,7 @@ def _forward_backward(args: argparse.Namespace, np) -> list[tuple[str, float]]: 
     return list(medians.items())
 
 
-def _agreement(np, contenders, spec) -> None:  # noqa: ANN001
+def _agreement(np, contenders, spec) -> None:
     """Print the relative error between the reference and torch gradients (float64)."""
     from coursekit.gradcheck import rel_error
 
@@ -129,7 +129,7 @@ def _agreement(np, contenders, spec) -> None:  # noqa: ANN001
     print(f"reference vs torch float64 gradients: max relative error {max(errs):.1e}")
 
 
-def _checks(args: argparse.Namespace, np) -> list[tuple[str, float]]:  # noqa: ANN001
+def _checks(args: argparse.Namespace, np) -> list[tuple[str, float]]:
     from backprop_ref import batched
     from backprop_ref.gradcheck import directional_check, kink_free_instance, mlp_loss_fn
     from backprop_ref.gradcheck_fast import fast_full_check
@@ -142,10 +142,10 @@ def _checks(args: argparse.Namespace, np) -> list[tuple[str, float]]:  # noqa: A
     f = mlp_loss_fn(X, T, params, spec)
     reports = {}
 
-    def fast():  # noqa: ANN202
+    def fast():
         reports["fast"] = fast_full_check(X, T, params, spec, grads)
 
-    def directional():  # noqa: ANN202
+    def directional():
         reports["directional"] = directional_check(f, params, grads, k=8, seed=0)
 
     medians = _alternate({"fast full check": fast, "directional check K=8": directional},

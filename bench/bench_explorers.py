@@ -42,7 +42,7 @@ def _record_explorers(store: list) -> None:
                  "descent_explorer"):
         original = getattr(ex, name)
 
-        def wrapped(*args, _original=original, _name=name, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def wrapped(*args, _original=original, _name=name, **kwargs):
             explorer = _original(*args, **kwargs)
             store.append((_name, explorer))
             return explorer
@@ -65,10 +65,10 @@ def _run_source(ps: str) -> None:
             continue
         lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
         with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile("\n".join(lines), f"{ps} cell {i}", "exec"), namespace)  # noqa: S102
+            exec(compile("\n".join(lines), f"{ps} cell {i}", "exec"), namespace)
 
 
-def _moves(control, n: int) -> list:  # noqa: ANN001
+def _moves(control, n: int) -> list:
     """``n`` values for ``control``: alternating through its options or its range."""
     options = getattr(control, "options", None)
     if options:
@@ -83,7 +83,7 @@ def _moves(control, n: int) -> list:  # noqa: ANN001
     return values
 
 
-def _controls(explorer) -> dict:  # noqa: ANN001
+def _controls(explorer) -> dict:
     """The value controls of an explorer, by description."""
     import ipywidgets as widgets
 

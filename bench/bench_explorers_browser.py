@@ -55,7 +55,7 @@ def _parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _wait_for_explorers(page, timeout_s: float = 180.0) -> int:  # noqa: ANN001
+def _wait_for_explorers(page, timeout_s: float = 180.0) -> int:
     """Wait until the notebook's explorers are drawn and the kernel is idle; their number."""
     deadline = time.monotonic() + timeout_s
     count = 0
@@ -74,7 +74,7 @@ def _wait_for_explorers(page, timeout_s: float = 180.0) -> int:  # noqa: ANN001
     return count
 
 
-def _move(page, root, control: dict, step: int) -> None:  # noqa: ANN001
+def _move(page, root, control: dict, step: int) -> None:
     """Move one control once (a slider one step right, or back to its start when at its end;
     the next option of a list; a click of a button)."""
     widget = root.locator(f"[data-bench-control='{control['index']}']")
@@ -94,7 +94,7 @@ def _move(page, root, control: dict, step: int) -> None:  # noqa: ANN001
         widget.click()
 
 
-def _time_control(page, root, control: dict, moves: int) -> list[float | None]:  # noqa: ANN001
+def _time_control(page, root, control: dict, moves: int) -> list[float | None]:
     """Seconds from each move to the explorer's redrawn output (None: nothing changed)."""
     times: list[float | None] = []
     for step in range(moves):
@@ -111,7 +111,7 @@ def _time_control(page, root, control: dict, moves: int) -> list[float | None]: 
                 " poll(); })",
                 {"before": before, "timeout": CHANGE_TIMEOUT_MS})
             times.append(time.monotonic() - start)
-        except Exception:  # noqa: BLE001 - the page said it did not change in time
+        except Exception:
             times.append(None)
         time.sleep(0.3)  # let trailing messages of this move arrive before the next
     return times

@@ -120,7 +120,7 @@ def main() -> None:
                         help="also grade a class of this many with the most workers (wall time)")
     args = parser.parse_args()
     if args.assignment:
-        global ASSIGNMENT  # noqa: PLW0603 - the one switch of this script
+        global ASSIGNMENT
         ASSIGNMENT = args.assignment
     base = Path(tempfile.mkdtemp(prefix="bpc-bench-"))
     try:

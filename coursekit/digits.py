@@ -14,7 +14,7 @@ def digits_split(n_val: int = 360, seed: int = 0) -> tuple[np.ndarray, np.ndarra
                                                            np.ndarray]:
     """A shuffled train/validation split: X_train (N, 64), y_train (N,), X_val (M, 64), y_val
     (M,) with M = ``n_val`` and N = 1797 - M; labels are ints 0..9, X float64 in [0, 1]."""
-    from sklearn.datasets import load_digits  # noqa: PLC0415 - imported only when used
+    from sklearn.datasets import load_digits
 
     digits = load_digits()
     X = np.asarray(digits.data, dtype=np.float64) / 16.0

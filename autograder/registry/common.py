@@ -247,7 +247,7 @@ def paths_compare(terms_of: Callable[[str], Sequence[float]], count: str, value:
     """Task "count the paths and sum them": the default comparison, and ``missing_path`` when
     the student's count is below the number of paths, or the value equals the sum of a strict
     subset of the path terms ``terms_of(student)`` (each term the product along one path)."""
-    from itertools import combinations  # noqa: PLC0415
+    from itertools import combinations
 
     def compare(trials: Sequence[Trial], spec: TaskSpec) -> Verdict:
         base = compare_outputs(trials, spec)

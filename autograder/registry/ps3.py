@@ -275,7 +275,7 @@ WITH_LOSS_AND_BACKWARD = inject(batch_forward=FORWARD_SOLUTION, batch_loss=LOSS_
 """The reference's earlier functions (the notebook's solutions) injected into later tasks."""
 
 
-def _analytic(name: str, injected: Mapping[str, str] = {}) -> object:  # noqa: B006
+def _analytic(name: str, injected: Mapping[str, str] = {}) -> object:
     """No finite differences in ``name`` or its helpers; the reference's injected functions
     are not the student's and are not followed."""
     return analytic_gradients(name, (*GIVEN, *injected))

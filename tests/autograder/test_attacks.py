@@ -57,7 +57,7 @@ def _ipc_keys() -> set[str]:
 def _sandbox_processes() -> list[str]:
     """Processes left by our sandboxes (this Python installation in a workspace, or the
     sleepers of the attacks); other graders on the machine are not ours to judge."""
-    import sys  # noqa: PLC0415
+    import sys
 
     left = []
     for pid in os.listdir("/proc"):

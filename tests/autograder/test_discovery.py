@@ -140,7 +140,7 @@ def _bomb(members: int, size: int) -> bytes:
 @pytest.mark.slow
 def test_a_zip_of_many_large_notebooks_reads_only_the_one_graded(tmp_path):
     """50 members of 20 MB each in a 1 MB zip: only the assignment's notebook is read."""
-    import tracemalloc  # noqa: PLC0415
+    import tracemalloc
 
     data = _bomb(50, 20 * 1024**2 - 1)
     assert len(data) < 1.5 * 1024**2

@@ -25,7 +25,7 @@ def _pages(nb):
     ours = feedback.render_html(fb, "backprop", 1.0, 2.0)
     node = nbformat.from_dict(fb)
     feedback.inert_cells(node)
-    theirs, _ = HTMLExporter.from_notebook_node(feedback._EXPORTER, node,  # noqa: SLF001
+    theirs, _ = HTMLExporter.from_notebook_node(feedback._EXPORTER, node,
                                                 resources=feedback._resources("backprop", 1.0,
                                                                               2.0))
     return ours, theirs

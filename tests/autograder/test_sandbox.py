@@ -110,7 +110,7 @@ def test_faults_give_a_reason_not_a_crash(code, expect):
 
 def test_refuses_to_grade_without_isolation_unless_unsafe(monkeypatch, released, tmp_path,
                                                           capsys):
-    from autograder import cli  # noqa: PLC0415
+    from autograder import cli
 
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     monkeypatch.setattr(sandbox, "_PROBLEM", [])

@@ -18,7 +18,7 @@ STUDENT = "alice"
 
 
 @functools.cache
-def _source(assignment: str):  # noqa: ANN202 - an nbformat notebook
+def _source(assignment: str):
     return references.read_graded(REPO / "source" / assignment / f"{assignment}.ipynb")
 
 

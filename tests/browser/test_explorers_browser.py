@@ -36,14 +36,14 @@ NOTEBOOK_READY = """(path) => {
 }"""
 
 
-def _open_and_run(page, server, notebook: str) -> None:  # noqa: ANN001
+def _open_and_run(page, server, notebook: str) -> None:
     """Open ``notebook`` in a fresh workspace (?reset), wait for its own idle kernel, run all."""
     page.goto(server.lab_url(notebook) + "&reset", wait_until="domcontentloaded")
     page.wait_for_function(NOTEBOOK_READY, arg=notebook, timeout=120_000, polling=200)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
-def _press(page, css: str, key: str = "ArrowRight") -> float:  # noqa: ANN001
+def _press(page, css: str, key: str = "ArrowRight") -> float:
     handle = page.locator(f"{css} .noUi-handle")
     handle.scroll_into_view_if_needed()
     handle.focus()
@@ -52,7 +52,7 @@ def _press(page, css: str, key: str = "ArrowRight") -> float:  # noqa: ANN001
     return start
 
 
-def _float(page, css: str) -> float:  # noqa: ANN001
+def _float(page, css: str) -> float:
     text = page.locator(css).text_content() or ""  # text_content: cells out of view count too
     return float(text.replace("\u2212", "-"))  # the readouts write minus as U+2212
 

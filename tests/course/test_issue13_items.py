@@ -47,8 +47,8 @@ def _cells(assignment: str) -> dict[str, str]:
 def _run_test_cell(assignment: str, grade_id: str, namespace: dict[str, Any]) -> None:
     """Run one test cell (visible and hidden part) in ``namespace``; raises what it raises."""
     ns = {"np": np, **namespace}
-    exec("from coursekit import check", ns)  # noqa: S102
-    exec(compile(_cells(assignment)[grade_id], grade_id, "exec"), ns)  # noqa: S102
+    exec("from coursekit import check", ns)
+    exec(compile(_cells(assignment)[grade_id], grade_id, "exec"), ns)
 
 
 # ------------------------------------------------------------------ graphs
@@ -154,7 +154,7 @@ def test_output_delta_item(wrong, words):
 
 def _pair_loss():
     ns: dict[str, Any] = {"np": np}
-    exec(_cells("ps2")["t2_2_pairs_given"], ns)  # noqa: S102
+    exec(_cells("ps2")["t2_2_pairs_given"], ns)
     return ns["pair_loss"]
 
 
@@ -175,7 +175,7 @@ def _matrix_namespace(kind: str) -> dict[str, Any]:
     import sympy as sp
 
     ns: dict[str, Any] = {"np": np}
-    exec(_cells("ps2")["t2_3c_symbols"], ns)  # noqa: S102
+    exec(_cells("ps2")["t2_3c_symbols"], ns)
     W, a_prev, da, s = ns["W"], ns["a_prev"], ns["da"], ns["s"]
     dz = sp.hadamard_product(da, s)
     exprs = {"dz_expr": dz, "dW_expr": dz * a_prev.T, "db_expr": dz, "da_prev_expr": W.T * dz}

@@ -51,7 +51,7 @@ def _nb(tests: str = TESTS, grade: bool = True) -> nbformat.NotebookNode:
 def test_the_line_runs_as_it_stands_in_the_source_notebook() -> None:
     ns: dict = {}
     for cell in _nb().cells:
-        exec(cell.source, ns)  # noqa: S102 - the instructor's Run All
+        exec(cell.source, ns)
     assert ns["_REF"]["g"] is ns["g"]
 
 
@@ -61,7 +61,7 @@ def test_expanded_references_are_the_model_even_when_the_students_functions_are_
     assert "#: reference" not in source and "def _reference_solutions():" in source
     assert "BEGIN SOLUTION" not in source.split("BEGIN HIDDEN TESTS")[1]
     ns = {"f": lambda x: -x, "g": lambda x: 0.0}  # the student's
-    exec(source, ns)  # noqa: S102
+    exec(source, ns)
     assert ns["_REF"]["g"](1.0) == 3.0 and ns["_REF"]["f"](2.0) == 4.0
     assert ns["g"](1.0) == 0.0, "the student's binding must stay as it was"
     assert _nb().cells[1].source == TESTS, "expand_notebook works on a copy"

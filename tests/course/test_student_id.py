@@ -4,7 +4,7 @@ the graded cells ``nbgrader validate`` shows), not as a bare NameError."""
 from __future__ import annotations
 
 
-def _error_text(shell, code: str) -> str:  # noqa: ANN001
+def _error_text(shell, code: str) -> str:
     import io
     from contextlib import redirect_stdout
 

@@ -28,7 +28,7 @@ def test_numbers_are_rounded_away_from_zero_and_per_student() -> None:
     assert m.shape == (3, 2) and m.dtype == np.float64 and np.all(np.abs(m) >= 0.2)
 
 
-def test_student_id_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+def test_student_id_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     for var in ("BPC_STUDENT_ID", "JUPYTERHUB_USER", "NBGRADER_EXECUTION"):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(ValueError, match="type your student id"):
@@ -46,7 +46,7 @@ def test_student_id_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Non
     assert seeds.student_id("typed") == "dave"
 
 
-def _message(fn, *args, **kwargs) -> str:  # noqa: ANN001
+def _message(fn, *args, **kwargs) -> str:
     with pytest.raises(AssertionError) as info:
         fn(*args, **kwargs)
     return str(info.value)
@@ -71,7 +71,7 @@ def test_array_passes_and_names_quantity_measure_and_tolerance() -> None:
         (lambda r: np.zeros_like(r), "0"),
     ],
 )
-def test_array_names_common_mistakes(candidate, words: str) -> None:  # noqa: ANN001
+def test_array_names_common_mistakes(candidate, words: str) -> None:
     ref = np.array([[1.0, -2.0, 0.5], [0.3, 0.8, -1.1]])
     assert words in _message(check.array, "dW2", candidate(ref), ref)
 

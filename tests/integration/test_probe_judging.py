@@ -37,7 +37,7 @@ def test_fresh_definitions_rerun_defs_and_plain_state_only() -> None:
     fresh = fresh_definitions(["x = 1", CELL, "def other():\n    pass"], ("grads_loop",))
     text = fresh["grads_loop"]
     ns: dict = {}
-    exec(text, ns)  # noqa: S102 - the test's own text
+    exec(text, ns)
     assert ns["_ACC"] == {} and ns["_N"] == 3 and ns["_SEEN"] == {} and "grads_loop" in ns
     # calls of the student's functions, prints, loops and values computed by calls stay out
     assert "print" not in text and "_RESULT" not in text and "for " not in text
@@ -50,7 +50,7 @@ def _runner_functions() -> dict:
     source = RUNNER_SOURCE_PATH.read_text(encoding="utf-8")
     assert source.rstrip().endswith("main()")
     ns: dict = {"__name__": "bpc_runner_under_test"}
-    exec(compile(source.rstrip()[: -len("main()")], "runner.py", "exec"), ns)  # noqa: S102
+    exec(compile(source.rstrip()[: -len("main()")], "runner.py", "exec"), ns)
     return ns
 
 
@@ -58,7 +58,7 @@ def test_fresh_definitions_run_before_the_lent_sources_and_vanish_after() -> Non
     runner = _runner_functions()
     cell = "_ACC = []\n\ndef grads(x):\n    _ACC.append(x)\n    return helper(len(_ACC))\n"
     ns: dict = {"__builtins__": __builtins__}
-    exec(cell + "\ndef helper(n):\n    return -n\n", ns)  # noqa: S102 - the test's own text
+    exec(cell + "\ndef helper(n):\n    return -n\n", ns)
     ns["_ACC"].extend([0, 0, 0])  # other cells filled the accumulator
     fresh = list(dict.fromkeys(fresh_definitions([cell], ("grads",)).values()))
     probe, npz = _wire(Probe("grads", args=(1.0,), repeat=2, inject={"helper": "def helper(n):"
@@ -87,12 +87,12 @@ def test_kept_state_counts_only_on_the_tensors_the_cell_tests() -> None:
 def test_a_cache_write_caught_by_the_guard_is_cache_modified() -> None:
     ns: dict = {"np": np}
 
-    def mlp_backward(da, cache):  # noqa: ANN001, ANN202 - a student's function
+    def mlp_backward(da, cache):
         cache["z1"] *= 0
         return {"z1": da}
 
     ns["mlp_backward"] = mlp_backward
-    exec(cache_guard("mlp_backward")["mlp_backward"], ns)  # noqa: S102 - the grader's source
+    exec(cache_guard("mlp_backward")["mlp_backward"], ns)
     with pytest.raises(Exception, match="changed cache\\['z1'\\] in place") as info:
         ns["mlp_backward"](np.ones((2, 1)), {"z1": np.ones((2, 1))})
     error = f"{type(info.value).__name__}: {info.value}"
@@ -126,7 +126,7 @@ def _spec() -> TaskSpec:
                     compare=value_mutant_compare(ps3._loss_mutants))
 
 
-def _loss_trial(rng: np.random.Generator, n: int, got_of) -> Trial:  # noqa: ANN001
+def _loss_trial(rng: np.random.Generator, n: int, got_of) -> Trial:
     X, T, params, hidden = ps3.batch_instance(rng, n, 3, 4, 3, "tanh")
     probe = Probe("batch_loss", args=(X, T, params, hidden))
     want = batched.mlp_loss(X, T, params, ps3.spec_of(params, hidden))[0]

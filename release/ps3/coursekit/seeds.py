@@ -76,7 +76,7 @@ def _explain_name_errors(reason: str | None) -> None:
     "name 'dL_dL' is not defined" instead of the real cause.
     """
     try:
-        from IPython import get_ipython  # noqa: PLC0415 - only inside a notebook
+        from IPython import get_ipython
     except ImportError:
         return
     shell = get_ipython()
@@ -88,7 +88,7 @@ def _explain_name_errors(reason: str | None) -> None:
             shell._bpc_explains_name_errors = False
         return
 
-    def handler(self, etype, value, tb, tb_offset=None):  # noqa: ANN001, ANN202 - IPython's API
+    def handler(self, etype, value, tb, tb_offset=None):  # noqa: ANN001 - IPython's API
         value = etype(f"no student id (fill in the STUDENT_ID cell at the top), so {value}. "
                       f"{reason}")
         self.showtraceback((etype, value, tb), tb_offset=tb_offset)
