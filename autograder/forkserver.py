@@ -1,11 +1,11 @@
 """Start student programs from a warm fork server instead of a fresh interpreter (trusted side).
 
 A fresh kernel pays, per submission, an interpreter start plus the imports of numpy, sympy,
-matplotlib and ipykernel (about 1.5 CPU seconds here). (The isolated runner is not served: it
-is spoken to over pipes on its stdin and stdout, see :func:`autograder.sandbox.run_sandboxed`.)
-Each worker process keeps one **fork server** (``sandboxed/zygote.py``): a clean ``python -I``
-started with the sandbox's environment (no student data, one BLAS thread, Agg), which imports
-those libraries once and is never reused for anything but forking.
+matplotlib and ipykernel (about 1.5 CPU seconds here), and the isolated runner (spoken to over
+pipes on its stdin and stdout, see :func:`autograder.sandbox.run_sandboxed`) an interpreter
+start plus numpy. Each worker process keeps one **fork server** (``sandboxed/zygote.py``): a
+clean ``python -I`` started with the sandbox's environment (no student data, one BLAS thread,
+Agg), which imports those libraries once and is never reused for anything but forking.
 
 A program is then started as follows (:func:`launch`); every isolation property of the exec
 path (:func:`autograder.sandbox.launch_argv`) holds:
@@ -16,7 +16,9 @@ path (:func:`autograder.sandbox.launch_argv`) holds:
    path has bubblewrap's init, also root in the sandbox); it says ``ready`` once the sandbox is
    built;
 2. the fork server forks; the child joins the anchor's namespaces and root (``setns``,
-   ``chroot``) and forks the program's process inside the sandbox's PID namespace;
+   ``chroot``) and forks the program's process inside the sandbox's PID namespace; a program
+   spoken to over pipes gets their far ends passed over the server's Unix socket
+   (``SCM_RIGHTS``), and this process keeps only the near ends;
 3. that process keeps only the capabilities the launcher has in bubblewrap (``CAP_SETUID``,
    ``CAP_SETGID``; the switch to the sandbox's uid clears them), applies the launcher's steps
    itself (``prepare`` of ``sandboxed/launch.py``) and runs the program (``python -I -c CODE``)
@@ -33,6 +35,7 @@ import ctypes
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -74,9 +77,14 @@ class _Server:
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
                "LANG": "C.UTF-8", "JUPYTER_PLATFORM_DIRS": "1",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-I", str(ZYGOTE)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, cwd=self.home, start_new_session=True)
+        # requests go over a Unix socket (descriptors can travel with them), answers over a pipe
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-I", str(ZYGOTE)], stdin=theirs,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                         env=env, cwd=self.home, start_new_session=True)
+        finally:
+            theirs.close()
         if _line(self.proc.stdout.fileno(), START_SECONDS) != "ready":
             self.close()
             raise ForkServerError("the fork server did not start")
@@ -84,12 +92,15 @@ class _Server:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def spawn(self, request: dict[str, Any]) -> int:
-        """Fork the program of ``request`` into its sandbox; return its host pid."""
-        data = b"F" + json.dumps(request).encode() + b"\n"
+    def spawn(self, request: dict[str, Any], fds: tuple[int, ...] = ()) -> int:
+        """Fork the program of ``request`` into its sandbox, passing it ``fds`` (its stdin and
+        stdout, or none); return its host pid."""
+        data = json.dumps(dict(request, pipes=bool(fds))).encode() + b"\n"
         with _LOCK:
             try:
-                os.write(self.proc.stdin.fileno(), data)
+                # the command byte alone: the server reads it, and only its child the request
+                self.sock.sendall(b"F")
+                socket.send_fds(self.sock, [data], list(fds))
             except OSError as exc:
                 raise ForkServerError(f"the fork server is gone ({exc})") from None
             answer = _line(self.proc.stdout.fileno(), 20.0)
@@ -99,6 +110,7 @@ class _Server:
         return int(answer)
 
     def close(self) -> None:
+        self.sock.close()
         sandbox.end_process_tree(self.proc.pid, wait=2.0)
         try:
             self.proc.wait(timeout=5)
@@ -160,9 +172,13 @@ class SandboxedProcess:
     ``poll`` reports the program's end (its exit status, read from ``/proc`` while the anchor
     keeps it as a zombie) and ``kill``/``wait`` act on the whole sandbox."""
 
-    stdin = stdout = stderr = None
+    stderr = None
 
-    def __init__(self, bwrap: subprocess.Popen, program_pid: int) -> None:
+    def __init__(self, bwrap: subprocess.Popen, program_pid: int,
+                 pipes: tuple[int, int] | None = None) -> None:
+        # the near ends of the program's stdin and stdout, as Popen(stdin=PIPE, stdout=PIPE)
+        self.stdin = os.fdopen(pipes[0], "wb", buffering=0) if pipes else None
+        self.stdout = os.fdopen(pipes[1], "rb", buffering=0) if pipes else None
         self.bwrap = bwrap
         self.pid = bwrap.pid
         self.program_pid = program_pid
@@ -255,9 +271,12 @@ def _exit_status(pid: int) -> int | None:
 
 
 def launch(ws: sandbox.Workspace, cfg: Path, limits: sandbox.Limits, log: Path,
-           conn: str | None = None, cwd: str | None = None) -> SandboxedProcess:
+           conn: str | None = None, cwd: str | None = None,
+           pipes: bool = False) -> SandboxedProcess:
     """Start the program of launcher config ``cfg`` in a new sandbox of ``ws`` from the fork
-    server (see the module docstring); its stdout and stderr go to ``log``."""
+    server (see the module docstring); its stderr goes to ``log``, and its stdin and stdout
+    are pipes to this process with ``pipes`` (the returned process's ``stdin``/``stdout``),
+    otherwise ``/dev/null`` and ``log``."""
     srv = server()
     argv = sandbox.bwrap_argv(ws, limits)
     argv.insert(argv.index("--unshare-pid") + 1, "--as-pid-1")
@@ -276,15 +295,27 @@ def launch(ws: sandbox.Workspace, cfg: Path, limits: sandbox.Limits, log: Path,
         anchor = _first_child(proc.pid)
         if anchor is None:
             raise ForkServerError("the sandbox has no first process")
-        pid = srv.spawn({"anchor": anchor, "config": str(cfg), "conn": conn or "",
-                         "log": str(log)})
+        request = {"anchor": anchor, "config": str(cfg), "conn": conn or "", "log": str(log)}
+        if not pipes:
+            return SandboxedProcess(proc, srv.spawn(request))
+        to_read, to_program = os.pipe()
+        from_program, to_write = os.pipe()
+        try:
+            pid = srv.spawn(request, (to_read, to_write))
+        except BaseException:
+            os.close(to_program)
+            os.close(from_program)
+            raise
+        finally:
+            os.close(to_read)  # the program's ends live in the program only
+            os.close(to_write)
+        return SandboxedProcess(proc, pid, (to_program, from_program))
     except BaseException:
         sandbox.end_process_tree(proc.pid)
         proc.wait()
         raise
     finally:
         proc.stdout.close()
-    return SandboxedProcess(proc, pid)
 
 
 def _first_child(pid: int) -> int | None:

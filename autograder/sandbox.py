@@ -417,11 +417,9 @@ def run_sandboxed(ws: Workspace, argv: list[str], env: dict[str, str], limits: L
     talker: threading.Thread | None = None
     with open(err_path, "wb") as err:
         proc: Any = None
-        # the fork server serves programs without a session (the kernel talks over ZeroMQ);
-        # a program spoken to over its pipes (the isolated runner) is started by bubblewrap
-        if session is None and forkserver.usable(limits):
+        if forkserver.usable(limits):
             try:
-                proc = forkserver.launch(ws, cfg, limits, err_path)
+                proc = forkserver.launch(ws, cfg, limits, err_path, pipes=session is not None)
             except forkserver.ForkServerError:
                 proc = None
         if proc is None:

@@ -5,21 +5,26 @@ environment (one BLAS thread, matplotlib's Agg backend), never with student data
 numpy, sympy, matplotlib (Agg, pyplot) and ipykernel once, writes ``ready`` and then serves
 requests on its stdin, one at a time:
 
-1. the grader writes one byte ``F``; the server forks a child and waits for it (the server's own
-   memory never holds a request: everything below happens in the child);
-2. the child reads one JSON line ``{"anchor", "config", "conn", "log"}``: ``anchor`` is the
+1. the grader writes one byte ``F`` on the server's stdin, a Unix socket; the server forks a child
+   and waits for it (the server's own memory never holds a request: everything below happens
+   in the child);
+2. the child reads one JSON line ``{"anchor", "config", "conn", "log", "pipes"}``, sent with
+   ``pipes`` descriptors attached (``SCM_RIGHTS``: the ends of the program's stdin and stdout
+   pipes for a program spoken to over them, the isolated runner; none for the kernel, which
+   talks over ZeroMQ); ``anchor`` is the
    host pid of the first process of a freshly started bubblewrap sandbox (see
    ``autograder.forkserver``); the child joins that sandbox's cgroup, IPC, UTS, network, PID
    and mount namespaces (``setns``), changes its root to the sandbox's root and forks once more,
    so that the grandchild is a process of the sandbox's PID namespace; it writes the
    grandchild's host pid as one line to stdout and exits;
-3. the grandchild closes every inherited descriptor (stdout and stderr go to ``log``), keeps
+3. the grandchild closes every inherited descriptor (stdin and stdout are the received pipes or
+   ``/dev/null`` and ``log``; stderr goes to ``log``), keeps
    only the two capabilities bubblewrap leaves the launcher (to switch uid), applies the
    launcher's steps (``prepare`` of ``launch.py``, loaded by path: rlimits, the sandbox's random
    uid, Landlock, the clean environment, the workspace as working directory), reseeds the random
    generators and runs the program of the configuration, ``python -I -c CODE ARGS`` (the
-   kernel's boot code; the isolated runner is never forked, it talks over its own pipes), in a
-   fresh ``__main__``.
+   kernel's boot code or the isolated runner's source), in a fresh ``__main__``, and ends with
+   ``os._exit`` (nothing of the server's interpreter is finalised on the student's behalf).
 
 A forked process is used for exactly one program of one sandbox and ends with it; the server
 never runs student code and is never given anything of a submission but the paths above. This
@@ -32,6 +37,7 @@ import ctypes
 import importlib.util
 import json
 import os
+import socket
 import sys
 
 _NAMESPACES = ("cgroup", "ipc", "uts", "net", "pid", "mnt")
@@ -58,14 +64,21 @@ def _warm() -> None:
     from IPython.core import completer, history, magics  # noqa: F401 - a shell's parts (jedi)
 
 
-def _read_line(fd: int, limit: int = 1 << 16) -> bytes:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = os.read(fd, 1)
-        if not chunk or len(data) > limit:
-            raise EOFError("no request")
-        data += chunk
-    return data
+def _read_request(fd: int, limit: int = 1 << 16) -> tuple[dict, list[int]]:
+    """The JSON line of one request and the descriptors sent with it (at most two)."""
+    sock = socket.socket(fileno=os.dup(fd))
+    try:
+        data, fds, _, _ = socket.recv_fds(sock, limit, 2)
+        while data and not data.endswith(b"\n"):
+            chunk = sock.recv(limit)
+            if not chunk or len(data) > limit:
+                break
+            data += chunk
+    finally:
+        sock.close()
+    if not data.endswith(b"\n"):
+        raise EOFError("no request")
+    return json.loads(data), fds
 
 
 def _join(anchor: int) -> None:
@@ -102,12 +115,16 @@ def _keep_capabilities(keep: tuple[int, ...]) -> None:
             raise OSError(ctypes.get_errno(), f"cannot drop capability {cap}")
 
 
-def _run(launch: object, request: dict, log_fd: int) -> int:
+def _run(launch: object, request: dict, log_fd: int, pipes: list[int]) -> int:
     """The grandchild: become the sandbox's program (see the module docstring, step 3)."""
     os.setsid()
-    null = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(log_fd, 1)
+    if len(pipes) == 2:
+        os.dup2(pipes[0], 0)
+        os.dup2(pipes[1], 1)
+    else:
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.closerange(3, 1 << 16)
     _keep_capabilities((6, 7))  # CAP_SETGID, CAP_SETUID: what bubblewrap leaves the launcher
@@ -154,7 +171,9 @@ def _child(launch: object) -> None:
     """The forked child of one request (step 2); never returns."""
     status = 1
     try:
-        request = json.loads(_read_line(0))
+        request, pipes = _read_request(0)
+        if len(pipes) != (2 if request.get("pipes") else 0):
+            raise OSError("the request's pipes did not arrive")
         log_fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
                          0o600)
         _join(int(request["anchor"]))
@@ -162,7 +181,7 @@ def _child(launch: object) -> None:
         if pid == 0:
             code = 1
             try:
-                code = _run(launch, request, log_fd)
+                code = _run(launch, request, log_fd, pipes)
             finally:
                 try:
                     sys.stdout.flush()

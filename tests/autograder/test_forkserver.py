@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -160,3 +161,64 @@ def test_a_killed_fork_server_is_replaced():
     _, (out,), launched = _execute("frank-11", "print(1 + 1)\n")
     assert out == "2\n" and len(launched) == 1
     assert forkserver.server() is not old and forkserver.server().alive()
+
+
+PIPED = f'''
+import builtins, os, sys
+line = sys.stdin.readline()
+seen = getattr(builtins, "planted", None)
+builtins.planted = "{MARK}"
+fds = {{}}
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        fds[int(fd)] = os.readlink(f"/proc/self/fd/{{fd}}").split(":")[0]
+    except OSError:
+        pass
+print(repr({{"line": line, "warm": "numpy" in sys.modules, "seen": seen, "fds": fds,
+             "pid": os.getpid()}}), flush=True)
+'''
+
+
+def _piped(student):
+    """Run PIPED as the isolated runner is run: over its stdin and stdout, in a session."""
+    ws = sandbox.new_workspace()
+    sandbox.seal(ws)
+    launched, heard = [], []
+    real = forkserver.launch
+
+    def spy(*args, **kw):
+        launched.append(real(*args, **kw))
+        return launched[-1]
+
+    def session(wfd, rfd):
+        os.write(wfd, b"hello\n")
+        data = b""
+        while chunk := os.read(rfd, 65536):  # until every write end is closed
+            data += chunk
+        heard.append(data.decode())
+
+    forkserver.launch = spy
+    try:
+        argv = [sys.executable, "-I", "-c", PIPED]
+        code, tail, timed_out = sandbox.run_sandboxed(
+            ws, argv, sandbox.clean_env(ws, student), FAST, 30, "piped", session=session)
+    finally:
+        forkserver.launch = real
+        sandbox.remove_workspace(ws)
+    assert (code, timed_out) == (0, False), tail
+    return eval(heard[0]), launched
+
+
+@pytest.mark.slow
+def test_a_program_spoken_to_over_pipes_is_forked_with_only_its_pipes():
+    """The isolated runner's way of talking: its stdin and stdout are the pipes passed over the
+    server's socket, it holds nothing else of the server (no socket), and the grader reads the
+    end of its output when it ends (no other process keeps a write end)."""
+    first, launched = _piped("gina-12")
+    assert len(launched) == 1 and launched[0].stdin is not None
+    assert first["line"] == "hello\n" and first["warm"] is True and first["seen"] is None
+    assert first["fds"][0] == first["fds"][1] == "pipe", first["fds"]
+    assert "socket" not in first["fds"].values(), first["fds"]
+    assert set(first["fds"]) <= {0, 1, 2, 3}, first["fds"]  # 3: the listing's own descriptor
+    second, again = _piped("hank-13")
+    assert second["seen"] is None and again[0].program_pid != launched[0].program_pid
