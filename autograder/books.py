@@ -123,9 +123,7 @@ def apply_late_penalties(course: Course, assignment: str,
                               f"cannot be used ({first}); fix AssignLatePenalties.plugin_class "
                               "or LateSubmissionPlugin.penalty_method there") from None
         with Gradebook(course.db_url, course.course_id) as gb:
-            for sub in gb.find_assignment(assignment).submissions:
-                if students is not None and sub.student_id not in students:
-                    continue
+            for sub in _submissions(gb, assignment, students):
                 seconds = sub.total_seconds_late
                 for nb in sub.notebooks:
                     penalty = None
@@ -147,6 +145,21 @@ def _penalty(pp: Any, student: str, score: float, seconds: float) -> float | Non
                           "nbgrader_config.py") from None
 
 
+def _submissions(gb: Gradebook, assignment: str, students: list[str] | None,
+                 assn: Any = None) -> list[Any]:
+    """The submissions of ``assignment``: all of them, or those of ``students`` (one query per
+    student instead of loading the whole class)."""
+    if students is None:
+        return list((assn or gb.find_assignment(assignment)).submissions)
+    subs = []
+    for student in students:
+        try:
+            subs.append(gb.find_submission(assignment, student))
+        except MissingEntry:
+            continue
+    return subs
+
+
 def read_class(course: Course, assignment: str,
                students: list[str] | None = None) -> list[StudentBook]:
     """Every submission of ``assignment`` in the gradebook (or those of ``students``), sorted
@@ -157,16 +170,7 @@ def read_class(course: Course, assignment: str,
             assn = gb.find_assignment(assignment)
         except MissingEntry as exc:
             raise CourseError(f"assignment '{assignment}' is not in the gradebook") from exc
-        if students is None:
-            subs = list(assn.submissions)
-        else:  # one query per student instead of loading the whole class
-            subs = []
-            for student in students:
-                try:
-                    subs.append(gb.find_submission(assignment, student))
-                except MissingEntry:
-                    continue
-        for sub in subs:
+        for sub in _submissions(gb, assignment, students, assn):
             book = StudentBook(student=sub.student_id, raw_score=float(sub.score),
                                late_penalty=float(sub.late_submission_penalty or 0.0),
                                max_score=float(sub.max_score),

@@ -26,6 +26,7 @@ import copy
 import html
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 import bleach
@@ -198,6 +199,16 @@ def inert_cells(fb: Any) -> None:
 
 def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
     """Export a feedback notebook with nbgrader's ``feedback`` HTML template."""
+    _exporter()
+    resources = _resources(notebook, score, max_score)
+    nb = nbformat.from_dict(fb)
+    inert_cells(nb)
+    return bounded.call(_export, nb, resources, seconds=RENDER_SECONDS,
+                        memory_bytes=RENDER_MEMORY_BYTES)
+
+
+def _exporter() -> Any:
+    """The feedback exporter of this process, made on first use."""
     global _EXPORTER
     if _EXPORTER is None:
         import nbgrader
@@ -210,7 +221,34 @@ def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
 
             @pass_context
             def markdown2html(self, context: Any, source: str) -> str:
-                return clean_html(super().markdown2html(context, source))
+                cell = context.get("cell", {})
+                if cell.get("attachments"):  # the page shows this cell's own images
+                    return clean_html(super().markdown2html(context, source))
+                key = ("markdown", source)
+                if key not in _RENDERED:
+                    _RENDERED[key] = clean_html(super().markdown2html(context, source))
+                return _RENDERED[key]
+
+            def from_notebook_node(self, nb: Any, resources: Any = None,
+                                   **kw: Any) -> tuple[str, dict[str, Any]]:
+                """``HTMLExporter.from_notebook_node`` (nbconvert 7.17) without its last pass,
+                a BeautifulSoup parse and re-serialisation of the whole page (half the render
+                time). Of what that pass changes, only the alt text of images applies to this
+                template (it has no ``jp-`` cells to make focusable), and :func:`_alt_text`
+                adds it: the page is the same document (tested against nbconvert's)."""
+                from nbconvert.exporters import TemplateExporter
+                from nbconvert.exporters.html import WidgetsDataTypeFilter
+                from nbconvert.filters.highlight import Highlight2HTML
+
+                info = nb.metadata.get("language_info", {})
+                lexer = info.get("pygments_lexer", info.get("name", None))
+                self.register_filter("highlight_code", _Remembered(
+                    Highlight2HTML(pygments_lexer=lexer, parent=self)))
+                resources = self._init_resources(resources)
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+                page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+                return _alt_text(page), resources
 
         base = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader")
         c = Config()
@@ -221,17 +259,68 @@ def render_html(fb: Any, notebook: str, score: float, max_score: float) -> str:
         # markdown rendered by the template goes through clean_html (our allow-list)
         c.HTMLExporter.sanitize_html = True
         c.HTMLExporter.embed_images = False
+        # the notebook is validated once after the preprocessors, not after each of the twelve
+        c.HTMLExporter.optimistic_validation = True
         c.HTMLExporter.filters = {"clean_html": clean_html}
         exporter = InertHTMLExporter(config=c)
         # compile the templates and load the highlighter here, once, on a notebook of our own:
         # every bounded child forked below inherits them instead of redoing it per page
         exporter.from_notebook_node(_warm_up_notebook(), resources=_resources("warm-up", 1, 1))
         _EXPORTER = exporter
-    resources = _resources(notebook, score, max_score)
-    nb = nbformat.from_dict(fb)
-    inert_cells(nb)
-    return bounded.call(_export, nb, resources, seconds=RENDER_SECONDS,
-                        memory_bytes=RENDER_MEMORY_BYTES)
+    return _EXPORTER
+
+
+_RENDERED: dict[tuple[str, ...], str] = {}
+"""Rendered code and markdown by their text (:class:`_Remembered`, ``markdown2html``)."""
+_WARMED: set[str] = set()
+
+
+class _Remembered:
+    """nbconvert's code highlighter, remembering its pages by text (the key holds everything
+    its result depends on: the language and the cell's ``magics_language``)."""
+
+    def __init__(self, highlighter: Any) -> None:
+        self.highlighter = highlighter
+
+    def __call__(self, source: str, language: str | None = None,
+                 metadata: Any = None) -> str:
+        magics = str((metadata or {}).get("magics_language", ""))
+        key = ("code", language or self.highlighter.pygments_lexer, magics, source)
+        if key not in _RENDERED:
+            _RENDERED[key] = self.highlighter(source, language, metadata)
+        return _RENDERED[key]
+
+
+def warm_renderer(key: str, texts: Callable[[], Any]) -> None:
+    """Render the instructor's notebook ``texts()`` (trusted: the release notebook, the stored
+    cells) once in this process, so that the feedback pages forked afterwards find their code
+    and markdown already rendered; every other cell (the student's) is still rendered only in
+    the bounded child. ``key`` names the texts: each is warmed once per process."""
+    if key in _WARMED:
+        return
+    _WARMED.add(key)
+    exporter = _exporter()
+    nb = nbformat.from_dict(texts())
+    nb.cells = [c for c in nb.cells if c.cell_type in ("code", "markdown")]
+    for cell in nb.cells:  # only the texts count (the keys of _RENDERED)
+        cell.metadata = {}
+        cell.pop("attachments", None)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    try:
+        exporter.from_notebook_node(nb, resources=_resources("warm-up", 1, 1))
+    except Exception:  # only a head start: each page renders what it misses
+        pass
+
+
+_IMG_WITHOUT_ALT = re.compile(r"<(img)\b(?![^>]*\salt=)([^>]*?)(\s*/?)>", re.I)
+NO_ALT = "No description has been provided for this image"
+"""nbconvert's alt text for an image without one (``HTMLExporter.from_notebook_node``)."""
+
+
+def _alt_text(page: str) -> str:
+    """Give every ``<img>`` of ``page`` without an ``alt`` attribute nbconvert's text."""
+    return _IMG_WITHOUT_ALT.sub(lambda m: f'<{m[1]}{m[2]} alt="{NO_ALT}"{m[3]}>', page)
 
 
 def _resources(notebook: str, score: float, max_score: float) -> dict[str, Any]:

@@ -19,8 +19,12 @@ autograded notebook with every hidden test into the student's HTML, and skips st
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -121,6 +125,26 @@ def leaked_lines(fb: Any, hidden: list[str]) -> list[str]:
     return [h for h in hidden if h in blob]
 
 
+def _texts_key(release_nb: Path, nb_stored: dict[str, Any]) -> str:
+    """What :func:`instructor_texts` depends on, as a digest (cheap: no notebook is parsed)."""
+    digest = hashlib.sha256(release_nb.read_bytes() if release_nb.is_file() else b"")
+    digest.update(json.dumps([[c["cell_type"], c["source"]] for c in
+                              nb_stored["source"].values()]).encode())
+    return digest.hexdigest()
+
+
+def instructor_texts(release_nb: Path, nb_stored: dict[str, Any]) -> dict[str, Any]:
+    """A notebook of the texts a feedback page shows that are the instructor's: the release
+    notebook's cells and the stored cells without their hidden tests (what
+    :func:`autograder.feedback.warm_renderer` renders ahead of the pages)."""
+    cells = nbformat.read(release_nb, as_version=4).cells if release_nb.is_file() else []
+    for cell in nb_stored["source"].values():
+        text = feedback.strip_hidden(cell["source"])[0]
+        cells.append(nbformat.v4.new_code_cell(text) if cell.get("cell_type") == "code"
+                     else nbformat.v4.new_markdown_cell(text))
+    return nbformat.v4.new_notebook(cells=cells)
+
+
 def _nb_result(book: books.StudentBook, nb_name: str, marker: Marker) -> NotebookResult:
     """The notebook's result as the gradebook holds it, with the grader's summaries."""
     cells = {}
@@ -163,6 +187,10 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
         stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
     markers = course.state_dir(assignment) / "done"
     report = FeedbackReport()
+    for nb_name, nb_stored in stored.items():
+        release_nb = course.release_dir(assignment) / f"{nb_name}.ipynb"
+        feedback.warm_renderer(_texts_key(release_nb, nb_stored),
+                               functools.partial(instructor_texts, release_nb, nb_stored))
     wanted = set(students) if students is not None else None
     for book in books.read_class(course, assignment, students):
         if wanted is not None and book.student not in wanted:
