@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from autograder import plaindata, sandbox, stages, transport
+from autograder.structure import parsed
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, unwrap_trial
 from coursekit.diagnose import form_mistake
 
@@ -254,7 +255,7 @@ def fresh_definitions(cells: list[str], names: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for src in cells:
         try:
-            tree = ast.parse(src)
+            tree = parsed(src)
         except (SyntaxError, ValueError):
             continue  # IPython magics or broken code: the probe meets the function as it is
         defined = {n.name for n in tree.body

@@ -18,11 +18,19 @@ with :func:`loops_only`, :func:`no_loops`, :func:`analytic_gradients` and :func:
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Iterable
 
 from coursekit import structure as rules
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@functools.lru_cache(maxsize=128)
+def parsed(source: str) -> ast.Module:
+    """``ast.parse(source)``, remembered: a submission's cells are parsed by every rule and
+    every task (a syntax error is raised each time). The tree is shared: never change it."""
+    return ast.parse(source)
 
 
 def function_node(source: str, name: str) -> FunctionNode | None:
@@ -32,7 +40,7 @@ def function_node(source: str, name: str) -> FunctionNode | None:
 
 def _functions(source: str) -> dict[str, FunctionNode]:
     try:
-        tree = ast.parse(source)
+        tree = parsed(source)
     except SyntaxError:
         return {}
     found: dict[str, FunctionNode] = {}
@@ -72,7 +80,7 @@ def _join(cells: str | list[str]) -> str:
     kept = []
     for cell in cells:
         try:
-            ast.parse(cell)
+            parsed(cell)
         except SyntaxError:
             continue
         kept.append(cell)
@@ -108,7 +116,7 @@ def no_loops(name: str, given: Iterable[str] = ()) -> Rule:
         nodes = reachable(source, name, given)
         if not nodes:
             return f"{name} is not defined"
-        keys = rules.key_names(ast.parse(source))
+        keys = _key_names(source)
         for node in nodes:
             used = sorted(set(rules.computation_loops(node, keys)))
             if used:
@@ -129,12 +137,9 @@ def analytic_gradients(name: str, given: Iterable[str] = ()) -> Rule:
         if not nodes:
             return f"{name} is not defined"
         try:
-            tree = ast.parse(source)
+            steps, aliases = _step_facts(source)
         except SyntaxError:
             return None
-        module_level = ast.Module(body=[n for n in tree.body if not isinstance(n, FunctionNode)],
-                                  type_ignores=[])
-        steps, aliases = rules.step_names(module_level), rules.fd_aliases(tree)
         for node in nodes:
             used = rules.finite_differences(node, steps, aliases)
             if used:
@@ -144,6 +149,21 @@ def analytic_gradients(name: str, given: Iterable[str] = ()) -> Rule:
         return None
 
     return check
+
+
+@functools.lru_cache(maxsize=32)
+def _key_names(source: str) -> frozenset[str]:
+    """``rules.key_names`` of the whole source (every task's rule asks for the same)."""
+    return frozenset(rules.key_names(parsed(source)))
+
+
+@functools.lru_cache(maxsize=32)
+def _step_facts(source: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The module-level step sizes and the finite-difference aliases of the whole source."""
+    tree = parsed(source)
+    module_level = ast.Module(body=[n for n in tree.body if not isinstance(n, FunctionNode)],
+                              type_ignores=[])
+    return frozenset(rules.step_names(module_level)), frozenset(rules.fd_aliases(tree))
 
 
 def all_of(*checks: Rule) -> Rule:
