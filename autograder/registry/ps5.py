@@ -701,12 +701,12 @@ _BACKWARD_MUTANTS = {
     "grad_not_reset": [("    for node in order:\n        node.grad = 0.0\n", "")],
     "visited_before_consumers": [(
         "    visited = order[::-1]\n    for node in visited:\n"
-        "        for parent, d in zip(node.parents, node.local):\n"
+        "        for parent, d in zip(node.parents, node.local, strict=True):\n"
         "            parent.grad += d * node.grad\n",
         "    visited, queue, seen = [], [root], set()\n    while queue:\n"
         "        node = queue.pop(0)\n        if id(node) in seen:\n            continue\n"
         "        seen.add(id(node))\n        visited.append(node)\n"
-        "        for parent, d in zip(node.parents, node.local):\n"
+        "        for parent, d in zip(node.parents, node.local, strict=True):\n"
         "            parent.grad += d * node.grad\n            queue.append(parent)\n")],
 }
 
