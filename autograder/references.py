@@ -101,6 +101,14 @@ def _model_sources(assignment: str) -> dict[str, str]:
     return {**cells, **solution_functions(nb)}
 
 
+def model_sources(assignment: str) -> dict[str, str]:
+    """Every model solution of the assignment, as :func:`model_source` gives them; empty when
+    ``source/`` has no notebook of that name (a course whose task files lend none)."""
+    if not (SOURCE / assignment / f"{assignment}.ipynb").is_file():
+        return {}
+    return dict(_model_sources(assignment))
+
+
 def model_source(assignment: str, name: str) -> str:
     """The model solution of the function ``name``, or of the whole answer cell whose grade id
     is ``name``, as the assignment's source notebook has it (solution markers dropped): what

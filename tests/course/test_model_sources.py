@@ -86,3 +86,14 @@ def test_mutate_refuses_an_edit_that_does_not_apply_or_changes_nothing(
         edit: tuple[str, str]) -> None:
     with pytest.raises(ValueError, match="mutant edit"):
         common.mutate("def f(x):\n    return x\n", [edit])
+
+
+def test_the_logic_digest_covers_the_model_solutions() -> None:
+    """A fixed model solution regrades (the task file no longer holds a copy of it)."""
+    from autograder.pipeline import logic_digest
+
+    fixed = logic_digest("TASKS = []", {}, {}, {"t1_answer": "def f():\n    return 2"})
+    assert fixed != logic_digest("TASKS = []", {}, {}, {"t1_answer": "def f():\n    return 1"})
+    assert logic_digest("TASKS = []", {}, {}, {}) == logic_digest("TASKS = []", {}, {})
+    assert references.model_sources("ps5")["t5_2_answer"] == references.model_source(
+        "ps5", "t5_2_answer")
