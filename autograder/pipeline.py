@@ -30,6 +30,7 @@ from autograder import (
     export,
     gradebook,
     publish,
+    references,
     sandbox,
     stages,
     submissions,
@@ -123,11 +124,14 @@ def _write_private(path: Path, text: str) -> None:
     atomic.write_text(path, text, mode=0o600)
 
 
-def logic_digest(tasks_source: str | None, stored: dict[str, Any], files: dict[str, bytes]
-                 ) -> str:
+def logic_digest(tasks_source: str | None, stored: dict[str, Any], files: dict[str, bytes],
+                 models: dict[str, str] | None = None) -> str:
     """A hash of everything that decides a grade besides the submission: the task file, the
+    model solutions it may lend to probes (:func:`autograder.references.model_sources`), the
     stored cells (hidden tests included) and the release files."""
     h = hashlib.sha256((tasks_source or "").encode())
+    if models:
+        h.update(json.dumps(models, sort_keys=True).encode())
     h.update(json.dumps(stored, sort_keys=True).encode())
     for name in sorted(files):
         h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
@@ -159,7 +163,7 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
             f"refused{': ' + rejected[0].reason if rejected else ''}); expected "
             f"<student>/{assignment}/*.ipynb, <student>.zip, <student>.ipynb or Canvas "
             "downloads; nothing was changed")
-    logic = logic_digest(tasks_source, stored, files)
+    logic = logic_digest(tasks_source, stored, files, references.model_sources(assignment))
     logic_file = state / "logic.sha256"
     previous_logic = logic_file.read_text().strip() if logic_file.exists() else None
     logic_changed = previous_logic is not None and previous_logic != logic

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -31,6 +34,8 @@ MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<code>_REF\s*=.*?)[ \t]*#: reference
 OLD_MARKER = re.compile(r"^[ \t]*#: reference\b.*\S", re.M)
 """The text sources' ``#: reference f, g`` comment (before the notebooks were the source)."""
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+SOURCE = Path(__file__).resolve().parents[1] / "source"
+"""The repository's ``source/``: the task files' model solutions are read from its notebooks."""
 
 
 class MarkerError(ValueError):
@@ -59,24 +64,59 @@ def _names(code: str, where: str) -> list[str]:
     return [k.value for k in value.keys]
 
 
+def _answer_cells(nb: Any) -> Iterator[Any]:
+    """The code answer cells (nbgrader ``solution: true``) of ``nb``."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            yield cell
+
+
+def _drop_markers(source: str) -> str:
+    """``source`` without its ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines."""
+    return "\n".join(ln for ln in source.splitlines()
+                     if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
 def solution_functions(nb: Any) -> dict[str, str]:
     """Name -> source (solution markers dropped) of every function of the code answer cells."""
     found: dict[str, str] = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("solution"):
-            continue
+    for cell in _answer_cells(nb):
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue  # a cell nbgrader will report; no reference can come from it
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
-                segment = ast.get_source_segment(cell.source, node) or ""
-                lines = [ln for ln in segment.splitlines()
-                         if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
-                found[node.name] = "\n".join(lines)
+                found[node.name] = _drop_markers(ast.get_source_segment(cell.source, node) or "")
     return found
+
+
+@functools.cache
+def _model_sources(assignment: str) -> dict[str, str]:
+    """Grade id -> whole answer cell, and function name -> function, of the model solutions in
+    ``source/<assignment>/<assignment>.ipynb`` (read once, on first use), markers dropped."""
+    nb = nbformat.read(SOURCE / assignment / f"{assignment}.ipynb", as_version=4)
+    cells = {c.metadata["nbgrader"]["grade_id"]: _drop_markers(c.source)
+             for c in _answer_cells(nb)}
+    return {**cells, **solution_functions(nb)}
+
+
+def model_sources(assignment: str) -> dict[str, str]:
+    """Every model solution of the assignment, as :func:`model_source` gives them; empty when
+    ``source/`` has no notebook of that name (a course whose task files lend none)."""
+    if not (SOURCE / assignment / f"{assignment}.ipynb").is_file():
+        return {}
+    return dict(_model_sources(assignment))
+
+
+def model_source(assignment: str, name: str) -> str:
+    """The model solution of the function ``name``, or of the whole answer cell whose grade id
+    is ``name``, as the assignment's source notebook has it (solution markers dropped): what
+    the task files lend to probes and mutate into synthetic mistakes."""
+    sources = _model_sources(assignment)
+    if name not in sources:
+        raise KeyError(f"{assignment}: no answer cell is or defines {name!r}")
+    return sources[name]
 
 
 def _check_placement(cell: Any, where: str) -> None:

@@ -1,13 +1,15 @@
-"""Pieces the task files share: the gradient comparison with diagnosis, and mutated solutions.
+"""Pieces the task files share: the gradient comparison with diagnosis, the model solutions
+(read from the source notebooks on first use, never at import) and mutated solutions.
 
 Instructor-side only (it imports ``backprop_ref``), like every task file.
 """
 
 from __future__ import annotations
 
+import functools
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -91,18 +93,67 @@ def matches(
 
 
 def mutate(source: str, edits: Sequence[tuple[str, str]]) -> str:
-    """``source`` with each ``(old, new)`` replacement applied; a missing ``old`` is an error."""
+    """``source`` with each ``(old, new)`` replacement applied; an ``old`` that is missing, or
+    an edit that changes nothing, is an error (a mutant must differ from its base)."""
     for old, new in edits:
         if old not in source:
             raise ValueError(f"mutant edit not found: {old!r}")
+        if old == new:
+            raise ValueError(f"mutant edit changes nothing: {old!r}")
         source = source.replace(old, new)
     return source
+
+
+def model_source(assignment: str, name: str) -> str:
+    """:func:`autograder.references.model_source`: the model solution of a function or answer
+    cell, read from the source notebook. Imported on first use: that module pulls in nbgrader,
+    seconds that importing a task file must not cost."""
+    from autograder import references
+
+    return references.model_source(assignment, name)
+
+
+def mutant_cell(assignment: str, grade_id: str, edits: Sequence[tuple[str, str]]
+                ) -> dict[str, str]:
+    """``{grade_id: source}``: the answer cell's model solution with ``edits`` applied
+    (:func:`mutate`), an ``EXAMPLES`` entry."""
+    return {grade_id: mutate(model_source(assignment, grade_id), edits)}
 
 
 def inject(**sources: str) -> dict[str, str]:
     """``Probe(inject=...)`` from reference sources: the probed function is judged with these
     versions of the functions it builds on, so a bug in an earlier task costs that task only."""
     return {name: textwrap.dedent(src) for name, src in sources.items()}
+
+
+def lend(assignment: str, names: Sequence[str]) -> dict[str, str]:
+    """``Probe(inject=...)`` with the model solutions of ``names`` (functions, or answer cells
+    by grade id) from the assignment's source notebook (:func:`model_source`)."""
+    return inject(**{name: model_source(assignment, name) for name in names})
+
+
+V = TypeVar("V")
+
+
+class Lazy(Mapping[str, V]):
+    """A mapping built by ``build()`` on first use: a task file's ``EXAMPLES`` made from the
+    notebook's model solutions, which importing the task file must not read."""
+
+    def __init__(self, build: Callable[[], Mapping[str, V]]) -> None:
+        self._build = build
+
+    @functools.cached_property
+    def _items(self) -> Mapping[str, V]:
+        return self._build()
+
+    def __getitem__(self, key: str) -> V:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def cache_guard(backward: str, cache_arg: int = 1) -> dict[str, str]:

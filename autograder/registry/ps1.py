@@ -24,7 +24,7 @@ import sympy
 
 from autograder.registry.common import (
     gradient_compare,
-    inject,
+    lend,
     partials_compare,
     paths_compare,
     variables_compare,
@@ -49,27 +49,8 @@ GIVEN = ("q1_forward", "sigmoid", "net3_forward", "net3_cost", "net3_numbers", "
          "q2_loss", "q2_example")
 """Functions of the notebook's locked cells: not the student's, not followed by form rules."""
 
-Q3_FORWARD = inject(q3_forward='''
-    def q3_forward(x, w, t, loss="binary_cross_entropy"):
-        x1, x2 = float(x[0]), float(x[1])
-        w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = (float(v) for v in w)
-        n = {"m1": w1 * x1 + w2 * x2}
-        n["h1"] = max(n["m1"], 0.0)
-        n["m2"] = w3 * x1 + w4 * x2
-        n["h2"] = max(n["m2"], 0.0)
-        n["m3"] = w5 * n["h1"] + w6 * n["h2"]
-        n["h3"] = max(n["m3"], 0.0)
-        n["m4"] = w7 * n["h1"] + w8 * n["h2"]
-        n["h4"] = max(n["m4"], 0.0)
-        n["z"] = w9 * n["h3"] + w10 * n["h4"]
-        n["y"] = 1.0 / (1.0 + math.exp(-n["z"]))
-        if loss == "binary_cross_entropy":
-            n["L"] = -t * math.log(n["y"]) - (1.0 - t) * math.log(1.0 - n["y"])
-        else:
-            n["L"] = 0.5 * (n["y"] - t) ** 2
-        return n
-''')
-"""The reference q3_forward (the notebook's solution), injected when q3_backward is judged."""
+Q3_FORWARD = ("q3_forward",)
+"""The model q3_forward (the notebook's, ``common.lend``), lent when q3_backward is judged."""
 
 
 def _analytic(name: str) -> object:
@@ -158,7 +139,7 @@ def q3_instance(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float
             return x, w, t
 
 
-def _q3_instances(name: str, injected: dict[str, str] | None = None,
+def _q3_instances(name: str, injected: Sequence[str] = (),
                   ) -> Callable[[TaskContext], list[Probe]]:
     """Eight cases: both losses with both targets t = 0 and t = 1, twice, for every student."""
 
@@ -167,7 +148,7 @@ def _q3_instances(name: str, injected: dict[str, str] | None = None,
         for i in range(8):
             x, w, _ = q3_instance(ctx.rng)
             loss, t = scalar.Q3_LOSSES[i % 2], float((i // 2) % 2)
-            out.append(Probe(name, args=(x, w, t, loss), inject=injected or {},
+            out.append(Probe(name, args=(x, w, t, loss), inject=lend(ASSIGNMENT, injected),
                              label=f"case {i + 1} ({loss}, t = {t:g})"))
         return out
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.registry.common import cache_guard, gradient_compare, inject, mutant_compare
+from autograder.registry.common import cache_guard, gradient_compare, lend, mutant_compare
 from autograder.registry.ps1 import q2_context, q2_instance, q2_reference
 from autograder.structure import all_of, analytic_gradients, no_loops
 from autograder.symbolic import as_expression, by_name
@@ -73,51 +73,12 @@ GIVEN = ("forward_vec", "loss_vec", "example_vec", "random_mlp", "mlp_output", "
          "kink_free", "time_step", "measure")
 """Functions of the notebook's locked cells: not the student's, not followed by form rules."""
 
-ACTIVATIONS = inject(
-    activation='''
-    def activation(z, name):
-        if name == "identity":
-            return z.copy()
-        if name == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-z))
-        if name == "tanh":
-            return np.tanh(z)
-        if name == "relu":
-            return np.maximum(z, 0.0)
-        raise ValueError(f"unknown activation {name!r}")
-    ''',
-    activation_grad='''
-    def activation_grad(da, z, name):
-        if name == "identity":
-            return da.copy()
-        if name == "sigmoid":
-            s = 1.0 / (1.0 + np.exp(-z))
-            return da * s * (1.0 - s)
-        if name == "tanh":
-            return da * (1.0 - np.tanh(z) ** 2)
-        if name == "relu":
-            return da * (z > 0)
-        raise ValueError(f"unknown activation {name!r}")
-    ''',
-)
-"""The reference activation functions (the notebook's solution), injected for Task 2.4's
-forward and backward cells."""
-
-
-MODEL_FORWARD = inject(
-    mlp_forward='''
-    def mlp_forward(x, params, acts):
-        cache = {"a0": x, "params": params, "acts": list(acts)}
-        a = x
-        for m, name in enumerate(acts, start=1):
-            z = params[f"W{m}"] @ a + params[f"b{m}"]
-            a = activation(z, name)
-            cache[f"z{m}"], cache[f"a{m}"] = z, a
-        return a, cache
-    ''',
-)
-"""The model mlp_forward (the notebook's solution): it makes the cache of Task 2.4's backward
-cases where the student's own mlp_forward gives a wrong output."""
+ACTIVATIONS = ("activation", "activation_grad")
+"""The model activation functions (the notebook's, ``common.lend``), lent to Task 2.4's forward
+and backward cells."""
+MODEL_FORWARD = ("mlp_forward",)
+"""The model mlp_forward: it makes the cache of Task 2.4's backward cases where the student's
+own mlp_forward gives a wrong output."""
 
 GUARD = cache_guard("mlp_backward")
 """mlp_backward watched for writes into the cache mlp_forward made."""
@@ -225,7 +186,7 @@ def _mlp_instances(name: str) -> Callable[[TaskContext], list[Probe]]:
             x, params, acts_l, da = mlp_instance(ctx.rng, sizes, acts)
             args = (x, params, acts_l) if name == "mlp_output" else (x, params, acts_l, da)
             probes.append(Probe(name, args=args, label=f"sizes {sizes}, {'/'.join(acts)}",
-                                inject=ACTIVATIONS))
+                                inject=lend(ASSIGNMENT, ACTIVATIONS)))
         return probes
 
     return make
@@ -242,12 +203,12 @@ def _backward_instances(ctx: TaskContext) -> list[Probe]:
         label = f"sizes {sizes}, {'/'.join(acts)}"
         probes += [
             Probe("mlp_output", args=(x, params, acts_l), label=f"{label}, your mlp_forward",
-                  inject=ACTIVATIONS),
+                  inject=lend(ASSIGNMENT, ACTIVATIONS)),
             Probe("mlp_grads", args=(x, params, acts_l, da), label=label,
-                  inject={**ACTIVATIONS, **GUARD}),
+                  inject={**lend(ASSIGNMENT, ACTIVATIONS), **GUARD}),
             Probe("mlp_grads", args=(x, params, acts_l, da),
                   label=f"{label}, the model mlp_forward's cache",
-                  inject={**ACTIVATIONS, **MODEL_FORWARD, **GUARD}),
+                  inject={**lend(ASSIGNMENT, (*ACTIVATIONS, *MODEL_FORWARD)), **GUARD}),
         ]
     return probes
 

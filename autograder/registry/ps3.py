@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.registry.common import gradient_compare, inject, mutate, value_mutant_compare
+from autograder.registry.common import (
+    Lazy,
+    gradient_compare,
+    lend,
+    mutant_cell,
+    value_mutant_compare,
+)
 from autograder.structure import analytic_gradients
 from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
@@ -236,54 +242,23 @@ def _choice(grade_id: str, name: str) -> TaskSpec:
 
 # ------------------------------------------------------------------ reference functions
 
-FORWARD_SOLUTION = '''\
-def batch_forward(X, params, hidden="relu"):
-    """Forward pass for a batch X (N, D): "z1", "a1" (N, H) and "z2", "a2" (N, C)."""
-    z1 = X @ params["W1"].T + params["b1"].T
-    a1 = act(z1, hidden)
-    z2 = a1 @ params["W2"].T + params["b2"].T
-    return {"z1": z1, "a1": a1, "z2": z2, "a2": softmax_rows(z2)}
-'''
-
-LOSS_SOLUTION = '''\
-def batch_loss(X, T, params, hidden="relu"):
-    """Mean cross-entropy over the batch."""
-    z2 = batch_forward(X, params, hidden)["z2"]
-    return float(-(T * log_softmax_rows(z2)).sum() / X.shape[0])
-'''
-
-BACKWARD_SOLUTION = '''\
-def batch_backward(X, T, params, hidden="relu"):
-    """Gradients of the mean cross-entropy for a batch X (N, D), one-hot T (N, C)."""
-    fw = batch_forward(X, params, hidden)
-    N = X.shape[0]
-    g = {}
-    g["z2"] = (fw["a2"] - T) / N
-    g["W2"] = g["z2"].T @ fw["a1"]
-    g["b2"] = g["z2"].sum(axis=0, keepdims=True).T
-    g["a1"] = g["z2"] @ params["W2"]
-    g["z1"] = g["a1"] * act_prime(fw["z1"], hidden)
-    g["W1"] = g["z1"].T @ X
-    g["b1"] = g["z1"].sum(axis=0, keepdims=True).T
-    return g
-'''
-
-WITH_FORWARD = inject(batch_forward=FORWARD_SOLUTION)
-WITH_BACKWARD = inject(batch_forward=FORWARD_SOLUTION, batch_backward=BACKWARD_SOLUTION)
-WITH_LOSS_AND_BACKWARD = inject(batch_forward=FORWARD_SOLUTION, batch_loss=LOSS_SOLUTION,
-                                batch_backward=BACKWARD_SOLUTION)
-"""The reference's earlier functions (the notebook's solutions) injected into later tasks."""
+WITH_FORWARD = ("batch_forward",)
+WITH_BACKWARD = ("batch_forward", "batch_backward")
+WITH_LOSS_AND_BACKWARD = ("batch_forward", "batch_loss", "batch_backward")
+"""The earlier functions whose model solutions (the notebook's, ``common.lend``) later tasks
+are probed with."""
 
 
-def _analytic(name: str, injected: Mapping[str, str] = {}) -> object:
+def _analytic(name: str, injected: Sequence[str] = ()) -> object:
     """No finite differences in ``name`` or its helpers; the reference's injected functions
     are not the student's and are not followed."""
     return analytic_gradients(name, (*GIVEN, *injected))
 
 
-def _injected(make: Callable[[TaskContext], list[Probe]], sources: Mapping[str, str],
+def _injected(make: Callable[[TaskContext], list[Probe]], names: Sequence[str],
               ) -> Callable[[TaskContext], list[Probe]]:
-    return lambda ctx: [dataclasses.replace(p, inject=dict(sources)) for p in make(ctx)]
+    """``make``'s probes, each lent the model solutions of ``names``."""
+    return lambda ctx: [dataclasses.replace(p, inject=lend(ASSIGNMENT, names)) for p in make(ctx)]
 
 
 _GRADS = gradient_compare(batch_context)
@@ -480,96 +455,60 @@ def batch_backward(X, T, params, hidden="relu"):
 ''',
 }
 
-LOOP_SOLUTION = '''\
-def grads_loop(X, T, params, hidden="relu"):
-    """Gradient of the mean loss from N single-example calls of batch_backward."""
-    N = X.shape[0]
-    total = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items()}
-    for n in range(N):
-        g = batch_backward(X[n : n + 1], T[n : n + 1], params, hidden)
-        for k in total:
-            total[k] += g[k]
-    return {k: v / N for k, v in total.items()}
-'''
-
-TRAIN_SOLUTION = '''\
-def train_gd(X, T, params, hidden, lr, steps):
-    """Full-batch gradient descent from params; returns (new params, losses of shape (steps,))."""
-    theta_ = {k: v.copy() for k, v in params.items()}
-    losses = np.empty(steps)
-    for s in range(steps):
-        losses[s] = batch_loss(X, T, theta_, hidden)
-        g = batch_backward(X, T, theta_, hidden)
-        theta_ = {k: theta_[k] - lr * g[k] for k in theta_}
-    return theta_, losses
-'''
-
-LOSS_SOLUTION_SUM = """\
-def batch_forward(X, params, hidden="relu"):
-    z1 = X @ params["W1"].T + params["b1"].T
-    a1 = act(z1, hidden)
-    z2 = a1 @ params["W2"].T + params["b2"].T
-    return {"z1": z1, "a1": a1, "z2": z2, "a2": softmax_rows(z2)}
-
-
-def batch_loss(X, T, params, hidden="relu"):
-    z2 = batch_forward(X, params, hidden)["z2"]
-    return float(-(T * log_softmax_rows(z2)).sum())
-"""
-
-
-EXAMPLES: dict[str, dict[str, str]] = {
-    **{
-        f"mistake_backward_{bug}": {"t3_4_answer": mutate(BACKWARD_SOLUTION, edits)}
-        for bug, edits in _BACKWARD_MUTANTS.items()
-    },
-    **{name: {"t3_4_answer": src} for name, src in BACKWARD_STYLES.items()},
-    "mistake_loop_sum_not_mean": {"t3_5_answer": LOOP_SOLUTION.replace("v / N", "v")},
-    "correct_loop_comprehension": {
-        "t3_5_answer": '''\
+CORRECT_LOOP_COMPREHENSION = '''\
 def grads_loop(X, T, params, hidden="relu"):
     """Mean of the per-example gradients, collected in a list."""
     per = [batch_backward(X[n : n + 1], T[n : n + 1], params, hidden) for n in range(X.shape[0])]
     return {k: np.mean([g[k] for g in per], axis=0) for k in ("W1", "b1", "W2", "b2")}
 '''
-    },
-    "mistake_loss_sum_not_mean": {"t3_2_answer": LOSS_SOLUTION_SUM},
-    "mistake_train_loss_after_update": {
-        "t3_7_answer": mutate(
-            TRAIN_SOLUTION,
-            [
-                ("        losses[s] = batch_loss(X, T, theta_, hidden)\n", ""),
-                (
-                    "        theta_ = {k: theta_[k] - lr * g[k] for k in theta_}\n",
-                    "        theta_ = {k: theta_[k] - lr * g[k] for k in theta_}\n"
-                    "        losses[s] = batch_loss(X, T, theta_, hidden)\n",
-                ),
-            ],
-        )
-    },
-    "mistake_train_ascent": {"t3_7_answer": TRAIN_SOLUTION.replace("- lr * g[k]", "+ lr * g[k]")},
-    "mistake_train_in_place": {
-        "t3_7_answer": mutate(
-            TRAIN_SOLUTION,
-            [
-                ("theta_ = {k: v.copy() for k, v in params.items()}", "theta_ = params"),
-                (
-                    "        theta_ = {k: theta_[k] - lr * g[k] for k in theta_}\n",
-                    "        for k in theta_:\n            theta_[k] -= lr * g[k]\n",
-                ),
-            ],
-        )
-    },
+
+_TRAIN_MUTANTS = {
+    "loss_after_update": [
+        ("        losses[s] = batch_loss(X, T, theta_, hidden)\n", ""),
+        (
+            "        theta_ = {k: theta_[k] - lr * g[k] for k in theta_}\n",
+            "        theta_ = {k: theta_[k] - lr * g[k] for k in theta_}\n"
+            "        losses[s] = batch_loss(X, T, theta_, hidden)\n",
+        ),
+    ],
+    "ascent": [("- lr * g[k]", "+ lr * g[k]")],
+    "in_place": [
+        ("theta_ = {k: v.copy() for k, v in params.items()}", "theta_ = params"),
+        (
+            "        theta_ = {k: theta_[k] - lr * g[k] for k in theta_}\n",
+            "        for k in theta_:\n            theta_[k] -= lr * g[k]\n",
+        ),
+    ],
 }
+
+
+def _examples() -> dict[str, dict[str, str]]:
+    """The synthetic submissions, made from the notebook's model solutions on first use."""
+    return {
+        **{
+            f"mistake_backward_{bug}": mutant_cell(ASSIGNMENT, "t3_4_answer", edits)
+            for bug, edits in _BACKWARD_MUTANTS.items()
+        },
+        **{name: {"t3_4_answer": src} for name, src in BACKWARD_STYLES.items()},
+        "mistake_loop_sum_not_mean": mutant_cell(ASSIGNMENT, "t3_5_answer", [("v / N", "v")]),
+        "correct_loop_comprehension": {"t3_5_answer": CORRECT_LOOP_COMPREHENSION},
+        "mistake_loss_sum_not_mean": mutant_cell(
+            ASSIGNMENT, "t3_2_answer", [(".sum() / X.shape[0])", ".sum())")]),
+        **{
+            f"mistake_train_{bug}": mutant_cell(ASSIGNMENT, "t3_7_answer", edits)
+            for bug, edits in _TRAIN_MUTANTS.items()
+        },
+    }
+
+
+EXAMPLES: Mapping[str, dict[str, str]] = Lazy(_examples)
 """Synthetic submissions: ``correct_*`` earn every point, ``mistake_*`` lose the cells below."""
 
 EXPECTED: dict[str, dict[str, str]] = {
     **{f"mistake_backward_{bug}": {"t3_4_tests_hidden_layer": bug} for bug in _BACKWARD_MUTANTS},
     "mistake_loop_sum_not_mean": {"t3_5_tests": "missing_1_over_n"},
     "mistake_loss_sum_not_mean": {"t3_2_tests_loss": ""},
-    "mistake_train_loss_after_update": {"t3_7_tests": ""},
-    "mistake_train_ascent": {"t3_7_tests": ""},
-    "mistake_train_in_place": {"t3_7_tests": ""},
+    **{f"mistake_train_{bug}": {"t3_7_tests": ""} for bug in _TRAIN_MUTANTS},
 }
 """mistake example -> {grade cell that must fail: expected ``Verdict.diagnosis``}; "" means any
 diagnosis (tasks graded by ``compare_outputs``, whose diagnosis is a sentence, not an id)."""

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.registry.common import gradient_compare, mutate, value_mutant_compare
+from autograder.registry.common import Lazy, gradient_compare, mutant_cell, value_mutant_compare
 from autograder.structure import analytic_gradients
 from autograder.symbolic import sympy_task
 from autograder.tasks import Probe, TaskContext, TaskSpec, choice_task
@@ -376,47 +376,6 @@ TASKS = [
 
 # ------------------------------------------------------------------ synthetic submissions
 
-TWIN_SOLUTION = '''\
-def twin_backward(xa, xb, t, params):
-    """Gradients of the twin loss for inputs xa, xb (D, 1) and target t."""
-    f = twin_forward(xa, xb, params)
-    g = {}
-    g["z"] = f["y"] - t
-    g["W2"] = g["z"] @ f["h"].T
-    g["b2"] = g["z"].copy()
-    g["h"] = params["W2"].T @ g["z"]
-    g["h_a"] = g["h"] * f["h_b"]
-    g["h_b"] = g["h"] * f["h_a"]
-    g["m_a"] = g["h_a"] * (f["m_a"] > 0)
-    g["m_b"] = g["h_b"] * (f["m_b"] > 0)
-    g["W1"] = g["m_a"] @ xa.T + g["m_b"] @ xb.T
-    g["b1"] = g["m_a"] + g["m_b"]
-    return g
-'''
-
-SKIP_SOLUTION = '''\
-def skip_backward(x, t, params):
-    """Gradients of the skip network's loss for x (D, 1), one-hot t (C, 1)."""
-    p = params
-    f = skip_forward(x, p)
-    g = {}
-    g["z3"] = f["y"] - t
-    g["W3"] = g["z3"] @ f["h2"].T
-    g["b3"] = g["z3"].copy()
-    g["h2"] = p["W3"].T @ g["z3"]
-    g["z2"] = g["h2"] * (f["z2"] > 0)
-    g["zs"] = g["h2"].copy()
-    g["Ws"] = g["zs"] @ x.T
-    g["W2"] = g["z2"] @ f["h1"].T
-    g["b2"] = g["z2"].copy()
-    g["h1"] = p["W2"].T @ g["z2"]
-    g["z1"] = g["h1"] * f["h1"] * (1.0 - f["h1"])
-    g["W1"] = g["z1"] @ x.T
-    g["b1"] = g["z1"].copy()
-    g["x"] = p["W1"].T @ g["z1"] + p["Ws"].T @ g["zs"]
-    return g
-'''
-
 _TWIN_MUTANTS = {
     "shared_one_branch": [
         ('g["W1"] = g["m_a"] @ xa.T + g["m_b"] @ xb.T', 'g["W1"] = g["m_a"] @ xa.T'),
@@ -476,24 +435,7 @@ _SKIP_CELLS = {
 }
 
 
-EXAMPLES: dict[str, dict[str, str]] = {
-    **{
-        f"mistake_twin_{bug}": {"t4_3_answer": mutate(TWIN_SOLUTION, edits)}
-        for bug, edits in _TWIN_MUTANTS.items()
-    },
-    "mistake_twin_shared_one_branch_b": {
-        "t4_3_answer": mutate(
-            TWIN_SOLUTION,
-            [
-                ('g["W1"] = g["m_a"] @ xa.T + g["m_b"] @ xb.T', 'g["W1"] = g["m_b"] @ xb.T'),
-                ('g["b1"] = g["m_a"] + g["m_b"]', 'g["b1"] = g["m_b"]'),
-            ],
-        )
-    },
-    **{
-        f"mistake_skip_{bug}": {"t4_6_answer": mutate(SKIP_SOLUTION, edits)}
-        for bug, edits in _SKIP_MUTANTS.items()
-    },
+STYLES: dict[str, dict[str, str]] = {
     "correct_twin_einsum": {
         "t4_3_answer": '''\
 def twin_backward(xa, xb, t, params):
@@ -570,6 +512,34 @@ def skip_backward(x, t, params):
 '''
     },
 }
+"""Correct solutions in other styles."""
+
+
+_TWIN_ONE_BRANCH_B = [
+    ('g["W1"] = g["m_a"] @ xa.T + g["m_b"] @ xb.T', 'g["W1"] = g["m_b"] @ xb.T'),
+    ('g["b1"] = g["m_a"] + g["m_b"]', 'g["b1"] = g["m_b"]'),
+]
+"""shared_one_branch with the other branch kept."""
+
+
+def _examples() -> dict[str, dict[str, str]]:
+    """The synthetic submissions, made from the notebook's model solutions on first use."""
+    return {
+        **{
+            f"mistake_twin_{bug}": mutant_cell(ASSIGNMENT, "t4_3_answer", edits)
+            for bug, edits in _TWIN_MUTANTS.items()
+        },
+        "mistake_twin_shared_one_branch_b": mutant_cell(ASSIGNMENT, "t4_3_answer",
+                                                        _TWIN_ONE_BRANCH_B),
+        **{
+            f"mistake_skip_{bug}": mutant_cell(ASSIGNMENT, "t4_6_answer", edits)
+            for bug, edits in _SKIP_MUTANTS.items()
+        },
+        **STYLES,
+    }
+
+
+EXAMPLES: Mapping[str, dict[str, str]] = Lazy(_examples)
 """Synthetic submissions: ``correct_*`` earn every point, ``mistake_*`` lose the cells below."""
 
 EXPECTED: dict[str, dict[str, str]] = {

@@ -4,10 +4,10 @@ Runs only in the trusted grader (may import backprop_ref). Not listed here, so d
 nbgrader: the manually graded written answers (5.6, 5.13).
 
 No cascades. A task that builds on earlier ones is probed with the model solutions of the
-earlier tasks lent to the runner (``Probe(inject=...)``; the source texts below, kept equal to
-``source/ps5/ps5.ipynb`` by ``tests/course/test_ps5.py``): they stand in for the student's
-during that call, so each task is judged on its own code only. The runner receives a probe's sources
-only when that probe runs, and probes lent sources that are not a superset of the earlier ones
+earlier tasks lent to the runner (``Probe(inject=...)``; the answer cells of
+``source/ps5/ps5.ipynb``, read on first use): they stand in for the student's during that
+call, so each task is judged on its own code only. The runner receives a probe's sources only
+when that probe runs, and probes lent sources that are not a superset of the earlier ones
 run in separate sandboxes (``autograder.runner_host.runner_chains``), so a submission that kept a
 model solution gains nothing. The engine's backward pass is judged on graphs built from plain
 data whose local derivatives are given (``run_backward``), the layers' backward passes on caches
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.registry.common import gradient_compare, matches, mutate
+from autograder.registry.common import Lazy, gradient_compare, lend, matches, mutant_cell
 from autograder.tasks import Probe, TaskContext, TaskSpec, Trial, Verdict, compare_outputs
 from backprop_ref import batched, engine, layer_nets, scalar
 from backprop_ref.activations import softmax
@@ -48,257 +48,19 @@ ASSIGNMENT = "ps5"
 
 # ------------------------------------------------------------------ model solutions (injected)
 
-ENGINE_SOLUTION = '''\
-def as_value(x):  # noqa: ANN001, ANN201
-    """x itself when it is a Value, else a new input node holding the number x."""
-    return x if isinstance(x, Value) else Value(float(x))
+ENGINE = ("t5_1_answer",)
+ENGINE_AND_BACKWARD = (*ENGINE, "t5_2_answer")
+LAYERS = ("t5_7_answer",)
+TRAINING = (*LAYERS, "t5_8_answer", "t5_10_answer")
+"""Answer cells whose model solutions stand in for earlier tasks (``common.lend``)."""
 
 
-class Value:
-    """A scalar node: data, grad, parents and local[i] = d(node)/d(parents[i])."""
-
-    def __init__(self, data: float, parents: tuple = (), local: tuple = (), op: str = "",
-                 label: str = "") -> None:
-        self.data = float(data)
-        self.grad = 0.0
-        self.parents = tuple(parents)
-        self.local = tuple(float(d) for d in local)
-        self.op = op
-        self.label = label
-
-    def __repr__(self) -> str:
-        name = f"{self.label}=" if self.label else ""
-        return f"Value({name}{self.data:.6g}, grad={self.grad:.6g})"
-
-    def __add__(self, other: "Value | float") -> "Value":
-        other = as_value(other)
-        return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
-
-    def __mul__(self, other: "Value | float") -> "Value":
-        other = as_value(other)
-        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
-
-    def __pow__(self, k: float) -> "Value":
-        """self ** k for a constant (Python number) exponent k."""
-        k = float(k)
-        return Value(self.data**k, (self,), (k * self.data ** (k - 1.0),), f"**{k:g}")
-
-    def tanh(self) -> "Value":
-        th = math.tanh(self.data)
-        return Value(th, (self,), (1.0 - th * th,), "tanh")
-
-    def relu(self) -> "Value":
-        return Value(max(self.data, 0.0), (self,), (1.0 if self.data > 0 else 0.0,), "relu")
-
-    def exp(self) -> "Value":
-        e = math.exp(self.data)
-        return Value(e, (self,), (e,), "exp")
-
-    def log(self) -> "Value":
-        return Value(math.log(self.data), (self,), (1.0 / self.data,), "log")
-
-    # Given: operations built from the ones above.
-    def __neg__(self) -> "Value":
-        return self * -1.0
-
-    def __sub__(self, other: "Value | float") -> "Value":
-        return self + (-as_value(other))
-
-    def __truediv__(self, other: "Value | float") -> "Value":
-        return self * as_value(other) ** -1.0
-
-    def __radd__(self, other: float) -> "Value":
-        return as_value(other) + self
-
-    def __rmul__(self, other: float) -> "Value":
-        return as_value(other) * self
-
-    def __rsub__(self, other: float) -> "Value":
-        return as_value(other) - self
-
-    def __rtruediv__(self, other: float) -> "Value":
-        return as_value(other) / self
-
-    def sigmoid(self) -> "Value":
-        """1 / (1 + exp(-self)), as three nodes of the graph."""
-        return (1.0 + (-self).exp()) ** -1.0
-'''
-
-BACKWARD_SOLUTION = '''\
-def topological_order(root: Value) -> list[Value]:
-    """Every node of root's graph once, each after all its parents; root is last."""
-    order, seen = [], set()
-
-    def visit(node: Value) -> None:
-        if id(node) in seen:
-            return
-        seen.add(id(node))
-        for parent in node.parents:
-            visit(parent)
-        order.append(node)
-
-    visit(root)
-    return order
-
-
-def backward(root: Value) -> list[Value]:
-    """Set node.grad = d root / d node for every node of root's graph; return the visit order."""
-    order = topological_order(root)
-    for node in order:
-        node.grad = 0.0
-    root.grad = 1.0
-    visited = order[::-1]
-    for node in visited:
-        for parent, d in zip(node.parents, node.local):
-            parent.grad += d * node.grad
-    return visited
-'''
-
-LAYERS_SOLUTION = '''\
-def affine_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
-    """Z (N, D_out) = A_prev (N, D_in) W^T + b^T with W (D_out, D_in), b (D_out, 1).
-
-    The cache is (A_prev, W, b).
-    """
-    return A_prev @ W.T + b.T, (A_prev, W, b)
-
-
-def affine_backward(dZ: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """From dZ (N, D_out): dA_prev (N, D_in), dW (D_out, D_in), db (D_out, 1)."""
-    A_prev, W, _ = cache
-    return dZ @ W, dZ.T @ A_prev, dZ.sum(axis=0, keepdims=True).T
-
-
-def relu_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A = max(Z, 0), same shape as Z; the cache is Z."""
-    return np.maximum(Z, 0.0), Z
-
-
-def relu_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
-    """dZ from dA and the cached Z (same shapes); ReLU'(0) = 0."""
-    return dA * (cache > 0)
-
-
-def sigmoid_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A = 1 / (1 + exp(-Z)), same shape as Z; the cache is A."""
-    A = np.exp(-np.logaddexp(0.0, -Z))
-    return A, A
-
-
-def sigmoid_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
-    """dZ from dA and the cached A (same shapes)."""
-    return dA * cache * (1.0 - cache)
-
-
-def softmax_cross_entropy_forward(Z: np.ndarray, T: np.ndarray) -> tuple[float, tuple]:
-    """Mean cross-entropy of the row-wise softmax of Z (N, C), one-hot T (N, C); cache (P, T)."""
-    shifted = Z - Z.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(-(T * log_p).sum() / Z.shape[0]), (np.exp(log_p), T)
-
-
-def softmax_cross_entropy_backward(cache: tuple) -> np.ndarray:
-    """dZ (N, C) of the mean loss from the cache (P, T)."""
-    P, T = cache
-    return (P - T) / P.shape[0]
-'''
-
-MLP_SOLUTION = '''\
-def mlp_loss_grads(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray],
-                   hidden: str = "relu") -> tuple[float, dict[str, np.ndarray]]:
-    """Mean cross-entropy of the L-layer net on X (N, D), T (N, C); gradients, params' keys."""
-    L = len(params) // 2
-    act_forward = relu_forward if hidden == "relu" else sigmoid_forward
-    act_backward = relu_backward if hidden == "relu" else sigmoid_backward
-    A, caches = X, []
-    for m in range(1, L + 1):
-        Z, aff = affine_forward(A, params[f"W{m}"], params[f"b{m}"])
-        if m < L:
-            A, act = act_forward(Z)
-            caches.append((aff, act))
-        else:
-            loss, loss_cache = softmax_cross_entropy_forward(Z, T)
-            caches.append((aff, None))
-    grads = {}
-    dZ = softmax_cross_entropy_backward(loss_cache)
-    for m in range(L, 0, -1):
-        aff, _ = caches[m - 1]
-        dA, grads[f"W{m}"], grads[f"b{m}"] = affine_backward(dZ, aff)
-        if m > 1:
-            dZ = act_backward(dA, caches[m - 2][1])
-    return loss, grads
-'''
-
-TWIN_SOLUTION = '''\
-def twin_loss_grads(Xa: np.ndarray, Xb: np.ndarray, T: np.ndarray,
-                    params: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
-    """Mean loss of the twin net on Xa, Xb (N, D), T (N, C).
-
-    Gradients: W1 (H, D), b1 (H, 1), W2 (C, H), b2 (C, 1).
-    """
-    Ma, aff_a = affine_forward(Xa, params["W1"], params["b1"])
-    Ha, relu_a = relu_forward(Ma)
-    Mb, aff_b = affine_forward(Xb, params["W1"], params["b1"])
-    Hb, relu_b = relu_forward(Mb)
-    Z, aff_2 = affine_forward(Ha * Hb, params["W2"], params["b2"])
-    loss, loss_cache = softmax_cross_entropy_forward(Z, T)
-    dH, dW2, db2 = affine_backward(softmax_cross_entropy_backward(loss_cache), aff_2)
-    _, dW1a, db1a = affine_backward(relu_backward(dH * Hb, relu_a), aff_a)
-    _, dW1b, db1b = affine_backward(relu_backward(dH * Ha, relu_b), aff_b)
-    return loss, {"W1": dW1a + dW1b, "b1": db1a + db1b, "W2": dW2, "b2": db2}
-'''
-
-MOMENTUM_SOLUTION = '''\
-def momentum_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
-                  velocity: dict[str, np.ndarray], lr: float,
-                  beta: float) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """One step of gradient descent with momentum; returns (new params, new velocity)."""
-    new_v = {k: beta * velocity[k] + grads[k] for k in params}
-    return {k: params[k] - lr * new_v[k] for k in params}, new_v
-'''
-
-TRAIN_SOLUTION = '''\
-def train_sgd(X: np.ndarray, T: np.ndarray, params: dict[str, np.ndarray], hidden: str,
-              lr: float, beta: float, batch_size: int, epochs: int,
-              seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Mini-batch SGD with momentum on X (N, D), T (N, C); returns (new params, batch losses)."""
-    rng = np.random.default_rng(seed)
-    theta = {k: v.copy() for k, v in params.items()}
-    velocity = {k: np.zeros_like(v) for k, v in params.items()}
-    losses = []
-    N = X.shape[0]
-    for _ in range(epochs):
-        order = rng.permutation(N)
-        for s in range(N // batch_size):
-            idx = order[s * batch_size:(s + 1) * batch_size]
-            loss, grads = mlp_loss_grads(X[idx], T[idx], theta, hidden)
-            losses.append(loss)
-            theta, velocity = momentum_step(theta, grads, velocity, lr, beta)
-    return theta, np.array(losses)
-'''
-
-SOLUTIONS = {
-    "t5_1_answer": ENGINE_SOLUTION,
-    "t5_2_answer": BACKWARD_SOLUTION,
-    "t5_7_answer": LAYERS_SOLUTION,
-    "t5_8_answer": MLP_SOLUTION,
-    "t5_9_answer": TWIN_SOLUTION,
-    "t5_10_answer": MOMENTUM_SOLUTION,
-    "t5_11_answer": TRAIN_SOLUTION,
-}
-"""Answer cell -> the model solution without markers (what the probes lend the runner)."""
-
-ENGINE = {"t5_1_answer": ENGINE_SOLUTION}
-ENGINE_AND_BACKWARD = {**ENGINE, "t5_2_answer": BACKWARD_SOLUTION}
-LAYERS = {"t5_7_answer": LAYERS_SOLUTION}
-TRAINING = {**LAYERS, "t5_8_answer": MLP_SOLUTION, "t5_10_answer": MOMENTUM_SOLUTION}
-
-
-def _given(given: Mapping[str, str], name: str, args: Sequence[Any], label: str,
+def _given(given: Sequence[str], name: str, args: Sequence[Any], label: str,
            readonly: bool = False) -> Probe:
-    """A probe of ``name(*args)`` with the model solutions ``given`` standing in for earlier
-    tasks."""
-    return Probe(name, args=tuple(args), label=label, readonly=readonly, inject=dict(given))
+    """A probe of ``name(*args)`` with the model solutions of the answer cells ``given``
+    standing in for earlier tasks."""
+    return Probe(name, args=tuple(args), label=label, readonly=readonly,
+                 inject=lend(ASSIGNMENT, given))
 
 
 def _args(probe: Probe) -> tuple:
@@ -939,12 +701,12 @@ _BACKWARD_MUTANTS = {
     "grad_not_reset": [("    for node in order:\n        node.grad = 0.0\n", "")],
     "visited_before_consumers": [(
         "    visited = order[::-1]\n    for node in visited:\n"
-        "        for parent, d in zip(node.parents, node.local):\n"
+        "        for parent, d in zip(node.parents, node.local, strict=True):\n"
         "            parent.grad += d * node.grad\n",
         "    visited, queue, seen = [], [root], set()\n    while queue:\n"
         "        node = queue.pop(0)\n        if id(node) in seen:\n            continue\n"
         "        seen.add(id(node))\n        visited.append(node)\n"
-        "        for parent, d in zip(node.parents, node.local):\n"
+        "        for parent, d in zip(node.parents, node.local, strict=True):\n"
         "            parent.grad += d * node.grad\n            queue.append(parent)\n")],
 }
 
@@ -991,25 +753,36 @@ def backward(root):
     return order[::-1]
 '''
 
-EXAMPLES: dict[str, dict[str, str]] = {
-    **{f"mistake_backward_{bug}": {"t5_2_answer": mutate(BACKWARD_SOLUTION, edits)}
-       for bug, edits in _BACKWARD_MUTANTS.items()},
-    "correct_backward_iterative": {"t5_2_answer": CORRECT_BACKWARD_ITERATIVE},
-    **{f"mistake_twin_{bug}": {"t5_9_answer": mutate(TWIN_SOLUTION, edits)}
-       for bug, edits in _TWIN_MUTANTS.items()},
-    "mistake_sce_minibatch_not_averaged": {"t5_7_answer": mutate(
-        LAYERS_SOLUTION, [("    return (P - T) / P.shape[0]", "    return P - T")])},
-    "mistake_affine_bias_not_summed": {"t5_7_answer": mutate(
-        LAYERS_SOLUTION, [("dZ.sum(axis=0, keepdims=True).T", "dZ.T")])},
-    "mistake_momentum_not_carried": {"t5_11_answer": mutate(TRAIN_SOLUTION, [(
+_CELL_MUTANTS = {
+    "mistake_sce_minibatch_not_averaged": ("t5_7_answer", [
+        ("    return (P - T) / P.shape[0]", "    return P - T")]),
+    "mistake_affine_bias_not_summed": ("t5_7_answer", [
+        ("dZ.sum(axis=0, keepdims=True).T", "dZ.T")]),
+    "mistake_momentum_not_carried": ("t5_11_answer", [(
         "            theta, velocity = momentum_step(theta, grads, velocity, lr, beta)",
         "            theta, velocity = momentum_step(theta, grads, {k: np.zeros_like(v) for k, "
-        "v in theta.items()}, lr, beta)")])},
-    "mistake_mlp_no_activation_derivative": {"t5_8_answer": mutate(MLP_SOLUTION, [(
-        "            dZ = act_backward(dA, caches[m - 2][1])", "            dZ = dA")])},
-    "mistake_ops_tanh_derivative": {"t5_1_answer": mutate(ENGINE_SOLUTION, [(
-        "(1.0 - th * th,)", "(1.0 - th,)")])},
+        "v in theta.items()}, lr, beta)")]),
+    "mistake_mlp_no_activation_derivative": ("t5_8_answer", [(
+        "            dZ = act_backward(dA, caches[m - 2][1])", "            dZ = dA")]),
+    "mistake_ops_tanh_derivative": ("t5_1_answer", [("(1.0 - th * th,)", "(1.0 - th,)")]),
 }
+"""Mistake example -> (answer cell, edits of its model solution)."""
+
+
+def _examples() -> dict[str, dict[str, str]]:
+    """The synthetic submissions, made from the notebook's model solutions on first use."""
+    return {
+        **{f"mistake_backward_{bug}": mutant_cell(ASSIGNMENT, "t5_2_answer", edits)
+           for bug, edits in _BACKWARD_MUTANTS.items()},
+        "correct_backward_iterative": {"t5_2_answer": CORRECT_BACKWARD_ITERATIVE},
+        **{f"mistake_twin_{bug}": mutant_cell(ASSIGNMENT, "t5_9_answer", edits)
+           for bug, edits in _TWIN_MUTANTS.items()},
+        **{name: mutant_cell(ASSIGNMENT, cell, edits)
+           for name, (cell, edits) in _CELL_MUTANTS.items()},
+    }
+
+
+EXAMPLES: Mapping[str, dict[str, str]] = Lazy(_examples)
 """Synthetic submissions: ``correct_*`` earn every point, ``mistake_*`` lose the cells below."""
 
 EXPECTED: dict[str, dict[str, str]] = {
