@@ -18,10 +18,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import nbformat
 import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
@@ -113,6 +115,43 @@ class _SandboxKernelManager(AsyncKernelManager):
         await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
+class _ReadyClient(AsyncKernelClient):
+    """jupyter_client's kernel client with a shorter wait at start-up.
+
+    ``wait_for_ready`` is jupyter_client 8.10's (the kernel_info reply on shell, then one
+    IOPub message to show IOPub is connected), except its last step: it drains IOPub until
+    nothing came for 0.2 s, a fixed 0.2 s per kernel. Here the drain waits 0.01 s: a status
+    message that comes later belongs to the kernel_info request, and nbclient matches every
+    output to its cell's request by ``parent_header`` (so it cannot be taken for a cell's)."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        while True:
+            try:
+                await self.iopub_channel.get_msg(timeout=0.01)
+            except Empty:
+                break
+
+
 def _kernel_manager(ws: sandbox.Workspace, student_id: str,
                     limits: sandbox.Limits) -> AsyncKernelManager:
     env = sandbox.clean_env(ws, student_id)
@@ -128,8 +167,11 @@ def _kernel_manager(ws: sandbox.Workspace, student_id: str,
                                  # a signal would reach bubblewrap outside the sandbox, not the
                                  # kernel: ipykernel interrupts itself on a control message
                                  interrupt_mode="message")
+    km.client_factory = _ReadyClient
     # a message larger than the whole output budget is dropped by ZeroMQ before it is decoded
     km.context.setsockopt(zmq.MAXMSGSIZE, 4 * limits.output_bytes_total + 65536)
+    # the client connects before the kernel has bound its sockets: retry every 10 ms, not 100
+    km.context.setsockopt(zmq.RECONNECT_IVL, 10)
     km.connection_file = str(cfg.parent / "connection.json")
     # Unix sockets in the workspace: the kernel needs no network (see sandboxed/launch.py)
     km.transport = "ipc"

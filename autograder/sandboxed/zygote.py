@@ -56,7 +56,8 @@ def _load_launcher() -> object:
 WARM = ("numpy", "numpy.testing", "numpy.polynomial", "numpy.fft", "sympy",
         "sympy.combinatorics", "sympy.tensor.tensor", "sympy.codegen.ast", "matplotlib.pyplot",
         "matplotlib.backends.backend_agg", "matplotlib_inline.backend_inline", "PIL.PngImagePlugin",
-        "ipywidgets", "ipykernel.kernelapp", "ipykernel.zmqshell", "IPython.core.completer",
+        "ipywidgets", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger",
+        "ipykernel.zmqshell", "IPython.core.completer",
         "IPython.core.history", "IPython.core.magics")
 """What a kernel or runner of the course imports (measured on the solved problem sets: the
 libraries themselves, the parts of them their code loads lazily, ipywidgets for the explorers
