@@ -91,3 +91,23 @@ def test_explorers_are_not_built_in_the_graders_isolated_runner(monkeypatch):
     assert explorers.descent_explorer(lambda X, T, p: 0.0, lambda X, p: X) is None
     monkeypatch.delenv("BPC_TRUSTED_RUNNER")
     assert explorers.graph_explorer() is not None
+
+
+def test_while_nbgrader_autogrades_the_explorers_compute_everything_but_render_nothing(
+        monkeypatch):
+    from coursekit.explorers import step_size_explorer
+
+    drawn = step_size_explorer()
+    assert bytes(drawn.image.value).startswith(b"\x89PNG")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    blind = step_size_explorer()
+    images = [w for w in _all_widgets(blind.widget) if hasattr(w, "format")]
+    assert images and all(bytes(w.value) == b"" for w in images)
+    assert blind.summary == drawn.summary  # the same numbers, computed as usual
+    assert blind.note.value == drawn.note.value and blind.table.value == drawn.table.value
+
+
+def _all_widgets(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _all_widgets(child)
