@@ -85,8 +85,9 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
         notes.append(f"the notebook asked for the kernel '{submitted_kernel}'; it was graded "
                      "with the course's Python kernel")
     # taken before the kernel runs: nothing the kernel does reaches the isolated runner
-    code_cells = [c.source for c in nb.cells if c.cell_type == "code"
-                  and not nbg_utils.is_grade(c)]
+    runner_index = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                    and not nbg_utils.is_grade(c)]
+    code_cells = [nb.cells[i].source for i in runner_index]
     stages.add(clock, stages.PARSE, time.perf_counter() - parse_start)
     with stages.timed(clock, stages.SANDBOX):
         ws = sandbox.new_workspace()
@@ -109,6 +110,10 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
     with stages.timed(clock, stages.JUDGING):
         cells, comments, flagged = _score_cells(nb, info, verdicts.verdicts, notes)
         cells = name_kept_state(cells, verdicts.verdicts, {s.grade_id: s.names for s in specs})
+        cells, stopped = name_time_limits(cells, _grade_index(nb), info, verdicts, runner_index,
+                                          limits)
+        notes += stopped
+        flagged = flagged or bool(stopped)
     # the feedback page is rendered by the coordinator from the gradebook (autograder.publish)
     with stages.timed(clock, stages.PARSE):
         graded_nb = nbformat.writes(nb)
@@ -191,6 +196,75 @@ def name_kept_state(cells: dict[str, CellResult], verdicts: dict[str, tasks.Verd
     return out
 
 
+def _grade_index(nb: Any) -> dict[str, int]:
+    """grade_id -> index of the grade cell in ``nb``."""
+    return {c.metadata["nbgrader"]["grade_id"]: i for i, c in enumerate(nb.cells)
+            if nbg_utils.is_grade(c) and c.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+TIME_LIMIT_HIT = "a time limit was hit"
+"""Words of the review text of a cell flagged by :func:`name_time_limits`."""
+
+_OVERTIME = ("the time limit for this cell or call was exceeded", "exceeded its time limit",
+             "ran past the time limit", "time limit of", "did not answer in time")
+"""How the runner, the transport and the kernel's watchdog word a time limit (the first is
+the runner's error for a cell or call stopped after its step)."""
+
+
+def name_time_limits(cells: dict[str, CellResult], index: dict[str, int], info: kernel.ExecInfo,
+                     verdicts: runner_host.TrustedResult, runner_index: list[int],
+                     limits: sandbox.Limits) -> tuple[dict[str, CellResult], list[str]]:
+    """Say plainly, and flag for review, every cell that lost points after a time limit
+    stopped something it depends on; (cells, the review text of each cell so flagged).
+
+    The limits are wall-clock seconds (a hanging or sleeping cell must be stopped), so on a
+    loaded machine a right answer can run past them: such a loss is evidence of slowness, not
+    of a wrong answer. The score stays the lower one (never more generous than the evidence);
+    the summary names the limit and the cell flags for the instructor, who can regrade.
+    Kernel: a cell interrupted after ``cell_timeout`` (or the notebook ended by the time
+    limit) affects the grade cells from that cell on. Isolated run: a cell stopped after its
+    step, the whole run past ``runner_timeout``, or a probe past its step affects every cell
+    whose trusted check failed."""
+    kernel_stops = {i: f"the kernel stopped cell {i + 1} at the time limit of "
+                       f"{limits.cell_timeout:.0f} s per cell" for i in info.timed_out}
+    ended = [n for n in info.notes if "per submission" in n or "ignored the interrupt" in n
+             or n.startswith("cell timed out")]  # the watchdog's and nbclient's time limits
+    if info.died_in is not None and ended:
+        kernel_stops[info.died_in] = ended[0]
+    runner_stops = [runner_index[i] for i, err in enumerate(verdicts.cell_errors)
+                    if i < len(runner_index) and err and _OVERTIME[0] in err]
+    runner_note = verdicts.note if any(w in verdicts.note for w in _OVERTIME) else ""
+    out = dict(cells)
+    stopped: list[str] = []
+    for gid, cell in cells.items():
+        if cell.score is None or cell.score >= cell.max_score - 1e-9 or gid not in index:
+            continue
+        reasons = []
+        before = sorted(i for i in kernel_stops if i <= index[gid])
+        if before:
+            reasons.append(kernel_stops[before[0]])
+        verdict = verdicts.verdicts.get(gid)
+        if verdict is not None and verdict.score < verdict.max_score - 1e-9:
+            if runner_stops:
+                reasons.append(f"the isolated run stopped cell {runner_stops[0] + 1} at its time "
+                               f"limit of {limits.cell_timeout:.0f} s")
+            elif runner_note:
+                reasons.append(runner_note)
+            elif _OVERTIME[0] in verdict.message or _OVERTIME[0] in verdict.diagnosis:
+                reasons.append(f"a call of the trusted check ran past its time limit of "
+                               f"{limits.cell_timeout:.0f} s")
+        if not reasons:
+            continue
+        why = "; ".join(reasons)
+        review = (f"{gid}: {TIME_LIMIT_HIT} ({why}) and the cell lost its points after it, "
+                  "which a slow or loaded machine can cause: check the answer or regrade")
+        out[gid] = replace(cell, summary=f"time limit: {why}; {cell.summary}",
+                           diagnosis=cell.diagnosis or "time_limit",
+                           review=f"{cell.review}; {review}" if cell.review else review)
+        stopped.append(review)
+    return out, stopped
+
+
 def _error_text(cell: Any) -> str:
     """``ename: first line of evalue`` of the cell's first error output ("" when none)."""
     for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
@@ -254,13 +328,20 @@ def failed_result(job: Job, reason: str, flag: bool) -> StudentResult:
 
 def _result(job: Job, notebooks: dict[str, NotebookResult],
             clock: dict[str, float]) -> StudentResult:
-    """The student's result, flagged when a cell's two results disagree or a notebook is."""
+    """The student's result, flagged when a cell's two results disagree, a cell lost points
+    after a time limit, or a notebook is flagged."""
     flags: list[str] = []
     disagree: list[str] = []
+    timed: list[str] = []
     for nb_res in notebooks.values():
-        disagree += [gid for gid, cell in nb_res.cells.items() if cell.flagged]
-        if nb_res.flagged and not disagree:
+        disagree += [gid for gid, cell in nb_res.cells.items()
+                     if cell.flagged and not cell.review.startswith(f"{gid}: {TIME_LIMIT_HIT}")]
+        timed += [gid for gid, cell in nb_res.cells.items() if TIME_LIMIT_HIT in cell.review]
+        if nb_res.flagged and not disagree and not timed:
             flags.append("flagged for review")
+    if timed:
+        flags.insert(0, f"a time limit was hit before {len(timed)} task(s) lost points (a "
+                        f"loaded machine can cause it; check or regrade): {', '.join(timed)}")
     if disagree:
         flags.insert(0, f"notebook and trusted results disagree on {len(disagree)} task(s): "
                         f"{', '.join(disagree)}")

@@ -27,6 +27,7 @@ import nbformat
 from nbformat.v4 import new_code_cell
 from nbgrader.api import Gradebook
 
+from autograder.results import read_marker
 from coursekit.diagnose import MISTAKES
 from tests.integration.corpus_students.common import Submission
 
@@ -49,6 +50,53 @@ class Outcome:
     """grade cell -> the feedback's result text of that cell."""
     flagged: bool = False
     notes: list[str] = field(default_factory=list)
+    """The grader's notes on the submission (resume marker): time limits, kernel deaths, the
+    review text of every cell whose two results disagree."""
+    cells: dict[str, CellTrace] = field(default_factory=dict)
+    """grade cell -> what the grader said about it (see :class:`CellTrace`)."""
+    flags: list[str] = field(default_factory=list)
+    """The grader's flags (resume marker)."""
+
+    def explain(self, gid: str) -> str:
+        """Everything the grader recorded about ``gid``: its summary and diagnosis, which of the
+        two results failed (the review text names both), the kernel's error output of the
+        cell, and every note on a time limit, a dead kernel or the isolated run."""
+        trace = self.cells.get(gid, CellTrace())
+        lines = [f"  {gid}: lost {self.lost.get(gid, 0.0):g}",
+                 f"    summary: {trace.summary or '(none)'}",
+                 f"    diagnosis: {trace.diagnosis or '(none)'}"]
+        reviews = [n for n in self.notes if n.startswith(f"{gid}: ")]
+        if reviews:
+            lines += [f"    review (kernel vs trusted): {r}" for r in reviews]
+        elif self.lost.get(gid, 0.0) > EPS:
+            lines.append("    review: none (the kernel's test and the trusted check agree)")
+        if trace.kernel_error:
+            lines.append(f"    kernel test output: {trace.kernel_error}")
+        lines.append(f"    kernel test run: {trace.kernel_run or 'no execute reply recorded'}")
+        timing = [n for n in self.notes if _TIMING.search(n)]
+        lines += [f"    time/limit note: {n}" for n in timing]
+        if not timing:
+            lines.append("    time/limit note: none (no time limit, dead kernel or isolated-run "
+                         "note on this submission)")
+        lines += [f"    flag: {f}" for f in self.flags]
+        return "\n".join(lines)
+
+
+@dataclass
+class CellTrace:
+    """What the grader recorded about one grade cell (marker and autograded notebook)."""
+
+    summary: str = ""
+    diagnosis: str = ""
+    kernel_error: str = ""
+    """``ename: evalue`` (first lines) of the cell's error output in the autograded notebook,
+    and its stderr; "" when the cell has none."""
+    kernel_run: str = ""
+    """Whether the kernel ran the cell (execution count) and its timing metadata if any."""
+
+
+_TIMING = re.compile(r"time limit|timed out|interrupted|did not finish|in time|killed|died|"
+                     r"isolated run|Overtime|seconds|deadline", re.I)
 
 
 def prepare_course(dest: Path) -> Path:
@@ -183,9 +231,42 @@ def read_outcomes(root: Path, ps: str, subs: dict[str, Submission]) -> dict[str,
                 lost[grade.name] = float(grade.max_score) - float(grade.auto_score)
             page_path = root / "feedback" / name / ps / f"{ps}.html"
             page = page_path.read_text() if page_path.exists() else ""
+            marker = read_marker(root / ".autograder" / ps / "done" / f"{name}.json")
+            traces = _kernel_traces(root / "autograded" / name / ps / f"{ps}.ipynb")
+            for gid, said in (marker.cells if marker else {}).items():
+                traces[gid] = replace(traces.get(gid, CellTrace()), summary=said.summary,
+                                      diagnosis=said.diagnosis)
             outcomes[name] = Outcome(lost={k: v for k, v in lost.items() if v > EPS},
-                                     named=feedback_results(page), flagged=bool(sub_nb.flagged))
+                                     named=feedback_results(page), flagged=bool(sub_nb.flagged),
+                                     notes=list(marker.notes) if marker else [],
+                                     cells=traces, flags=list(marker.flags) if marker else [])
     return outcomes
+
+
+def _kernel_traces(path: Path) -> dict[str, CellTrace]:
+    """grade cell -> its error output and run record in the autograded notebook."""
+    if not path.exists():
+        return {}
+    out = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if not gid or cell.cell_type != "code":
+            continue
+        errors = []
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                evalue = " / ".join(str(o.get("evalue", "")).strip().splitlines()[:4])
+                errors.append(f"{o.get('ename', 'Error')}: {evalue}"[:600])
+            elif o.get("output_type") == "stream" and o.get("name") == "stderr":
+                errors.append("stderr: " + str(o.get("text", "")).strip()[:300])
+            elif o.get("output_type") == "stream" and "grader" in str(o.get("text", "")):
+                errors.append("stdout: " + str(o.get("text", "")).strip()[:300])
+        timing = cell.metadata.get("execution", {})
+        run = f"execution_count {cell.get('execution_count')}"
+        if timing:
+            run += f", timing {json.dumps(timing)}"
+        out[gid] = CellTrace(kernel_error=" | ".join(errors), kernel_run=run)
+    return out
 
 
 @dataclass
@@ -221,6 +302,14 @@ class Verdict:
             parts.append(f"should name {self.sub.mistake!r}; says " + "; ".join(
                 f"{g}: {t[:160]!r}" for g, t in said.items()))
         return f"{self.name}: " + ("ok" if not parts else " | ".join(parts))
+
+    def explain(self) -> str:
+        """:meth:`describe`, then everything the grader recorded about each cell whose score
+        differs from the expectation (:meth:`Outcome.explain`)."""
+        cells = [*self.false_pass, *(g for g in self.over if g not in self.false_pass)]
+        if self.named is False:
+            cells += [g for g in self.sub.lose if g not in cells]
+        return "\n".join([self.describe(), *(self.outcome.explain(g) for g in cells)])
 
 
 def judge(name: str, sub: Submission, outcome: Outcome) -> Verdict:

@@ -72,7 +72,7 @@ def test_submission_is_graded_as_expected(graded, ps: str, name: str,
     sub = corpus(ps)[name]
     outcome = graded(ps)[name]
     verdict = cg.judge(name, sub, outcome)
-    assert outcome.lost == pytest.approx(cg.expected_loss(name, sub)), verdict.describe()
+    assert outcome.lost == pytest.approx(cg.expected_loss(name, sub)), verdict.explain()
     if sub.mistake is not None:
         for gid in sub.lose:
             said = outcome.named.get(gid, "")
@@ -89,8 +89,9 @@ def test_summary(graded, ps: str, capsys: pytest.CaptureFixture) -> None:
     summary = cg.summarise([cg.judge(n, s, outcomes[n]) for n, s in subs.items()])
     with capsys.disabled():
         print("\n" + "\n".join(summary.lines(ps)))
-    summary = cg.summarise([cg.judge(n, s, outcomes[n]) for n, s in subs.items()
-                            if n not in KNOWN_GAPS])
+    verdicts = [cg.judge(n, s, outcomes[n]) for n, s in subs.items() if n not in KNOWN_GAPS]
+    summary = cg.summarise(verdicts)
     assert (summary.false_passes, summary.false_fails, summary.cascades, summary.spills,
-            summary.misnamed) == (0, 0, 0, 0, 0)
+            summary.misnamed) == (0, 0, 0, 0, 0), "\n".join(v.explain() for v in verdicts
+                                                            if not v.ok)
     assert summary.named_rate >= 0.95
