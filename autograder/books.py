@@ -17,8 +17,17 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import (
+    Assignment,
+    Comment,
+    Grade,
+    Gradebook,
+    MissingEntry,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from autograder.course import Course, CourseError
 
@@ -146,18 +155,24 @@ def _penalty(pp: Any, student: str, score: float, seconds: float) -> float | Non
 
 
 def _submissions(gb: Gradebook, assignment: str, students: list[str] | None,
-                 assn: Any = None) -> list[Any]:
-    """The submissions of ``assignment``: all of them, or those of ``students`` (one query per
-    student instead of loading the whole class)."""
-    if students is None:
-        return list((assn or gb.find_assignment(assignment)).submissions)
-    subs = []
-    for student in students:
-        try:
-            subs.append(gb.find_submission(assignment, student))
-        except MissingEntry:
-            continue
-    return subs
+                 rows: bool = False) -> list[Any]:
+    """The submissions of ``assignment``: all of them, or those of ``students`` (without
+    loading the whole class). With ``rows``, their notebooks, grades (with their cells and
+    scores) and comments come in the same few queries instead of a query per row and score."""
+    query = gb.db.query(SubmittedAssignment).join(
+        Assignment, Assignment.id == SubmittedAssignment.assignment_id).filter(
+        Assignment.name == assignment)
+    if students is not None:
+        query = query.filter(SubmittedAssignment.student_id.in_(list(students)))
+    if rows:
+        query = query.options(
+            undefer(SubmittedAssignment.score), undefer(SubmittedAssignment.max_score),
+            selectinload(SubmittedAssignment.notebooks).options(
+                undefer(SubmittedNotebook.score), undefer(SubmittedNotebook.max_score),
+                selectinload(SubmittedNotebook.comments).joinedload(Comment.cell),
+                selectinload(SubmittedNotebook.grades).options(
+                    undefer(Grade.max_score), joinedload(Grade.cell))))
+    return query.all()
 
 
 def read_class(course: Course, assignment: str,
@@ -167,10 +182,10 @@ def read_class(course: Course, assignment: str,
     out: list[StudentBook] = []
     with Gradebook(course.db_url, course.course_id) as gb:
         try:
-            assn = gb.find_assignment(assignment)
+            gb.find_assignment(assignment)
         except MissingEntry as exc:
             raise CourseError(f"assignment '{assignment}' is not in the gradebook") from exc
-        for sub in _submissions(gb, assignment, students, assn):
+        for sub in _submissions(gb, assignment, students, rows=True):
             book = StudentBook(student=sub.student_id, raw_score=float(sub.score),
                                late_penalty=float(sub.late_submission_penalty or 0.0),
                                max_score=float(sub.max_score),
@@ -184,7 +199,7 @@ def read_class(course: Course, assignment: str,
                                            if cm.manual_comment or cm.auto_comment}
                 for g in snb.grades:
                     book.cells[g.name] = CellBook(
-                        notebook=snb.name, name=g.name, cell_type=g.cell.cell_type,
+                        notebook=snb.name, name=g.name, cell_type=g.cell_type,
                         max_score=float(g.max_score), auto_score=g.auto_score,
                         manual_score=g.manual_score, extra_credit=g.extra_credit,
                         score=float(g.score), needs_manual=bool(g.needs_manual_grade))

@@ -11,8 +11,9 @@ import json
 import warnings
 from typing import Any
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Comment, Grade, Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.orm import joinedload
 
 from autograder.course import CourseError
 from autograder.results import StudentResult
@@ -71,10 +72,11 @@ def write_result(db_url: str, course_id: str, assignment: str, result: StudentRe
                 sub_nb = gb.find_submission_notebook(nb_name, assignment, student)
             except MissingEntry:
                 continue
+            grades = _rows_by_name(gb, Grade, sub_nb, "GradeCell")
+            comments = _rows_by_name(gb, Comment, sub_nb, "SolutionCell")
             for cell_id, cell in nb_res.cells.items():
-                try:
-                    grade = gb.find_grade(cell_id, nb_name, assignment, student)
-                except MissingEntry:
+                grade = grades.get(cell_id)
+                if grade is None:
                     continue
                 grade.auto_score = cell.score
                 if cell.flagged:
@@ -89,9 +91,8 @@ def write_result(db_url: str, course_id: str, assignment: str, result: StudentRe
                 written[f"{nb_name}/{cell_id}"] = grade.auto_score
                 written[f"{nb_name}/{cell_id}/needs_manual"] = grade.needs_manual_grade
             for cell_id, text in nb_res.comments.items():
-                try:
-                    comment = gb.find_comment(cell_id, nb_name, assignment, student)
-                except MissingEntry:
+                comment = comments.get(cell_id)
+                if comment is None:
                     continue
                 comment.auto_comment = text
                 written[f"{nb_name}/{cell_id}/comment"] = text
@@ -99,6 +100,20 @@ def write_result(db_url: str, course_id: str, assignment: str, result: StudentRe
             written[f"{nb_name}/flagged"] = sub_nb.flagged
         gb.db.commit()
     return written, stale
+
+
+def _rows_by_name(gb: Gradebook, table: Any, sub_nb: Any, preferred: str) -> dict[str, Any]:
+    """The ``Grade`` or ``Comment`` rows of one submitted notebook by cell name, in one query:
+    what nbgrader's ``find_grade`` (a grade cell's before a task cell's of the same name) and
+    ``find_comment`` (a solution cell's before a task cell's) return, one query per cell."""
+    out: dict[str, Any] = {}
+    rows = gb.db.query(table).filter(table.notebook_id == sub_nb.id).options(
+        joinedload(table.cell))
+    for row in rows:
+        name = row.cell.name
+        if name not in out or row.cell.type == preferred:
+            out[name] = row
+    return out
 
 
 def _timestamp(text: str | None) -> Any:
