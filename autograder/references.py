@@ -29,6 +29,8 @@ from typing import Any
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from autograder.synthetic import strip_markers
+
 MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<code>_REF\s*=.*?)[ \t]*#: reference[ \t]*$", re.M)
 """``_REF = {"f": f, "g": g}  #: reference``: expanded into the model solutions of f, g."""
 OLD_MARKER = re.compile(r"^[ \t]*#: reference\b.*\S", re.M)
@@ -71,12 +73,6 @@ def _answer_cells(nb: Any) -> Iterator[Any]:
             yield cell
 
 
-def _drop_markers(source: str) -> str:
-    """``source`` without its ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines."""
-    return "\n".join(ln for ln in source.splitlines()
-                     if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-
-
 def solution_functions(nb: Any) -> dict[str, str]:
     """Name -> source (solution markers dropped) of every function of the code answer cells."""
     found: dict[str, str] = {}
@@ -87,7 +83,7 @@ def solution_functions(nb: Any) -> dict[str, str]:
             continue  # a cell nbgrader will report; no reference can come from it
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
-                found[node.name] = _drop_markers(ast.get_source_segment(cell.source, node) or "")
+                found[node.name] = strip_markers(ast.get_source_segment(cell.source, node) or "")
     return found
 
 
@@ -96,7 +92,7 @@ def _model_sources(assignment: str) -> dict[str, str]:
     """Grade id -> whole answer cell, and function name -> function, of the model solutions in
     ``source/<assignment>/<assignment>.ipynb`` (read once, on first use), markers dropped."""
     nb = nbformat.read(SOURCE / assignment / f"{assignment}.ipynb", as_version=4)
-    cells = {c.metadata["nbgrader"]["grade_id"]: _drop_markers(c.source)
+    cells = {c.metadata["nbgrader"]["grade_id"]: strip_markers(c.source)
              for c in _answer_cells(nb)}
     return {**cells, **solution_functions(nb)}
 
