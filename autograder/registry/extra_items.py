@@ -22,7 +22,7 @@ from autograder.tasks import (
     compare_shapes,
 )
 from backprop_ref import vector
-from coursekit.explorers.graph import graph_edge_problems, graph_structure_problems
+from coursekit.graphs import graph_edge_problems, graph_structure_problems
 
 
 def graph_task(

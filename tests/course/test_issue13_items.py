@@ -78,7 +78,7 @@ def test_graph_items(assignment, grade_id, name, right, wrong, words):
     verdict = _judge(spec, {name: wrong}.__getitem__)
     assert verdict.score == 0 and words in verdict.diagnosis, verdict.diagnosis
     nodes, node_list = NODES[name]
-    from coursekit.explorers.graph import check_graph
+    from coursekit.graphs import check_graph
 
     base = {"check_graph": check_graph, nodes: node_list}
     _run_test_cell(assignment, grade_id, {**base, name: right})

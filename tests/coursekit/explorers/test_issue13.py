@@ -12,14 +12,12 @@ from coursekit.explorers.graph import (
     CHAR_WIDTH,
     GraphExplorer,
     box_width,
-    check_graph,
-    graph_edge_problems,
-    graph_structure_problems,
     show_graph,
 )
 from coursekit.explorers.layers import NORM_RANGE
 from coursekit.explorers.stepsize import ProbeFunction
 from coursekit.gradcheck import PASS_TOL
+from coursekit.graphs import check_graph, graph_edge_problems, graph_structure_problems
 from tests.coursekit.explorers.explorer_helpers import forward, grads, loss
 
 Q1 = {"z": ["w", "x", "b"], "y": ["z", "x"], "L": ["y", "t"]}

@@ -1,0 +1,1 @@
+../../../coursekit/graphs.py
