@@ -30,6 +30,7 @@ from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from autograder.course import Course, CourseError
+from autograder.dbsession import open_gradebook
 
 
 @dataclass
@@ -98,7 +99,7 @@ class StudentBook:
 
 def assignment_names(course: Course) -> list[str]:
     """The assignments the gradebook knows (the valid names for every command)."""
-    with Gradebook(course.db_url, course.course_id) as gb:
+    with open_gradebook(course.db_url, course.course_id) as gb:
         return sorted(a.name for a in gb.assignments)
 
 
@@ -131,7 +132,7 @@ def apply_late_penalties(course: Course, assignment: str,
             raise CourseError(f"the late-submission plugin in {course.root}/nbgrader_config.py "
                               f"cannot be used ({first}); fix AssignLatePenalties.plugin_class "
                               "or LateSubmissionPlugin.penalty_method there") from None
-        with Gradebook(course.db_url, course.course_id) as gb:
+        with open_gradebook(course.db_url, course.course_id) as gb:
             for sub in _submissions(gb, assignment, students):
                 seconds = sub.total_seconds_late
                 for nb in sub.notebooks:
@@ -180,7 +181,7 @@ def read_class(course: Course, assignment: str,
     """Every submission of ``assignment`` in the gradebook (or those of ``students``), sorted
     by student id."""
     out: list[StudentBook] = []
-    with Gradebook(course.db_url, course.course_id) as gb:
+    with open_gradebook(course.db_url, course.course_id) as gb:
         try:
             gb.find_assignment(assignment)
         except MissingEntry as exc:

@@ -16,12 +16,13 @@ from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import joinedload
 
 from autograder.course import CourseError
+from autograder.dbsession import open_gradebook
 from autograder.results import StudentResult
 
 
 def load_stored(db_url: str, course_id: str, assignment: str) -> dict[str, Any]:
     """The assignment's stored cells as plain data: ``{notebook: {kernelspec, cells, ...}}``."""
-    with Gradebook(db_url, course_id) as gb:
+    with open_gradebook(db_url, course_id) as gb:
         try:
             assn = gb.find_assignment(assignment)
         except MissingEntry as exc:
@@ -58,7 +59,7 @@ def write_result(db_url: str, course_id: str, assignment: str, result: StudentRe
     student = result.student
     written: dict[str, Any] = {}
     stale: list[str] = []
-    with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
+    with warnings.catch_warnings(), open_gradebook(db_url, course_id) as gb:
         # nbgrader's add_submission triggers SQLAlchemy autoflush warnings; rows are verified
         warnings.simplefilter("ignore", SAWarning)
         gb.update_or_create_student(student)
@@ -131,7 +132,7 @@ def _timestamp(text: str | None) -> Any:
 def snapshot(db_url: str, course_id: str) -> dict[str, Any]:
     """Every stored cell and every student's grade/comment rows, keyed for comparison."""
     snap: dict[str, Any] = {"stored": {}, "students": {}}
-    with Gradebook(db_url, course_id) as gb:
+    with open_gradebook(db_url, course_id) as gb:
         for student in gb.students:
             snap["students"].setdefault(student.id, {})["student"] = [
                 student.first_name, student.last_name, student.email, student.lms_user_id]
