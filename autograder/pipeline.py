@@ -27,7 +27,9 @@ from typing import Any
 from autograder import (
     atomic,
     books,
+    dbsession,
     export,
+    feedback,
     gradebook,
     publish,
     references,
@@ -141,8 +143,16 @@ def logic_digest(tasks_source: str | None, stored: dict[str, Any], files: dict[s
 def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
                      options: GradeOptions | None = None,
                      progress: Callable[[int, int, str], None] | None = None) -> GradeReport:
-    """Grade every submission of ``assignment`` found in ``submissions_dir``."""
-    options = options or GradeOptions()
+    """Grade every submission of ``assignment`` found in ``submissions_dir`` (the run's
+    gradebook opens share one database engine: :mod:`autograder.dbsession`)."""
+    with dbsession.shared_engine(course.db_url):
+        return _grade_assignment(course, assignment, submissions_dir, options or GradeOptions(),
+                                 progress)
+
+
+def _grade_assignment(course: Course, assignment: str, submissions_dir: Path,
+                      options: GradeOptions,
+                      progress: Callable[[int, int, str], None] | None) -> GradeReport:
     start = time.perf_counter()
     books.require_assignment(course, assignment)
     stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
@@ -171,6 +181,7 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
     before = gradebook.snapshot(course.db_url, course.course_id)
     stored_ids = {nb: set(v["grade"]) | set(v["source"]) for nb, v in stored.items()}
     todo: list[Job] = []
+    known_texts = publish.instructor_text_set(course, assignment, stored)
     skipped: list[str] = []
     resubmitted: dict[str, bool] = {}
     extra_flags: dict[str, list[str]] = {}
@@ -187,7 +198,8 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
         extra_flags[sub.student] = sub.flags + submissions.wrong_notebook(sub, stored_ids,
                                                                            assignment)
         todo.append(Job(sub.student, assignment, course.course_id, sub.notebooks, stored, files,
-                        tasks_source, options.limits, sub.notes, digest, sub.timestamp))
+                        tasks_source, options.limits, sub.notes, digest, sub.timestamp,
+                        known_texts))
     written: dict[str, dict] = {}
     graded: list[str] = []
     refused: list[str] = []
@@ -215,8 +227,10 @@ def grade_assignment(course: Course, assignment: str, submissions_dir: Path,
         t2 = time.perf_counter()
         books.apply_late_penalties(course, assignment, [job.student])
         t3 = time.perf_counter()
-        refused += publish.publish_feedback(course, assignment, [job.student],
-                                            apply_penalties=False, stored=stored).refused
+        with feedback.prerendered({k: v for nb in result.notebooks.values()
+                                   for k, v in nb.rendered.items()}):
+            refused += publish.publish_feedback(course, assignment, [job.student],
+                                                apply_penalties=False, stored=stored).refused
         t4 = time.perf_counter()
         _write_private(markers / f"{job.student}.json", replace(marker, logic=logic).to_json())
         t5 = time.perf_counter()

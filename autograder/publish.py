@@ -145,6 +145,18 @@ def instructor_texts(release_nb: Path, nb_stored: dict[str, Any]) -> dict[str, A
     return nbformat.v4.new_notebook(cells=cells)
 
 
+def instructor_text_set(course: Course, assignment: str, stored: dict[str, Any]
+                        ) -> frozenset[str]:
+    """The texts of :func:`instructor_texts` of every notebook of ``assignment``: what the
+    workers need not render ahead of the pages (:func:`autograder.feedback.prerender`)."""
+    texts: set[str] = set()
+    for nb_name, nb_stored in stored.items():
+        release_nb = course.release_dir(assignment) / f"{nb_name}.ipynb"
+        texts |= {feedback.strip_hidden(c.source)[0]
+                  for c in instructor_texts(release_nb, nb_stored).cells}
+    return frozenset(texts)
+
+
 def _nb_result(book: books.StudentBook, nb_name: str, marker: Marker) -> NotebookResult:
     """The notebook's result as the gradebook holds it, with the grader's summaries."""
     cells = {}
