@@ -6,7 +6,8 @@ Usage: ``.venv/bin/python bench/bench_grading.py [--n 50] [--workers 1 2] [--ski
 so no path set-up is needed). Without ``--assignment`` the autograder's small fixture
 course is used; with it, a copy of the real course (its committed ``source/``). Either is
 copied to a temporary folder; the class mixes correct submissions, each catalogued mistake and
-blank ones (no abusive ones: those measure time limits, not speed).
+blank ones (no abusive ones: those measure time limits, not speed). Each pipeline configuration
+is graded in a fresh interpreter, as each ``bpc grade`` is, so its worker start is counted.
 Prints seconds in total and per submission for each configuration, then the pipeline's stages
 (seconds per submission, summed over the workers: with 2 workers they overlap in wall time).
 The pipeline's time includes the trusted re-execution and the feedback HTML, so nbgrader is also
@@ -17,6 +18,7 @@ same kinds, cycled) with the largest ``--workers`` value and reports its total w
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -62,21 +64,52 @@ def fresh_course(base: Path, name: str) -> Course:
 
 
 def bench_pipeline(base: Path, folder: Path, workers: int, name: str = ""
-                   ) -> tuple[float, dict[str, float]]:
-    """Wall seconds of grading ``folder`` with ``workers``, and the summed stage seconds."""
-    course = fresh_course(base, name or f"course-w{workers}")
+                   ) -> tuple[float, dict[str, float], float]:
+    """Wall seconds of grading ``folder`` with ``workers``, the summed stage seconds and the
+    machine's CPU seconds, measured in a fresh interpreter (as each ``bpc grade`` runs): a
+    configuration measured after another must not find the other's fork server warm."""
+    args = [sys.executable, __file__, "--one-run", str(base), str(folder), str(workers),
+            name or f"course-w{workers}", ASSIGNMENT]
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"grading with {workers} worker(s) failed:\n{proc.stderr[-3000:]}")
+    seconds, clock, cpu = json.loads(proc.stdout.strip().splitlines()[-1])
+    return seconds, clock, cpu
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent so far (every process: user, nice, system,
+    interrupts), from ``/proc/stat``; 0.0 where there is none."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = map(int, fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(base: Path, folder: Path, workers: int, name: str
+            ) -> tuple[float, dict[str, float], float]:
+    """:func:`bench_pipeline`'s measurement, in this process; also the machine's CPU seconds
+    meanwhile (every process of the pipeline, and anything else that ran)."""
+    course = fresh_course(base, name)
+    cpu = machine_cpu_seconds()
     start = time.perf_counter()
     report = pipeline.grade_assignment(course, ASSIGNMENT, folder,
                                        pipeline.GradeOptions(workers=workers, force=True))
     seconds = time.perf_counter() - start
+    cpu = machine_cpu_seconds() - cpu
     if report.problems or len(report.graded) != len(list(folder.iterdir())):
         raise SystemExit(f"grading went wrong: {len(report.graded)} graded, "
                          f"problems {report.problems[:3]}")
-    return seconds, report.stages
+    return seconds, report.stages, cpu
 
 
-def stage_table(columns: list[tuple[str, dict[str, float], int]]) -> list[str]:
-    """Rows of seconds per submission per stage, one column per pipeline configuration."""
+def stage_table(columns: list[tuple[str, dict[str, float], int, float, float]]) -> list[str]:
+    """Rows of seconds per submission per stage, one column per pipeline configuration
+    ``(name, stage seconds, submissions, wall seconds, machine CPU seconds)``, then the
+    machine's CPU seconds per submission and how many cores were busy on average."""
     names = [n for n in stages.ORDER if any(n in c[1] for c in columns)]
     names += sorted({n for c in columns for n in c[1]} - set(names))
     head = f"{'stage (s/submission, summed over workers)':44s}" + "".join(
@@ -86,6 +119,10 @@ def stage_table(columns: list[tuple[str, dict[str, float], int]]) -> list[str]:
         lines.append(f"{n:44s}" + "".join(f"{c[1].get(n, 0.0) / c[2]:14.3f}" for c in columns))
     lines.append(f"{'sum of stages':44s}" + "".join(
         f"{sum(c[1].values()) / c[2]:14.3f}" for c in columns))
+    lines.append(f"{'machine CPU s/submission (every process)':44s}" + "".join(
+        f"{c[4] / c[2]:14.3f}" for c in columns))
+    lines.append(f"{'cores busy on average':44s}" + "".join(
+        f"{c[4] / c[3]:14.2f}" for c in columns))
     return lines
 
 
@@ -118,9 +155,15 @@ def main() -> None:
     parser.add_argument("--assignment", default=None, help="a problem set of the real course")
     parser.add_argument("--class-size", type=int, default=0,
                         help="also grade a class of this many with the most workers (wall time)")
+    parser.add_argument("--one-run", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.assignment:
+    if args.one_run:
         global ASSIGNMENT
+        ASSIGNMENT = args.one_run[4]
+        base, folder, workers, name = args.one_run[:4]
+        print(json.dumps(one_run(Path(base), Path(folder), int(workers), name)))
+        return
+    if args.assignment:
         ASSIGNMENT = args.assignment
     base = Path(tempfile.mkdtemp(prefix="bpc-bench-"))
     try:
@@ -131,9 +174,9 @@ def main() -> None:
         results = []
         columns = []
         for w in args.workers:
-            seconds, clock = bench_pipeline(base, folder, w)
+            seconds, clock, cpu = bench_pipeline(base, folder, w)
             results.append((f"pipeline, {w} worker(s)", seconds))
-            columns.append((f"{w} worker(s)", clock, args.n))
+            columns.append((f"{w} worker(s)", clock, args.n, seconds, cpu))
             print(f"{results[-1][0]}: {results[-1][1]:.1f} s", flush=True)
         if not args.skip_nbgrader:
             auto, fb, graded = bench_nbgrader(base, folder)
@@ -155,11 +198,12 @@ def main() -> None:
             big.mkdir()
             make_class(proto, big, args.class_size)
             w = max(args.workers)
-            seconds, clock = bench_pipeline(base, big, w, "course-class")
+            seconds, clock, cpu = bench_pipeline(base, big, w, "course-class")
             print(f"\nclass of {args.class_size} submissions, {w} worker(s): {seconds:.1f} s "
                   f"wall ({seconds / args.class_size:.2f} s/submission), load average "
                   f"{os.getloadavg()[0]:.2f}")
-            print("\n".join(stage_table([(f"{w} worker(s)", clock, args.class_size)])))
+            column = (f"{w} worker(s)", clock, args.class_size, seconds, cpu)
+            print("\n".join(stage_table([column])))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
