@@ -19,13 +19,12 @@ embedded raster ``data:image/...`` such as the cell's own attachments), and code
 nbconvert's ``SanitizeHTML`` (JavaScript, SVG, widget and unknown outputs dropped, HTML and
 markdown outputs cleaned).
 
-Pages are rendered by the coordinator, one student at a time, in a bounded child
-(:func:`render_html`). Their costly part, highlighting code and rendering markdown, depends on
-the text alone, so it is done ahead where it can run in parallel: the instructor's texts once
-per coordinator process (:func:`warm_renderer`), the submission's own texts by the worker that
-graded it (:func:`prerender`, in a bounded child of the worker), whose results travel with the
-notebook's result and are lent to the page's renderer (:func:`prerendered`). Both only fill the
-renderer's memory of texts: a page renders whatever it finds missing, the same way.
+A page (:class:`Page`) is made from the gradebook by the coordinator and rendered by
+:func:`render_page` wherever it is sent: during a grading run on the run's workers, which
+render pages in parallel as they grade; by ``backprop-course feedback`` in its own process.
+Either way the page is rendered in a bounded child (:func:`render_html`), and the instructor's
+texts once per process ahead of it (:func:`warm_renderer`), so that the child renders only
+what the student wrote.
 """
 
 from __future__ import annotations
@@ -34,8 +33,10 @@ import copy
 import html
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import bleach
@@ -47,10 +48,6 @@ from autograder.results import NotebookResult
 
 RENDER_SECONDS = 60.0
 RENDER_MEMORY_BYTES = 2 * 1024**3
-PRERENDER_SECONDS = 10.0
-"""Time bound of :func:`prerender` in the worker (past it, the page renders the texts itself)."""
-PRERENDER_MAX_CHARS = 4_000_000
-"""Rendered texts larger than this in all are not sent to the coordinator."""
 MARKDOWN_BUDGET = 200_000
 MAX_TEXT_CELLS = 400
 _OVER = "*[text cells not shown: the feedback's size limit for text was reached]*"
@@ -326,61 +323,30 @@ def warm_renderer(key: str, texts: Callable[[], Any]) -> None:
         pass
 
 
-def prerender(graded_nb: str, known: set[str]) -> dict[tuple[str, ...], str]:
-    """The submission's own texts of ``graded_nb`` (nbformat JSON), rendered as its feedback
-    page renders them, for the coordinator's page (:func:`prerendered`): every code and
-    markdown cell whose text, hidden tests removed, is not in ``known`` (the instructor's,
-    which the coordinator renders itself), within the page's markdown budget. Computed in a
-    bounded child of this process; {} when there is nothing to render, when it fails or runs
-    past :data:`PRERENDER_SECONDS`, or when the result exceeds :data:`PRERENDER_MAX_CHARS`."""
-    from nbformat.v4 import new_code_cell, new_notebook
+@dataclass
+class Page:
+    """One feedback page, made from the gradebook (:func:`autograder.publish.pages`)."""
 
-    nb = nbformat.reads(graded_nb, as_version=4)
-    page = new_notebook(metadata={"language_info": nb.metadata.get("language_info", {})})
-    budget, text_cells = MARKDOWN_BUDGET, 0
-    for cell in nb.cells:
-        text = strip_hidden(cell.source)[0]
-        if cell.cell_type in ("markdown", "raw"):  # the budget of feedback_notebook
-            budget -= len(cell.source)
-            text_cells += 1
-            if budget < 0 or text_cells > MAX_TEXT_CELLS or cell.get("attachments"):
-                continue  # past the budget the page shows a marker; attachments: per page
-        if text in known or cell.cell_type not in ("code", "markdown"):
-            continue
-        if cell.cell_type == "code":
-            magics = cell.metadata.get("magics_language")
-            page.cells.append(new_code_cell(text, metadata={"magics_language": magics}
-                                            if magics else {}))
-        else:
-            page.cells.append(new_markdown_cell(text))
-    if not page.cells:
-        return {}
-    _exporter()
-    try:
-        return bounded.call(_rendered_texts, page, seconds=PRERENDER_SECONDS,
-                            memory_bytes=RENDER_MEMORY_BYTES)
-    except bounded.StepLimitError:
-        return {}
+    student: str
+    notebook: str
+    path: Path
+    fb: Any
+    """The feedback notebook (hidden tests removed, checked for leaks)."""
+    score: float
+    max_score: float
+    texts_key: str
+    """Names the instructor's texts of the notebook (:func:`warm_renderer`)."""
 
 
-def _rendered_texts(page: Any) -> dict[tuple[str, ...], str]:
-    before = set(_RENDERED)
-    _EXPORTER.from_notebook_node(page, resources=_resources("texts", 1, 1))
-    new = {k: v for k, v in _RENDERED.items() if k not in before}
-    return new if sum(len(v) for v in new.values()) <= PRERENDER_MAX_CHARS else {}
-
-
-@contextmanager
-def prerendered(texts: Mapping[tuple[str, ...], str]) -> Iterator[None]:
-    """Lend ``texts`` (from :func:`prerender`) to the pages rendered in this block; they are
-    forgotten afterwards, so the coordinator keeps no student's text past the student."""
-    added = [k for k in texts if k not in _RENDERED]
-    _RENDERED.update((k, texts[k]) for k in added)
-    try:
-        yield
-    finally:
-        for k in added:
-            _RENDERED.pop(k, None)
+def render_page(page: Page, texts: dict[str, Any]) -> tuple[str, float]:
+    """The page's HTML and the seconds it took, in whichever process runs this (the
+    coordinator, or a grading worker during a run): ``texts``, the instructor's texts of the
+    page's notebook, are rendered once per process (:func:`warm_renderer`), the page in a
+    bounded child (:func:`render_html`)."""
+    start = time.perf_counter()
+    warm_renderer(page.texts_key, lambda: texts)
+    return render_html(page.fb, page.notebook, page.score, page.max_score), (
+        time.perf_counter() - start)
 
 
 _IMG_WITHOUT_ALT = re.compile(r"<(img)\b(?![^>]*\salt=)([^>]*?)(\s*/?)>", re.I)

@@ -16,6 +16,7 @@ the manual scores (as nbgrader does) and marks those cells for review in formgra
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -39,7 +40,7 @@ from autograder import (
     tasks,
 )
 from autograder.course import Course, CourseError, protect_db
-from autograder.executors import default_workers, run_dask, run_local
+from autograder.executors import default_workers, open_pool
 from autograder.results import (
     NO_MARKER,
     ClassRow,
@@ -181,7 +182,6 @@ def _grade_assignment(course: Course, assignment: str, submissions_dir: Path,
     before = gradebook.snapshot(course.db_url, course.course_id)
     stored_ids = {nb: set(v["grade"]) | set(v["source"]) for nb, v in stored.items()}
     todo: list[Job] = []
-    known_texts = publish.instructor_text_set(course, assignment, stored)
     skipped: list[str] = []
     resubmitted: dict[str, bool] = {}
     extra_flags: dict[str, list[str]] = {}
@@ -198,48 +198,49 @@ def _grade_assignment(course: Course, assignment: str, submissions_dir: Path,
         extra_flags[sub.student] = sub.flags + submissions.wrong_notebook(sub, stored_ids,
                                                                            assignment)
         todo.append(Job(sub.student, assignment, course.course_id, sub.notebooks, stored, files,
-                        tasks_source, options.limits, sub.notes, digest, sub.timestamp,
-                        known_texts))
+                        tasks_source, options.limits, sub.notes, digest, sub.timestamp))
     written: dict[str, dict] = {}
     graded: list[str] = []
     refused: list[str] = []
-    runner = (run_dask(todo, options.scheduler) if options.scheduler
-              else run_local(todo, options.workers or default_workers()))
     clock: dict[str, float] = {}
-    for n, (job, result) in enumerate(runner, start=1):
-        stages.merge(clock, result.stages)
-        t0 = time.perf_counter()
-        flags = extra_flags.get(job.student, [])
-        if flags:
-            result = replace(result, flags=result.flags + tuple(flags), notebooks={
-                name: replace(nb_res, flagged=True) for name, nb_res in result.notebooks.items()})
-        written[job.student], stale = gradebook.write_result(
-            course.db_url, course.course_id, assignment, result, job.timestamp,
-            resubmitted=resubmitted.get(job.student, True))
-        if stale:
-            result = replace(result, flags=result.flags + (
-                "resubmitted after manual grading: review " + ", ".join(stale)
-                + " in formgrader (the earlier manual scores count until then)",))
-        t1 = time.perf_counter()
-        _write_outputs(course, assignment, result)
-        marker = Marker.of(result, job.digest, logic="")
-        _write_private(markers / f"{job.student}.json", marker.to_json())
-        t2 = time.perf_counter()
-        books.apply_late_penalties(course, assignment, [job.student])
-        t3 = time.perf_counter()
-        with feedback.prerendered({k: v for nb in result.notebooks.values()
-                                   for k, v in nb.rendered.items()}):
-            refused += publish.publish_feedback(course, assignment, [job.student],
-                                                apply_penalties=False, stored=stored).refused
-        t4 = time.perf_counter()
-        _write_private(markers / f"{job.student}.json", replace(marker, logic=logic).to_json())
-        t5 = time.perf_counter()
-        stages.add(clock, stages.GRADEBOOK, (t1 - t0) + (t3 - t2))
-        stages.add(clock, stages.OUTPUTS, (t2 - t1) + (t5 - t4))
-        stages.add(clock, stages.FEEDBACK, t4 - t3)
-        graded.append(job.student)
+    done: list[str] = []
+
+    def finished(student: str) -> None:  # graded, written and its feedback published
+        done.append(student)
         if progress:
-            progress(n, len(todo), job.student)
+            progress(len(done), len(todo), student)
+
+    pages = _Pages(course, assignment, stored, logic, markers, clock, finished)
+    with open_pool(options.workers or default_workers(), options.scheduler, len(todo)) as pool:
+        for job, result in pool.grade(todo):
+            stages.merge(clock, result.stages)
+            t0 = time.perf_counter()
+            flags = extra_flags.get(job.student, [])
+            if flags:
+                result = replace(result, flags=result.flags + tuple(flags), notebooks={
+                    name: replace(nb_res, flagged=True)
+                    for name, nb_res in result.notebooks.items()})
+            written[job.student], stale = gradebook.write_result(
+                course.db_url, course.course_id, assignment, result, job.timestamp,
+                resubmitted=resubmitted.get(job.student, True))
+            if stale:
+                result = replace(result, flags=result.flags + (
+                    "resubmitted after manual grading: review " + ", ".join(stale)
+                    + " in formgrader (the earlier manual scores count until then)",))
+            t1 = time.perf_counter()
+            _write_outputs(course, assignment, result)
+            marker = Marker.of(result, job.digest, logic="")
+            _write_private(markers / f"{job.student}.json", marker.to_json())
+            t2 = time.perf_counter()
+            books.apply_late_penalties(course, assignment, [job.student])
+            t3 = time.perf_counter()
+            stages.add(clock, stages.GRADEBOOK, (t1 - t0) + (t3 - t2))
+            stages.add(clock, stages.OUTPUTS, t2 - t1)
+            graded.append(job.student)
+            pages.submit(pool, job.student, marker)
+            pages.collect(wait=False)
+        pages.collect(wait=True)
+    refused += pages.report.refused
     after = gradebook.snapshot(course.db_url, course.course_id)
     problems = gradebook.check_consistency(before, after, set(graded), assignment, written)
     problems += refused
@@ -252,6 +253,76 @@ def _grade_assignment(course: Course, assignment: str, submissions_dir: Path,
     return GradeReport(assignment, rows, graded, skipped, rejected, problems, csv_path,
                        course.root / "feedback", time.perf_counter() - start, task_ids,
                        logic_changed, len(subs), clock)
+
+
+class _Pages:
+    """The feedback pages of a grading run: made from the gradebook by the coordinator as each
+    student is written, rendered on the run's workers, written as they come back; once all of
+    a student's pages are written, the student's resume marker is completed and ``finished``
+    is called with the student."""
+
+    def __init__(self, course: Course, assignment: str, stored: dict[str, Any], logic: str,
+                 markers: Path, clock: dict[str, float],
+                 finished: Callable[[str], None] = lambda student: None) -> None:
+        self.course, self.assignment, self.stored = course, assignment, stored
+        self.logic, self.markers, self.clock = logic, markers, clock
+        self.finished = finished
+        self.texts = publish.instructor_text_notebooks(course, assignment, stored)
+        self.report = publish.FeedbackReport()
+        self.pending: dict[Any, feedback.Page] = {}
+        self.left: dict[str, tuple[int, Marker]] = {}
+
+    def submit(self, pool: Any, student: str, marker: Marker) -> None:
+        """Make ``student``'s pages from the gradebook and send them to ``pool``."""
+        t0 = time.perf_counter()
+        todo = list(publish.pages(self.course, self.assignment, self.stored, [student],
+                                  self.report))
+        for page in todo:
+            self.pending[pool.submit(feedback.render_page, page,
+                                     self.texts[page.notebook][1])] = page
+        self.left[student] = (len(todo), marker)
+        stages.add(self.clock, stages.FEEDBACK, time.perf_counter() - t0)
+        if not todo:
+            self._done(student)
+
+    def collect(self, wait: bool) -> None:
+        """Write the pages rendered so far (with ``wait``: every page, waiting for them)."""
+        while self.pending:
+            done = [f for f in self.pending if f.done()]
+            if not done and not wait:
+                return
+            if not done:
+                _settle(next(iter(self.pending)))
+                continue
+            t0 = time.perf_counter()
+            for fut in done:
+                page = self.pending.pop(fut)
+                publish.finish_page(page, functools.partial(self._html, fut), self.report)
+                count, marker = self.left[page.student]
+                self.left[page.student] = (count - 1, marker)
+                if count == 1:
+                    self._done(page.student)
+            stages.add(self.clock, stages.FEEDBACK, time.perf_counter() - t0)
+
+    def _html(self, fut: Any) -> str:
+        html, seconds = fut.result()
+        stages.add(self.clock, stages.RENDERING, seconds)
+        return html
+
+    def _done(self, student: str) -> None:
+        """Every page of ``student`` is written: its resume marker says the run's logic."""
+        marker = self.left.pop(student)[1]
+        _write_private(self.markers / f"{student}.json",
+                       replace(marker, logic=self.logic).to_json())
+        self.finished(student)
+
+
+def _settle(fut: Any) -> None:
+    """Wait until ``fut`` is done, whatever its outcome (read later with ``result``)."""
+    try:
+        fut.result()
+    except Exception:
+        pass
 
 
 def class_rows(course: Course, assignment: str) -> list[ClassRow]:

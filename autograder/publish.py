@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,18 +146,6 @@ def instructor_texts(release_nb: Path, nb_stored: dict[str, Any]) -> dict[str, A
     return nbformat.v4.new_notebook(cells=cells)
 
 
-def instructor_text_set(course: Course, assignment: str, stored: dict[str, Any]
-                        ) -> frozenset[str]:
-    """The texts of :func:`instructor_texts` of every notebook of ``assignment``: what the
-    workers need not render ahead of the pages (:func:`autograder.feedback.prerender`)."""
-    texts: set[str] = set()
-    for nb_name, nb_stored in stored.items():
-        release_nb = course.release_dir(assignment) / f"{nb_name}.ipynb"
-        texts |= {feedback.strip_hidden(c.source)[0]
-                  for c in instructor_texts(release_nb, nb_stored).cells}
-    return frozenset(texts)
-
-
 def _nb_result(book: books.StudentBook, nb_name: str, marker: Marker) -> NotebookResult:
     """The notebook's result as the gradebook holds it, with the grader's summaries."""
     cells = {}
@@ -187,22 +176,24 @@ def _notes(book: books.StudentBook, nb_name: str, marker: Marker) -> list[str]:
     return notes + list(marker.notes)
 
 
-def publish_feedback(course: Course, assignment: str, students: list[str] | None = None,
-                     apply_penalties: bool = True, stored: dict[str, Any] | None = None
-                     ) -> FeedbackReport:
-    """Render ``feedback/<s>/<a>/<nb>.html`` for every student (or ``students``) from the
-    gradebook and the autograded notebooks (``stored``: the assignment's stored cells, when the
-    caller has just read them from the gradebook)."""
-    if apply_penalties:
-        books.apply_late_penalties(course, assignment)
-    if stored is None:
-        stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
-    markers = course.state_dir(assignment) / "done"
-    report = FeedbackReport()
+def instructor_text_notebooks(course: Course, assignment: str, stored: dict[str, Any]
+                              ) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{notebook: (key, instructor_texts)}`` of every notebook of ``assignment``."""
+    out = {}
     for nb_name, nb_stored in stored.items():
         release_nb = course.release_dir(assignment) / f"{nb_name}.ipynb"
-        feedback.warm_renderer(_texts_key(release_nb, nb_stored),
-                               functools.partial(instructor_texts, release_nb, nb_stored))
+        out[nb_name] = (_texts_key(release_nb, nb_stored), instructor_texts(release_nb, nb_stored))
+    return out
+
+
+def pages(course: Course, assignment: str, stored: dict[str, Any], students: list[str] | None,
+          report: FeedbackReport) -> Iterator[feedback.Page]:
+    """The pages of every student of the gradebook (or of ``students``), read from the
+    gradebook and the autograded notebooks; a page refused before rendering (an invalid
+    student id, a hidden test line on it) goes to ``report`` instead."""
+    markers = course.state_dir(assignment) / "done"
+    texts_keys = {nb_name: _texts_key(course.release_dir(assignment) / f"{nb_name}.ipynb",
+                                      nb_stored) for nb_name, nb_stored in stored.items()}
     wanted = set(students) if students is not None else None
     for book in books.read_class(course, assignment, students):
         if wanted is not None and book.student not in wanted:
@@ -228,19 +219,47 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
                                       f"test line ({leaks[0][:40]}...); not written")
                 continue
             raw, mx, pen = book.notebook_scores.get(nb_name, (0.0, 0.0, 0.0))
-            try:
-                html = feedback.render_html(fb, nb_name, max(0.0, raw - pen), mx)
-            except bounded.StepLimitError as exc:  # the grade stays; the instructor is told
-                html = feedback.plain_html(nb_name, fb.cells[0].source, (
-                    "The full feedback page could not be rendered; your scores are below."))
-                report.refused.append(f"{book.student}/{nb_name}: the feedback page could not "
-                                      f"be rendered ({str(exc)[:120]}); a plain page was "
-                                      "written")
-            except Exception as exc:
-                report.refused.append(f"{book.student}/{nb_name}: the feedback page could not "
-                                      f"be rendered ({type(exc).__name__}: {str(exc)[:120]}); "
-                                      "not written")
-                continue
-            atomic.write_text(path, html)
-            report.written.append(str(path))
+            yield feedback.Page(book.student, nb_name, path, fb, max(0.0, raw - pen), mx,
+                       texts_keys[nb_name])
+
+
+def finish_page(page: feedback.Page, html: Callable[[], str], report: FeedbackReport) -> None:
+    """Write the page whose HTML ``html()`` gives (a call of
+    :func:`autograder.feedback.render_page`, or its future's result); a failed render leaves
+    the grade intact and tells the instructor."""
+    try:
+        text = html()
+    except bounded.StepLimitError as exc:  # the grade stays; the instructor is told
+        text = feedback.plain_html(page.notebook, page.fb.cells[0].source, (
+            "The full feedback page could not be rendered; your scores are below."))
+        report.refused.append(f"{page.student}/{page.notebook}: the feedback page could not "
+                              f"be rendered ({str(exc)[:120]}); a plain page was written")
+    except Exception as exc:
+        report.refused.append(f"{page.student}/{page.notebook}: the feedback page could not "
+                              f"be rendered ({type(exc).__name__}: {str(exc)[:120]}); "
+                              "not written")
+        return
+    atomic.write_text(page.path, text)
+    report.written.append(str(page.path))
+
+
+def _html(page: feedback.Page, texts: dict[str, Any]) -> str:
+    return feedback.render_page(page, texts)[0]
+
+
+def publish_feedback(course: Course, assignment: str, students: list[str] | None = None,
+                     apply_penalties: bool = True, stored: dict[str, Any] | None = None
+                     ) -> FeedbackReport:
+    """Render ``feedback/<s>/<a>/<nb>.html`` for every student (or ``students``) from the
+    gradebook and the autograded notebooks (``stored``: the assignment's stored cells, when the
+    caller has just read them from the gradebook), one page after the other in this process
+    (a grading run renders its pages on its workers: :mod:`autograder.pipeline`)."""
+    if apply_penalties:
+        books.apply_late_penalties(course, assignment)
+    if stored is None:
+        stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
+    texts = instructor_text_notebooks(course, assignment, stored)
+    report = FeedbackReport()
+    for page in pages(course, assignment, stored, students, report):
+        finish_page(page, functools.partial(_html, page, texts[page.notebook][1]), report)
     return report

@@ -63,10 +63,6 @@ class NotebookResult:
     graded_nb: str | None = None
     """The executed notebook (nbformat JSON) for ``autograded/``; None when it could not be
     read."""
-    rendered: dict[tuple[str, ...], str] = field(default_factory=dict)
-    """The notebook's own code and markdown, rendered by the worker as its feedback page
-    renders them (:func:`autograder.feedback.prerender`): a head start lent to the
-    coordinator's page, never stored."""
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ PARSE = "parse + restore notebook"
 TRUSTED_PREP = "trusted: probes + references"
 TRUSTED_RUN = "trusted: runner start + calls"
 JUDGING = "judging + scoring"
-TEXTS = "feedback texts (worker)"
-FEEDBACK = "feedback rendering"
+RENDERING = "feedback rendering (worker)"
+FEEDBACK = "feedback pages (coordinator)"
 GRADEBOOK = "gradebook write"
 OUTPUTS = "autograded + markers"
 ORDER = (PARSE, SANDBOX, KERNEL_START, EXECUTION, KERNEL_END, TRUSTED_PREP, TRUSTED_RUN,
-         JUDGING, TEXTS, FEEDBACK, GRADEBOOK, OUTPUTS)
+         JUDGING, RENDERING, FEEDBACK, GRADEBOOK, OUTPUTS)
 """The table's row order (worker stages, then the coordinator's)."""
 
 

@@ -5,8 +5,8 @@ parse and sanitize it, execute it in a sandboxed kernel (nbgrader's grading, wit
 run the student's code in the isolated runner and judge every registered task in this trusted
 process, then combine them with the verdict rule (:func:`combine`): a cell scores the LOWER of
 the kernel's result and the trusted result, and every disagreement is flagged with its reason
-for the instructor. The feedback page is rendered by the coordinator, from the gradebook; the
-worker renders the submission's own code and markdown for it ahead (:func:`feedback.prerender`).
+for the instructor. The feedback page is made by the coordinator from the gradebook (and
+rendered by whichever worker is free: :mod:`autograder.pipeline`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import nbformat
 from nbgrader import utils as nbg_utils
 
-from autograder import feedback, kernel, runner_host, sandbox, sanitize, stages, tasks
+from autograder import kernel, runner_host, sandbox, sanitize, stages, tasks
 from autograder.results import CellResult, NotebookResult, StudentResult
 
 
@@ -38,9 +38,6 @@ class Job:
     notes: list[str] = field(default_factory=list)
     digest: str = ""
     timestamp: str | None = None
-    instructor_texts: frozenset[str] = frozenset()
-    """The cell texts the coordinator renders for every page (publish.instructor_text_set),
-    left out of the worker's :func:`feedback.prerender`."""
 
 
 def grade_job(job: Job) -> StudentResult:
@@ -121,9 +118,7 @@ def _grade_notebook(job: Job, nb_name: str, stored: dict[str, Any], specs: list[
     # the feedback page is rendered by the coordinator from the gradebook (autograder.publish)
     with stages.timed(clock, stages.PARSE):
         graded_nb = nbformat.writes(nb)
-    with stages.timed(clock, stages.TEXTS):
-        rendered = feedback.prerender(graded_nb, job.instructor_texts)
-    return NotebookResult(cells, comments, flagged, tuple(notes), graded_nb, rendered)
+    return NotebookResult(cells, comments, flagged, tuple(notes), graded_nb)
 
 
 def kernel_score(cell: Any) -> tuple[float | None, str]:

@@ -78,35 +78,3 @@ def test_warmed_pages_are_the_same_and_student_text_is_rendered_only_in_the_chil
 def _rendered_here(text):
     """Whether this process (not a bounded child) rendered anything containing ``text``."""
     return any(text in part for key in feedback._RENDERED for part in key)
-
-
-def test_texts_prerendered_by_the_worker_give_the_same_page_and_are_lent_only_for_it():
-    nb = nbformat.read(FIXTURE / "source" / "demo1" / "backprop.ipynb", as_version=4)
-    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
-    code, prose = "def mine():\n    return 'prerendered-3f9a'", "My *own* answer: $x^2$ (3f9a)."
-    nb.cells[1:1] = [new_code_cell(code), new_markdown_cell(prose)]
-    known = {feedback.strip_hidden(c.source)[0] for c in nb.cells[3:]}
-    fb = feedback.feedback_notebook(nb, NotebookResult({}), [], ["a note"])
-    feedback._RENDERED.clear()
-    cold = feedback.render_html(fb, "backprop", 1.0, 2.0)
-    texts = feedback.prerender(nbformat.writes(nb), known)
-    sources = {key[-1] for key in texts}
-    assert code in sources and prose in sources  # the student's, rendered in a child
-    assert not sources & known and not _rendered_here("3f9a")
-    before = dict(feedback._RENDERED)
-    with feedback.prerendered(texts):
-        assert set(texts) <= set(feedback._RENDERED)
-        hot = feedback.render_html(fb, "backprop", 1.0, 2.0)
-    assert hot == cold and "3f9a" in hot
-    assert feedback._RENDERED == before  # nothing of the student's stays in the coordinator
-    key = next(k for k in texts if k[0] == "code")
-    with feedback.prerendered({key: "<pre>lent-to-the-page</pre>"}):  # the page uses them
-        assert "lent-to-the-page" in feedback.render_html(fb, "backprop", 1.0, 2.0)
-
-
-def test_prerender_gives_nothing_for_instructor_texts_or_a_failure(monkeypatch):
-    nb = nbformat.read(FIXTURE / "source" / "demo1" / "backprop.ipynb", as_version=4)
-    every = {feedback.strip_hidden(c.source)[0] for c in nb.cells}
-    assert feedback.prerender(nbformat.writes(nb), every) == {}
-    monkeypatch.setattr(feedback, "PRERENDER_SECONDS", 0.0)  # past its time: the page renders
-    assert feedback.prerender(nbformat.writes(nb), set()) == {}
