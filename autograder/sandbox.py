@@ -480,7 +480,26 @@ def _end(proc: Any) -> None:
 
 
 def children(pid: int) -> list[int]:
-    """The pids whose parent is ``pid``."""
+    """The pids whose parent is ``pid``: from the kernel's list of each of its threads'
+    children (``/proc/<pid>/task/<tid>/children``), else by reading every process's parent."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    out: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                out += [int(k) for k in fh.read().split()]
+        except FileNotFoundError:  # a kernel without CONFIG_PROC_CHILDREN, or the thread ended
+            if not os.path.exists(f"/proc/{pid}/task/{tid}/children"):
+                return _children_by_parent(pid)
+        except OSError:
+            continue
+    return out
+
+
+def _children_by_parent(pid: int) -> list[int]:
     out = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():

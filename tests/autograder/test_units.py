@@ -281,3 +281,26 @@ def test_release_is_clean_and_leaks_are_caught(released, tmp_path):
         nb_path.write_text(original)
         (rel / "solutions.py").unlink()
     assert release.check_release(released, ASSIGNMENT).ok
+
+
+# ----------------------------------------------------------------------------- process tree
+def test_children_are_those_of_every_thread_and_the_same_as_by_parent():
+    import os
+    import subprocess
+    import threading
+
+    from autograder import sandbox
+
+    procs = [subprocess.Popen(["sleep", "30"])]
+    thread = threading.Thread(target=lambda: procs.append(subprocess.Popen(["sleep", "30"])))
+    thread.start()
+    thread.join()
+    try:
+        mine = sorted(p.pid for p in procs)
+        assert sorted(sandbox.children(os.getpid())) == mine
+        assert sorted(sandbox._children_by_parent(os.getpid())) == mine
+        assert sandbox.children(procs[0].pid) == [] and sandbox.children(2**22 + 1) == []
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
