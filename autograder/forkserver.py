@@ -127,7 +127,9 @@ def _line(fd: int, seconds: float) -> str:
     deadline = time.monotonic() + seconds
     while not data.endswith(b"\n"):
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        poller = select.poll()  # not select(): a worker may hold more than 1024 descriptors
+        poller.register(fd, select.POLLIN)
+        if left <= 0 or not poller.poll(left * 1000):
             return ""
         chunk = os.read(fd, 4096 if data else 1)
         if not chunk:

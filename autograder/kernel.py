@@ -265,6 +265,7 @@ def execute(nb: Any, ws: sandbox.Workspace, student_id: str, limits: sandbox.Lim
         state["done"] = True
         state.setdefault("ended", time.monotonic())
         _end(sandboxes, ws)
+        _release(client, km)
     stop = time.monotonic()
     if "started" in state:
         stages.add(info.stages, stages.EXECUTION, state["ended"] - state["started"])
@@ -291,6 +292,19 @@ def _end(sandboxes: list[Any], ws: sandbox.Workspace) -> None:
         except Exception:
             pass
     sandbox.kill_uid(ws.uid)
+
+
+def _release(client: Any, km: AsyncKernelManager) -> None:
+    """Close the client's channels and the manager's ZeroMQ context now. nbclient cleans up
+    only a kernel manager it made itself, and jupyter_client leaves the rest to the garbage
+    collector: about 20 file descriptors per kernel, which a worker grading a whole class
+    would run out of."""
+    kc = getattr(client, "kc", None)
+    if kc is not None:
+        kc.stop_channels()
+        client.kc = None
+    if not km.context.closed:
+        km.context.destroy(linger=0)
 
 
 def _death_note(cell: int | None) -> str:

@@ -222,3 +222,16 @@ def test_a_program_spoken_to_over_pipes_is_forked_with_only_its_pipes():
     assert set(first["fds"]) <= {0, 1, 2, 3}, first["fds"]  # 3: the listing's own descriptor
     second, again = _piped("hank-13")
     assert second["seen"] is None and again[0].program_pid != launched[0].program_pid
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_worker_keeps_no_descriptor_of_a_finished_kernel():
+    _execute("warm-1", "1 + 1")  # the fork server and anything made once are there now
+    before = _fds()
+    for i in range(3):
+        info, (out,), _ = _execute(f"fds-{i}", "print('ok')")
+        assert out.strip() == "ok" and info.died_in is None
+    assert _fds() == before  # nbclient and jupyter_client leave ~20 per kernel to the GC

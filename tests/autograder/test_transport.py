@@ -147,3 +147,18 @@ def test_bounded_steps():
         bounded.call(_hungry, seconds=20, memory_bytes=512 * 1024**2)
     with pytest.raises(bounded.StepLimitError, match="ZeroDivisionError"):
         bounded.call(divmod, 1, 0, seconds=10)
+
+
+def test_a_bounded_step_works_in_a_process_holding_more_than_1024_descriptors():
+    import os
+
+    from autograder import bounded
+
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert bounded.call(sum, [1, 2, 3]) == 6  # its pipe is past 1024: select() fails
+        with pytest.raises(bounded.StepLimitError, match="time limit"):
+            bounded.call(__import__("time").sleep, 5, seconds=0.5)
+    finally:
+        for fd in held:
+            os.close(fd)
