@@ -2,8 +2,8 @@
 ``nbgrader autograde``, in the same run on the same submissions, with a per-stage breakdown.
 
 Usage: ``.venv/bin/python bench/bench_grading.py [--n 50] [--workers 1 2] [--skip-nbgrader]
-[--assignment ps4] [--class-size 300]`` (the project is installed editable in ``.venv``,
-so no path set-up is needed). Without ``--assignment`` the autograder's small fixture
+[--assignment ps4] [--class-size 300] [--repeat 3]`` (the project is installed editable in
+``.venv``, so no path set-up is needed). Without ``--assignment`` the autograder's small fixture
 course is used; with it, a copy of the real course (its committed ``source/``). Either is
 copied to a temporary folder; the class mixes correct submissions, each catalogued mistake and
 blank ones (no abusive ones: those measure time limits, not speed). Each pipeline configuration
@@ -13,6 +13,9 @@ Prints seconds in total and per submission for each configuration, then the pipe
 The pipeline's time includes the trusted re-execution and the feedback HTML, so nbgrader is also
 timed with ``generate_feedback``. ``--class-size N`` also grades a class of N submissions (the
 same kinds, cycled) with the largest ``--workers`` value and reports its total wall time.
+``--repeat K`` grades with each ``--workers`` value K times, interleaved, and reports every run
+and the medians: this machine is a virtual one whose host's load varies from minute to minute
+(the tables show the seconds the host took from its CPUs, "stolen").
 """
 
 from __future__ import annotations
@@ -63,53 +66,59 @@ def fresh_course(base: Path, name: str) -> Course:
     return course
 
 
-def bench_pipeline(base: Path, folder: Path, workers: int, name: str = ""
-                   ) -> tuple[float, dict[str, float], float]:
+Run = tuple[float, dict[str, float], tuple[float, float]]
+"""Wall seconds, summed stage seconds, (machine CPU seconds, seconds stolen by the host)."""
+
+
+def bench_pipeline(base: Path, folder: Path, workers: int, name: str = "") -> Run:
     """Wall seconds of grading ``folder`` with ``workers``, the summed stage seconds and the
-    machine's CPU seconds, measured in a fresh interpreter (as each ``bpc grade`` runs): a
-    configuration measured after another must not find the other's fork server warm."""
+    machine's CPU and stolen seconds, measured in a fresh interpreter (as each ``bpc grade``
+    runs): a configuration measured after another must not find the other's fork server warm."""
     args = [sys.executable, __file__, "--one-run", str(base), str(folder), str(workers),
             name or f"course-w{workers}", ASSIGNMENT]
     proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"grading with {workers} worker(s) failed:\n{proc.stderr[-3000:]}")
-    seconds, clock, cpu = json.loads(proc.stdout.strip().splitlines()[-1])
-    return seconds, clock, cpu
+    seconds, clock, (cpu, steal) = json.loads(proc.stdout.strip().splitlines()[-1])
+    return seconds, clock, (cpu, steal)
 
 
-def machine_cpu_seconds() -> float:
+def machine_seconds() -> tuple[float, float]:
     """CPU seconds the whole machine has spent so far (every process: user, nice, system,
-    interrupts), from ``/proc/stat``; 0.0 where there is none."""
+    interrupts) and the seconds its virtual CPUs waited for the host (steal), from
+    ``/proc/stat``; zeros where there is none."""
     try:
         with open("/proc/stat", encoding="ascii") as fh:
             fields = fh.readline().split()
     except OSError:
-        return 0.0
-    user, nice, system, _idle, _iowait, irq, softirq = map(int, fields[1:8])
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+        return 0.0, 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
-def one_run(base: Path, folder: Path, workers: int, name: str
-            ) -> tuple[float, dict[str, float], float]:
+def one_run(base: Path, folder: Path, workers: int, name: str) -> Run:
     """:func:`bench_pipeline`'s measurement, in this process; also the machine's CPU seconds
-    meanwhile (every process of the pipeline, and anything else that ran)."""
+    meanwhile (every process of the pipeline, and anything else that ran) and the time the
+    host did not give the machine's CPUs (steal: another tenant's load, not ours)."""
     course = fresh_course(base, name)
-    cpu = machine_cpu_seconds()
+    cpu0, steal0 = machine_seconds()
     start = time.perf_counter()
     report = pipeline.grade_assignment(course, ASSIGNMENT, folder,
                                        pipeline.GradeOptions(workers=workers, force=True))
     seconds = time.perf_counter() - start
-    cpu = machine_cpu_seconds() - cpu
+    cpu1, steal1 = machine_seconds()
     if report.problems or len(report.graded) != len(list(folder.iterdir())):
         raise SystemExit(f"grading went wrong: {len(report.graded)} graded, "
                          f"problems {report.problems[:3]}")
-    return seconds, report.stages, cpu
+    return seconds, report.stages, (cpu1 - cpu0, steal1 - steal0)
 
 
-def stage_table(columns: list[tuple[str, dict[str, float], int, float, float]]) -> list[str]:
+def stage_table(columns: list[tuple[str, int, Run]]) -> list[str]:
     """Rows of seconds per submission per stage, one column per pipeline configuration
-    ``(name, stage seconds, submissions, wall seconds, machine CPU seconds)``, then the
-    machine's CPU seconds per submission and how many cores were busy on average."""
+    ``(name, submissions, run)``, then the machine's CPU seconds per submission, how many
+    cores were busy on average and the seconds per submission the host stole."""
+    columns = [(name, run[1], n, run[0], run[2][0], run[2][1]) for name, n, run in columns]
     names = [n for n in stages.ORDER if any(n in c[1] for c in columns)]
     names += sorted({n for c in columns for n in c[1]} - set(names))
     head = f"{'stage (s/submission, summed over workers)':44s}" + "".join(
@@ -123,6 +132,8 @@ def stage_table(columns: list[tuple[str, dict[str, float], int, float, float]]) 
         f"{c[4] / c[2]:14.3f}" for c in columns))
     lines.append(f"{'cores busy on average':44s}" + "".join(
         f"{c[4] / c[3]:14.2f}" for c in columns))
+    lines.append(f"{'stolen by the host s/submission':44s}" + "".join(
+        f"{c[5] / c[2]:14.3f}" for c in columns))
     return lines
 
 
@@ -155,6 +166,9 @@ def main() -> None:
     parser.add_argument("--assignment", default=None, help="a problem set of the real course")
     parser.add_argument("--class-size", type=int, default=0,
                         help="also grade a class of this many with the most workers (wall time)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="grade with each --workers value this many times, interleaved, "
+                             "and report the medians (the host's load varies)")
     parser.add_argument("--one-run", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_run:
@@ -172,12 +186,16 @@ def main() -> None:
         folder.mkdir()
         make_class(proto, folder, args.n)
         results = []
-        columns = []
+        runs: dict[int, list[Run]] = {w: [] for w in args.workers}
+        for rep in range(args.repeat):  # interleaved, so that a slow spell hits each alike
+            for w in args.workers:
+                runs[w].append(bench_pipeline(base, folder, w, f"course-w{w}-r{rep}"))
+                print(f"run {rep + 1}, pipeline, {w} worker(s): {runs[w][-1][0]:.1f} s",
+                      flush=True)
+        median = {w: sorted(rs, key=lambda r: r[0])[len(rs) // 2] for w, rs in runs.items()}
         for w in args.workers:
-            seconds, clock, cpu = bench_pipeline(base, folder, w)
-            results.append((f"pipeline, {w} worker(s)", seconds))
-            columns.append((f"{w} worker(s)", clock, args.n, seconds, cpu))
-            print(f"{results[-1][0]}: {results[-1][1]:.1f} s", flush=True)
+            results.append((f"pipeline, {w} worker(s)", median[w][0]))
+        columns = [(f"{w} worker(s)", args.n, median[w]) for w in args.workers]
         if not args.skip_nbgrader:
             auto, fb, graded = bench_nbgrader(base, folder)
             print(f"plain nbgrader autograde graded {graded}/{args.n} notebooks", flush=True)
@@ -189,8 +207,10 @@ def main() -> None:
         print(f"{'configuration':32s} {'total s':>9s} {'s/submission':>13s}")
         for name, sec in results:
             print(f"{name:32s} {sec:9.1f} {sec / args.n:13.2f}")
-        if len(results) >= 2 and args.workers[:2] == [1, 2]:
-            print(f"speed-up of 2 workers over 1: {results[0][1] / results[1][1]:.2f}x")
+        if args.workers[:2] == [1, 2]:
+            pairs = [f"{a[0] / b[0]:.2f}x" for a, b in zip(runs[1], runs[2], strict=True)]
+            print(f"speed-up of 2 workers over 1: {median[1][0] / median[2][0]:.2f}x (medians"
+                  f"{'' if args.repeat == 1 else '; run by run ' + ', '.join(pairs)})")
         print()
         print("\n".join(stage_table(columns)))
         if args.class_size:
@@ -198,12 +218,12 @@ def main() -> None:
             big.mkdir()
             make_class(proto, big, args.class_size)
             w = max(args.workers)
-            seconds, clock, cpu = bench_pipeline(base, big, w, "course-class")
+            run = bench_pipeline(base, big, w, "course-class")
+            seconds = run[0]
             print(f"\nclass of {args.class_size} submissions, {w} worker(s): {seconds:.1f} s "
                   f"wall ({seconds / args.class_size:.2f} s/submission), load average "
                   f"{os.getloadavg()[0]:.2f}")
-            column = (f"{w} worker(s)", clock, args.class_size, seconds, cpu)
-            print("\n".join(stage_table([column])))
+            print("\n".join(stage_table([(f"{w} worker(s)", args.class_size, run)])))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
