@@ -285,22 +285,28 @@ def test_release_is_clean_and_leaks_are_caught(released, tmp_path):
 
 # ----------------------------------------------------------------------------- process tree
 def test_children_are_those_of_every_thread_and_the_same_as_by_parent():
-    import os
     import subprocess
-    import threading
+    import sys
 
     from autograder import sandbox
 
-    procs = [subprocess.Popen(["sleep", "30"])]
-    thread = threading.Thread(target=lambda: procs.append(subprocess.Popen(["sleep", "30"])))
-    thread.start()
-    thread.join()
+    # a parent of its own (the test process has other tests' children): two children, one
+    # started from a second thread, then it waits for its stdin to close
+    code = ("import subprocess, sys, threading\n"
+            "kids = [subprocess.Popen(['sleep', '30'])]\n"
+            "t = threading.Thread(target=lambda: kids.append(subprocess.Popen(['sleep', '30'])))\n"
+            "t.start(); t.join()\n"
+            "print(*sorted(k.pid for k in kids), flush=True)\n"
+            "sys.stdin.read()\n"
+            "[k.kill() for k in kids]\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
     try:
-        mine = sorted(p.pid for p in procs)
-        assert sorted(sandbox.children(os.getpid())) == mine
-        assert sorted(sandbox._children_by_parent(os.getpid())) == mine
-        assert sandbox.children(procs[0].pid) == [] and sandbox.children(2**22 + 1) == []
+        mine = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(mine) == 2
+        assert sorted(sandbox.children(parent.pid)) == mine
+        assert sorted(sandbox._children_by_parent(parent.pid)) == mine
+        assert sandbox.children(mine[0]) == [] and sandbox.children(2**22 + 1) == []
     finally:
-        for p in procs:
-            p.kill()
-            p.wait()
+        parent.stdin.close()
+        parent.wait(timeout=30)
