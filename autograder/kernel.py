@@ -57,6 +57,15 @@ class _LimitedClient(NotebookClient):
         self._display_owner: dict[str, int] = {}
         self._total = 0
 
+    async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
+        """nbclient's handling of a cell past its timeout (interrupt the kernel), with the
+        cell recorded as timed out first: the watchdog, which looks every 0.2 s, can miss a
+        cell that the interrupt ends within that time."""
+        for index, each in enumerate(self.nb.cells):
+            if each is cell:
+                self._info.timed_out.add(index)
+        return await super()._async_handle_timeout(timeout, cell)
+
     def process_message(self, msg: dict, cell: Any, cell_index: int) -> Any:
         """Count every output message by its size (display updates included) before using it;
         a display may only be updated by the cell that created it (a hook running during a

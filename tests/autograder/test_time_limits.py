@@ -135,3 +135,27 @@ def test_an_answer_slower_than_the_limit_is_flagged_as_a_time_limit(fresh_course
     assert any(TIME_LIMIT_HIT in f and "test_answer" in f for f in row.flags), row.flags
     assert row.cells["test_grad_hidden"].score == 3.0
     assert not row.cells["test_grad_hidden"].needs_manual
+
+
+def test_a_cell_nbclient_interrupts_at_its_timeout_is_recorded_as_timed_out():
+    """Recorded by nbclient's own timeout, not only by the watchdog's look every 0.2 s, which
+    misses a cell that the interrupt ends in between."""
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    class Manager(AsyncKernelManager):
+        interrupted = 0
+
+        async def _async_interrupt_kernel(self) -> None:
+            Manager.interrupted += 1
+
+        interrupt_kernel = _async_interrupt_kernel
+
+    nb = new_notebook(cells=[new_code_cell("1"), new_code_cell("1"), new_code_cell("2")])
+    info = kernel.ExecInfo()
+    client = kernel._LimitedClient(nb, sandbox.Limits(), info, km=Manager(),
+                                   interrupt_on_timeout=True)
+    asyncio.run(client._async_handle_timeout(2, nb.cells[1]))  # equal to cell 0, not it
+    assert info.timed_out == {1} and Manager.interrupted == 1
