@@ -276,7 +276,7 @@ class _Pages:
         """Make ``student``'s pages from the gradebook and send them to ``pool``."""
         t0 = time.perf_counter()
         todo = list(publish.pages(self.course, self.assignment, self.stored, [student],
-                                  self.report))
+                                  self.report, self.texts))
         for page in todo:
             self.pending[pool.submit(feedback.render_page, page,
                                      self.texts[page.notebook][1])] = page

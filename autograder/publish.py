@@ -187,13 +187,13 @@ def instructor_text_notebooks(course: Course, assignment: str, stored: dict[str,
 
 
 def pages(course: Course, assignment: str, stored: dict[str, Any], students: list[str] | None,
-          report: FeedbackReport) -> Iterator[feedback.Page]:
+          report: FeedbackReport, texts: dict[str, tuple[str, dict[str, Any]]]
+          ) -> Iterator[feedback.Page]:
     """The pages of every student of the gradebook (or of ``students``), read from the
     gradebook and the autograded notebooks; a page refused before rendering (an invalid
-    student id, a hidden test line on it) goes to ``report`` instead."""
+    student id, a hidden test line on it) goes to ``report`` instead (``texts``: from
+    :func:`instructor_text_notebooks`)."""
     markers = course.state_dir(assignment) / "done"
-    texts_keys = {nb_name: _texts_key(course.release_dir(assignment) / f"{nb_name}.ipynb",
-                                      nb_stored) for nb_name, nb_stored in stored.items()}
     wanted = set(students) if students is not None else None
     for book in books.read_class(course, assignment, students):
         if wanted is not None and book.student not in wanted:
@@ -220,7 +220,7 @@ def pages(course: Course, assignment: str, stored: dict[str, Any], students: lis
                 continue
             raw, mx, pen = book.notebook_scores.get(nb_name, (0.0, 0.0, 0.0))
             yield feedback.Page(book.student, nb_name, path, fb, max(0.0, raw - pen), mx,
-                       texts_keys[nb_name])
+                       texts[nb_name][0])
 
 
 def finish_page(page: feedback.Page, html: Callable[[], str], report: FeedbackReport) -> None:
@@ -260,6 +260,6 @@ def publish_feedback(course: Course, assignment: str, students: list[str] | None
         stored = gradebook.load_stored(course.db_url, course.course_id, assignment)
     texts = instructor_text_notebooks(course, assignment, stored)
     report = FeedbackReport()
-    for page in pages(course, assignment, stored, students, report):
+    for page in pages(course, assignment, stored, students, report, texts):
         finish_page(page, functools.partial(_html, page, texts[page.notebook][1]), report)
     return report

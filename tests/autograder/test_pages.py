@@ -55,7 +55,7 @@ def _pages_of(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: dict[str, 
     monkeypatch.setattr(publish, "instructor_text_notebooks",
                         lambda course, assignment, stored: {"nb1": ("k", {}), "nb2": ("k", {})})
 
-    def pages(course, assignment, stored, students, report):
+    def pages(course, assignment, stored, students, report, texts):
         for student in students:
             for nb in names[student]:
                 yield Page(student, nb, tmp_path / student / f"{nb}.html",
